@@ -1,0 +1,1 @@
+"""Deterministic demo histories (banking + orders) with planted anomalies, and fixtures."""

@@ -1,0 +1,1 @@
+"""The eventscope explorer: the Textual app and the `eventscope` command."""

@@ -1,0 +1,237 @@
+"""Plain, immutable records that cross the store boundary.
+
+They carry JSON-shaped data only (no domain types), so every layer above -- and every
+read-only adapter for a foreign format -- can produce and consume them without knowing
+about aggregates or the UI.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+JSONObject = dict[str, Any]
+
+# Timestamps are stored and hashed in exactly this form: UTC, microseconds, 'Z' suffix.
+# Fixed width, so the text sorts in time order.
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def format_timestamp(moment: datetime) -> str:
+    """Render an aware (or naive-means-UTC) datetime in the store's canonical text form."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Parse ISO 8601 text; a naive value means UTC. Raises ValueError on bad input."""
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to append. `recorded_at` is honoured only for imports/backfills."""
+
+    event_type: str
+    data: JSONObject
+    metadata: JSONObject = field(default_factory=dict)
+    event_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    schema_version: int = 1
+    occurred_at: datetime | None = None
+    recorded_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An event as stored: its global position, stream version and chain hash."""
+
+    position: int
+    stream_id: str
+    stream_type: str
+    version: int
+    event_id: str
+    event_type: str
+    schema_version: int
+    data: JSONObject
+    metadata: JSONObject
+    occurred_at: datetime
+    recorded_at: datetime
+    hash: str
+    # Set by adapters when a payload could not be read as a JSON object; `data` is then {}.
+    # The domain engine turns such an event into an explicit "undecodable" value.
+    decode_error: str | None = None
+
+    @property
+    def actor(self) -> str | None:
+        value = self.metadata.get("actor")
+        return value if isinstance(value, str) else None
+
+    @property
+    def correlation_id(self) -> str | None:
+        value = self.metadata.get("correlation_id")
+        return value if isinstance(value, str) else None
+
+    @property
+    def causation_id(self) -> str | None:
+        value = self.metadata.get("causation_id")
+        return value if isinstance(value, str) else None
+
+    def to_json(self) -> JSONObject:
+        """The `events --json` shape of DESIGN.md."""
+        return {
+            "position": self.position,
+            "stream_id": self.stream_id,
+            "stream_type": self.stream_type,
+            "version": self.version,
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "schema_version": self.schema_version,
+            "data": self.data,
+            "metadata": self.metadata,
+            "occurred_at": format_timestamp(self.occurred_at),
+            "recorded_at": format_timestamp(self.recorded_at),
+            "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StreamInfo:
+    """A row of the stream catalog; listing streams never scans events."""
+
+    stream_id: str
+    stream_type: str
+    version: int
+    event_count: int
+    first_recorded_at: datetime | None
+    last_recorded_at: datetime | None
+    first_position: int | None = None
+    last_position: int | None = None
+
+    def to_json(self) -> JSONObject:
+        return {
+            "stream_id": self.stream_id,
+            "stream_type": self.stream_type,
+            "version": self.version,
+            "event_count": self.event_count,
+            "first_recorded_at": _ts_or_none(self.first_recorded_at),
+            "last_recorded_at": _ts_or_none(self.last_recorded_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A stored snapshot: a derived claim about a stream's state at `version`."""
+
+    stream_id: str
+    version: int
+    state: JSONObject
+    aggregate_type: str
+    schema_version: int
+    code_version: str
+    created_at: datetime
+
+    def to_json(self) -> JSONObject:
+        return {
+            "stream_id": self.stream_id,
+            "version": self.version,
+            "state": self.state,
+            "aggregate_type": self.aggregate_type,
+            "schema_version": self.schema_version,
+            "code_version": self.code_version,
+            "created_at": format_timestamp(self.created_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionRow:
+    """A stored read-model document: a derived claim, checked against a replay."""
+
+    projection: str
+    key: str
+    document: JSONObject
+    position: int
+
+    def to_json(self) -> JSONObject:
+        return {
+            "projection": self.projection,
+            "key": self.key,
+            "document": self.document,
+            "position": self.position,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """The head of the hash chain, to be kept outside the store (e.g. in a case file)."""
+
+    position: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.position}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> Digest:
+        """Parse `position:hash`; raises ValueError with a readable message."""
+        position_text, sep, hash_text = text.strip().partition(":")
+        if not sep or not position_text.isdigit():
+            raise ValueError(f"a digest looks like POSITION:HASH, not {text!r}")
+        hash_text = hash_text.lower()
+        if len(hash_text) != 64 or any(c not in "0123456789abcdef" for c in hash_text):
+            raise ValueError("a digest's hash is 64 hexadecimal characters (SHA-256)")
+        return cls(int(position_text), hash_text)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """The result of walking the hash chain."""
+
+    ok: bool
+    checked: int
+    first_bad_position: int | None = None
+    reason: str | None = None
+    head: Digest | None = None
+    # Foreign sources without a chain report lines/records they could not read instead.
+    malformed: int = 0
+
+    def to_json(self) -> JSONObject:
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "first_bad_position": self.first_bad_position,
+            "reason": self.reason,
+            "head": str(self.head) if self.head else None,
+            "malformed": self.malformed,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """What a source is, for the status bar and `--json` metadata."""
+
+    kind: str  # "native-sqlite", "native-postgresql", "jsonl", "eventsourcing-sqlite", ...
+    location: str  # a path or a URL with any password removed
+    read_only: bool
+    has_hash_chain: bool
+
+
+def _ts_or_none(moment: datetime | None) -> str | None:
+    return format_timestamp(moment) if moment is not None else None
+
+
+class ExpectedVersion(enum.Enum):
+    """Sentinels for `append(expected_version=...)`; an int means "exactly this version"."""
+
+    NO_STREAM = "NO_STREAM"
+    ANY = "ANY"
+
+
+NO_STREAM = ExpectedVersion.NO_STREAM
+ANY = ExpectedVersion.ANY
