@@ -16,6 +16,7 @@ import click
 import orjson
 
 from domain.errors import DomainError
+from explorer.atomic_file import OutputRefused
 from store import EventSource, StoreError, open_source
 from store.records import parse_timestamp
 
@@ -39,7 +40,7 @@ class CliGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (StoreError, DomainError) as exc:
+        except (StoreError, DomainError, OutputRefused) as exc:
             raise UserError(str(exc)) from None
 
 
