@@ -1,0 +1,1 @@
+"""Reusable widgets of the explorer (no SQL here: data arrives through callbacks/workers)."""
