@@ -1,9 +1,1165 @@
-"""Placeholder: the native EventStore lands with the store issue."""
+"""The native event store on SQLite or PostgreSQL: append-only events with a hash chain,
+a stream catalog, snapshots, checkpoints and projection rows.
+
+Design choices (why):
+* one SQL text for both backends, written with ``?`` placeholders and translated to
+  ``%s`` for psycopg; all user text travels as bound parameters, never in SQL text;
+* appends run in one transaction under the write lock (SQLite ``BEGIN IMMEDIATE``,
+  PostgreSQL ``pg_advisory_xact_lock``): the head row gives the next position and the
+  previous hash, so positions are contiguous and commit order equals position order;
+* payloads are validated and canonicalised *before* the lock is taken, and the insert
+  is a driver-level ``executemany`` of tuples (the budget in DESIGN.md);
+* idempotency rests on the UNIQUE(event_id) constraint: the fast path just inserts, and
+  only a constraint violation or a version mismatch looks the ids up to decide between
+  "return the original records" and a clear error;
+* reads fetch in keyset chunks and decode after the connection is returned, so an
+  abandoned iterator never pins a connection or a long read transaction.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
-class EventStore:  # pragma: no cover - replaced by the real implementation
+import orjson
+from sqlalchemy import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
+
+from store import postgres_backend, sqlite_backend
+from store.canonical import GENESIS_HASH, canonical_json, envelope_bytes
+from store.chain import ProgressCallback, walk
+from store.errors import (
+    ConcurrencyError,
+    IdempotencyConflict,
+    InvalidEvent,
+    NotAStoreError,
+    ReadOnlyError,
+    SourceNotFound,
+    StoreError,
+)
+from store.records import (
+    ANY,
+    NO_STREAM,
+    Digest,
+    ExpectedVersion,
+    NewEvent,
+    ProjectionRow,
+    RecordedEvent,
+    Snapshot,
+    SourceInfo,
+    StreamInfo,
+    VerifyReport,
+    format_timestamp,
+)
+from store.schema import EVENT_COLUMNS, HASH_ALGORITHM, SCHEMA_VERSION, metadata
+from store.source import EventFilter
+
+READ_CHUNK = 5000
+VERIFY_CHUNK = 20000
+IN_CHUNK = 500
+DEFAULT_MAX_PAYLOAD = 1_048_576
+
+_STATE_SQL = (
+    "SELECT stream_id, stream_type, version, first_recorded_at, first_position, last_position "
+    "FROM streams WHERE stream_id IN "
+)
+
+Batch = tuple[str, Sequence[NewEvent], "ExpectedVersion | int", "str | None"]
+
+_loads = orjson.loads
+
+
+@lru_cache(maxsize=8192)
+def _ts(text: str) -> datetime:
+    """Stored timestamp text -> aware UTC datetime (cached: a batch shares recorded_at)."""
+    return datetime.fromisoformat(text)
+
+
+def _event(row: Sequence[Any]) -> RecordedEvent:
+    return RecordedEvent(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        _loads(row[7]),
+        _loads(row[8]),
+        _ts(row[9]),
+        _ts(row[10]),
+        row[11],
+    )
+
+
+def _now_text() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """An event validated and canonicalised outside the write lock."""
+
+    event_id: str
+    event_type: str
+    schema_version: int
+    data_json: bytes
+    metadata_json: bytes
+    data_text: str
+    metadata_text: str
+    occurred_at: str | None
+    recorded_at: str | None
+    actor: str | None
+    correlation_id: str | None
+    causation_id: str | None
+
+
+@dataclass(slots=True)
+class _StreamState:
+    stream_type: str
+    version: int
+    first_recorded_at: str | None
+    first_position: int | None
+    exists: bool
+    last_position: int | None = None
+
+
+class _VersionMismatch(Exception):
+    def __init__(self, stream_id: str, expected: object, actual: int | None) -> None:
+        self.args_ = (stream_id, expected, actual)
+
+
+class EventStore:
+    """A native eventscope store; implements `store.source.EventSource` plus the writes.
+
+    `read_all(backwards=True)` yields positions below `from_position` (0 = from the head)
+    in descending order, down to and including `to_position` when given.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        dialect: str,
+        location: str,
+        read_only: bool,
+        lock_key: int = 0,
+        max_payload_bytes: int = DEFAULT_MAX_PAYLOAD,
+    ) -> None:
+        self._engine = engine
+        self._dialect = dialect
+        self._location = location
+        self._read_only = read_only
+        self._lock_key = lock_key
+        self._max_payload = max_payload_bytes
+        self._pg = dialect == "postgresql"
+        self._sql_cache: dict[str, str] = {}
+
+    # --- opening ------------------------------------------------------------------------
     @classmethod
-    def open(cls, location: str, read_only: bool = False, **options: object) -> EventStore:
-        raise NotImplementedError
+    def open(
+        cls,
+        location: str | Path,
+        read_only: bool = False,
+        *,
+        schema: str | None = None,
+        synchronous: str = "FULL",
+        max_payload_bytes: int = DEFAULT_MAX_PAYLOAD,
+    ) -> EventStore:
+        """Open (or create, unless `read_only`) a store at a path or SQLAlchemy URL."""
+        text = str(location)
+        if "://" in text:
+            try:
+                url = make_url(text)
+            except ArgumentError:
+                raise SourceNotFound(f"{text!r} is not a valid database URL") from None
+            backend = url.get_backend_name()
+            if backend == "sqlite":
+                if not url.database or url.database == ":memory:":
+                    raise SourceNotFound("an eventscope store on SQLite needs a file path")
+                return cls._open_sqlite(
+                    Path(url.database), read_only, synchronous, max_payload_bytes
+                )
+            if backend == "postgresql":
+                return cls._open_postgres(url, read_only, schema or "public", max_payload_bytes)
+            raise SourceNotFound(
+                f"eventscope stores live in SQLite or PostgreSQL, not {backend!r} databases"
+            )
+        return cls._open_sqlite(Path(text).expanduser(), read_only, synchronous, max_payload_bytes)
+
+    @classmethod
+    def _open_sqlite(
+        cls, path: Path, read_only: bool, synchronous: str, max_payload: int
+    ) -> EventStore:
+        mode = synchronous.upper()
+        if mode not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError(f"synchronous must be FULL, NORMAL or EXTRA, not {synchronous!r}")
+        if path.exists():
+            state = sqlite_backend.probe(path)
+            if state == "empty" and read_only:
+                raise NotAStoreError(f"{path} is an empty SQLite database, not an eventscope store")
+        else:
+            if read_only:
+                raise SourceNotFound(f"there is no file at {path}")
+            if not path.parent.is_dir():
+                raise SourceNotFound(
+                    f"cannot create {path}: the directory {path.parent} does not exist"
+                )
+            state = "new"
+        engine = sqlite_backend.make_engine(path, read_only=read_only, synchronous=mode)
+        store = cls(
+            engine,
+            dialect="sqlite",
+            location=str(path),
+            read_only=read_only,
+            max_payload_bytes=max_payload,
+        )
+        if state != "store":
+            try:
+                sqlite_backend.enable_wal(engine)
+                store._initialise()
+            except DBAPIError as exc:
+                engine.dispose()
+                raise SourceNotFound(f"cannot create a store at {path}: {exc.orig}") from None
+        return store
+
+    @classmethod
+    def _open_postgres(cls, url: Any, read_only: bool, schema: str, max_payload: int) -> EventStore:
+        if url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+        postgres_backend.validate_schema(schema)
+        engine = postgres_backend.make_engine(url, schema=schema, read_only=read_only)
+        postgres_backend.check_connection(engine, url)
+        location = postgres_backend.safe_location(url)
+        if schema != "public":
+            location = f"{location} (schema {schema})"
+        store = cls(
+            engine,
+            dialect="postgresql",
+            location=location,
+            read_only=read_only,
+            lock_key=postgres_backend.lock_key(schema),
+            max_payload_bytes=max_payload,
+        )
+        with engine.connect() as conn:
+            exists = conn.exec_driver_sql("SELECT to_regclass('store_info')").scalar()
+            version = None
+            if exists:
+                version = conn.exec_driver_sql("SELECT schema_version FROM store_info").scalar()
+        if exists:
+            sqlite_backend.check_schema_version(version, location)
+        elif read_only:
+            engine.dispose()
+            raise NotAStoreError(f"{location} holds no eventscope store")
+        else:
+            with engine.connect() as conn, conn.begin():
+                conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            store._initialise()
+        return store
+
+    def _initialise(self) -> None:
+        """Create the tables and the two one-row tables, once, under the write lock."""
+        with self._writing() as conn:
+            metadata.create_all(conn)
+            conn.exec_driver_sql(
+                self._q(
+                    "INSERT INTO store_info (id, schema_version, hash_algorithm, created_at) "
+                    "VALUES (1, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
+                ),
+                (SCHEMA_VERSION, HASH_ALGORITHM, _now_text()),
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO chain_head (id, position, hash, recorded_at) "
+                "VALUES (1, 0, NULL, NULL) ON CONFLICT (id) DO NOTHING"
+            )
+
+    # --- plumbing -----------------------------------------------------------------------
+    def _q(self, sql: str) -> str:
+        """Translate ``?`` placeholders for psycopg (cached)."""
+        if not self._pg:
+            return sql
+        cached = self._sql_cache.get(sql)
+        if cached is None:
+            cached = self._sql_cache[sql] = sql.replace("?", "%s")
+        return cached
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A write transaction holding the store's write lock."""
+        with self._engine.connect() as conn:
+            if self._pg:
+                with conn.begin():
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+                    yield conn
+            else:
+                conn.execution_options(**{sqlite_backend.WRITE_OPTION: True})
+                with conn.begin():
+                    yield conn
+
+    def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._engine.connect() as conn:
+            return list(conn.exec_driver_sql(self._q(sql), tuple(params)).fetchall())
+
+    def _fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        with self._engine.connect() as conn:
+            return conn.exec_driver_sql(self._q(sql), tuple(params)).fetchone()
+
+    def _require_writable(self, action: str) -> None:
+        if self._read_only:
+            raise ReadOnlyError(f"this store was opened read-only, so it cannot {action}")
+
+    def close(self) -> None:
+        """Release connections and files."""
+        self._engine.dispose()
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def describe(self) -> SourceInfo:
+        kind = "native-postgresql" if self._pg else "native-sqlite"
+        return SourceInfo(
+            kind=kind, location=self._location, read_only=self._read_only, has_hash_chain=True
+        )
+
+    # --- appending ----------------------------------------------------------------------
+    def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: ExpectedVersion | int = ANY,
+        stream_type: str | None = None,
+    ) -> list[RecordedEvent]:
+        """Append events to one stream atomically; see `append_streams`."""
+        return self.append_streams([(stream_id, events, expected_version, stream_type)])[0]
+
+    def append_streams(self, batches: Iterable[Sequence[Any]]) -> list[list[RecordedEvent]]:
+        """Append to several streams in one atomic transaction.
+
+        Each item is ``(stream_id, events, expected_version=ANY, stream_type=None)``. If
+        every event id is already stored with identical content the original records are
+        returned and nothing is written (a safe retry); otherwise a version mismatch
+        raises ConcurrencyError and nothing of any batch is stored.
+        """
+        self._require_writable("append events")
+        prepared = [self._prepare_batch(item) for item in batches]
+        seen: set[str] = set()
+        for _stream, events, _expected, _type in prepared:
+            for event in events:
+                if event.event_id in seen:
+                    raise InvalidEvent(f"event id {event.event_id} appears twice in one append")
+                seen.add(event.event_id)
+        if not seen:
+            return [[] for _ in prepared]
+        try:
+            return self._write(prepared)
+        except _VersionMismatch as mismatch:
+            originals = self._originals(prepared)
+            if originals is not None:
+                return originals
+            raise ConcurrencyError(*mismatch.args_) from None
+        except IntegrityError as exc:
+            originals = self._originals(prepared)
+            if originals is not None:
+                return originals
+            raise StoreError(
+                f"the database refused the append: {' '.join(str(exc.orig).split())}"
+            ) from None
+
+    def _prepare_batch(
+        self, item: Sequence[Any]
+    ) -> tuple[str, list[_Prepared], ExpectedVersion | int, str | None]:
+        if len(item) < 2 or len(item) > 4:
+            raise InvalidEvent("each batch is (stream_id, events, expected_version, stream_type)")
+        stream_id = item[0]
+        expected = item[2] if len(item) > 2 else ANY
+        stream_type = item[3] if len(item) > 3 else None
+        if not isinstance(stream_id, str) or not stream_id:
+            raise InvalidEvent(f"a stream id must be a non-empty string, not {stream_id!r}")
+        if stream_type is not None and (not isinstance(stream_type, str) or not stream_type):
+            raise InvalidEvent(f"a stream type must be a non-empty string, not {stream_type!r}")
+        if not (
+            isinstance(expected, ExpectedVersion)
+            or (isinstance(expected, int) and not isinstance(expected, bool) and expected >= 0)
+        ):
+            raise InvalidEvent(
+                f"expected_version must be NO_STREAM, ANY or a version number, not {expected!r}"
+            )
+        if isinstance(item[1], NewEvent):
+            raise InvalidEvent("events must be a list of NewEvent, not a single NewEvent")
+        return stream_id, [self._prepare(event) for event in item[1]], expected, stream_type
+
+    def _prepare(self, event: NewEvent) -> _Prepared:
+        if not isinstance(event, NewEvent):
+            raise InvalidEvent(f"expected a NewEvent, got a {type(event).__name__}")
+        if not isinstance(event.event_type, str) or not event.event_type:
+            raise InvalidEvent(
+                f"an event type must be a non-empty string, not {event.event_type!r}"
+            )
+        if not isinstance(event.data, dict):
+            raise InvalidEvent(
+                f"event data must be a JSON object, not a {type(event.data).__name__}"
+            )
+        if not isinstance(event.metadata, dict):
+            raise InvalidEvent(
+                f"event metadata must be a JSON object, not a {type(event.metadata).__name__}"
+            )
+        version = event.schema_version
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise InvalidEvent(f"schema_version must be a positive integer, not {version!r}")
+        try:
+            event_id = str(
+                event.event_id
+                if isinstance(event.event_id, uuid.UUID)
+                else uuid.UUID(str(event.event_id))
+            )
+        except ValueError:
+            raise InvalidEvent(f"event id {event.event_id!r} is not a UUID") from None
+        data_json = canonical_json(event.data)
+        metadata_json = canonical_json(event.metadata)
+        size = len(data_json) + len(metadata_json)
+        if size > self._max_payload:
+            raise InvalidEvent(
+                f"event {event_id} is {size} bytes of JSON, over the limit of "
+                f"{self._max_payload} bytes"
+            )
+        meta = event.metadata
+        return _Prepared(
+            event_id=event_id,
+            event_type=event.event_type,
+            schema_version=version,
+            data_json=data_json,
+            metadata_json=metadata_json,
+            data_text=data_json.decode(),
+            metadata_text=metadata_json.decode(),
+            occurred_at=_optional_ts(event.occurred_at, "occurred_at"),
+            recorded_at=_optional_ts(event.recorded_at, "recorded_at"),
+            actor=_text_or_none(meta.get("actor")),
+            correlation_id=_text_or_none(meta.get("correlation_id")),
+            causation_id=_text_or_none(meta.get("causation_id")),
+        )
+
+    def _write(
+        self, batches: list[tuple[str, list[_Prepared], ExpectedVersion | int, str | None]]
+    ) -> list[list[RecordedEvent]]:
+        with self._writing() as conn:
+            run = conn.exec_driver_sql
+            position, head_hash, last_recorded = run(
+                "SELECT position, hash, recorded_at FROM chain_head WHERE id = 1"
+            ).fetchone()
+            previous = bytes.fromhex(head_hash) if head_hash else GENESIS_HASH
+            states = self._stream_states(conn, {b[0] for b in batches})
+            now = _now_text()
+            if last_recorded and now < last_recorded:
+                now = last_recorded  # the clock stepped back: never go back in time
+            last = last_recorded or ""
+            rows: list[tuple[Any, ...]] = []
+            results: list[list[RecordedEvent]] = []
+            touched: dict[str, _StreamState] = {}
+            sha256 = hashlib.sha256
+            for stream_id, events, expected, stream_type in batches:
+                state = states.get(stream_id)
+                current = state.version if state is not None else None
+                _check_expected(stream_id, expected, current)
+                if state is None:
+                    state = _StreamState(
+                        stream_type or stream_id.split("-", 1)[0], 0, None, None, False
+                    )
+                    states[stream_id] = state
+                elif stream_type is not None and stream_type != state.stream_type:
+                    raise InvalidEvent(
+                        f"stream {stream_id!r} is of type {state.stream_type!r}, "
+                        f"not {stream_type!r}"
+                    )
+                if not events:
+                    results.append([])
+                    continue
+                touched[stream_id] = state
+                recorded: list[RecordedEvent] = []
+                version = state.version
+                for ev in events:
+                    position += 1
+                    version += 1
+                    recorded_at = now
+                    if ev.recorded_at is not None:
+                        if ev.recorded_at < last:
+                            raise InvalidEvent(
+                                f"event {ev.event_id} has recorded_at {ev.recorded_at}, "
+                                f"before the store's latest {last}; history cannot go "
+                                "back in time"
+                            )
+                        recorded_at = ev.recorded_at
+                    elif recorded_at < last:
+                        recorded_at = last
+                    last = recorded_at
+                    occurred_at = ev.occurred_at or recorded_at
+                    envelope = envelope_bytes(
+                        position=position,
+                        stream_id=stream_id,
+                        stream_type=state.stream_type,
+                        version=version,
+                        event_id=ev.event_id,
+                        event_type=ev.event_type,
+                        schema_version=ev.schema_version,
+                        data_json=ev.data_json,
+                        metadata_json=ev.metadata_json,
+                        occurred_at=occurred_at,
+                        recorded_at=recorded_at,
+                    )
+                    previous = sha256(previous + envelope).digest()
+                    digest = previous.hex()
+                    rows.append(
+                        (
+                            position,
+                            ev.event_id,
+                            stream_id,
+                            state.stream_type,
+                            version,
+                            ev.event_type,
+                            ev.schema_version,
+                            ev.data_text,
+                            ev.metadata_text,
+                            occurred_at,
+                            recorded_at,
+                            ev.actor,
+                            ev.correlation_id,
+                            ev.causation_id,
+                            digest,
+                        )
+                    )
+                    recorded.append(
+                        RecordedEvent(
+                            position,
+                            stream_id,
+                            state.stream_type,
+                            version,
+                            ev.event_id,
+                            ev.event_type,
+                            ev.schema_version,
+                            _loads(ev.data_json),
+                            _loads(ev.metadata_json),
+                            _ts(occurred_at),
+                            _ts(recorded_at),
+                            digest,
+                        )
+                    )
+                    state.last_position = position
+                    if state.first_position is None:
+                        state.first_position = position
+                        state.first_recorded_at = recorded_at
+                state.version = version
+                results.append(recorded)
+            run(
+                self._q(
+                    "INSERT INTO events (position, event_id, stream_id, stream_type, version, "
+                    "event_type, schema_version, data, metadata, occurred_at, recorded_at, "
+                    "actor, correlation_id, causation_id, hash) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                ),
+                rows,
+            )
+            self._save_streams(conn, touched, last)
+            run(
+                self._q(
+                    "UPDATE chain_head SET position = ?, hash = ?, recorded_at = ? WHERE id = 1"
+                ),
+                (position, previous.hex(), last),
+            )
+        return results
+
+    def _stream_states(self, conn: Connection, stream_ids: set[str]) -> dict[str, _StreamState]:
+        states: dict[str, _StreamState] = {}
+        ids = sorted(stream_ids)
+        for start in range(0, len(ids), IN_CHUNK):
+            chunk = ids[start : start + IN_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            result = conn.exec_driver_sql(
+                self._q(_STATE_SQL + f"({marks})"),
+                tuple(chunk),
+            )
+            for stream_id, stream_type, version, first_at, first_pos, last_pos in result:
+                states[stream_id] = _StreamState(
+                    stream_type, version, first_at, first_pos, True, last_pos
+                )
+        return states
+
+    def _save_streams(
+        self, conn: Connection, touched: dict[str, _StreamState], recorded_at: str
+    ) -> None:
+        new_rows = []
+        updates = []
+        for stream_id, state in touched.items():
+            # A stream's last event is the batch's last for it; positions only grow.
+            if state.exists:
+                updates.append(
+                    (state.version, state.version, recorded_at, state.last_position, stream_id)
+                )
+            else:
+                new_rows.append(
+                    (
+                        stream_id,
+                        state.stream_type,
+                        state.version,
+                        state.version,
+                        state.first_recorded_at,
+                        recorded_at,
+                        state.first_position,
+                        state.last_position,
+                    )
+                )
+        if new_rows:
+            conn.exec_driver_sql(
+                self._q(
+                    "INSERT INTO streams (stream_id, stream_type, version, event_count, "
+                    "first_recorded_at, last_recorded_at, first_position, last_position) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                ),
+                new_rows,
+            )
+        if updates:
+            conn.exec_driver_sql(
+                self._q(
+                    "UPDATE streams SET version = ?, event_count = ?, last_recorded_at = ?, "
+                    "last_position = ? WHERE stream_id = ?"
+                ),
+                updates,
+            )
+
+    def _originals(
+        self, batches: list[tuple[str, list[_Prepared], ExpectedVersion | int, str | None]]
+    ) -> list[list[RecordedEvent]] | None:
+        """After a failed write: if the events are already stored identically, their
+        records (a retry); None if none of them is stored; else a clear error."""
+        wanted = [event.event_id for _s, events, _e, _t in batches for event in events]
+        found: dict[str, RecordedEvent] = {}
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start : start + IN_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE event_id IN ({marks})"  # noqa: S608
+            for row in self._fetchall(sql, chunk):
+                found[row[4]] = _event(row)
+        if not found:
+            return None
+        results: list[list[RecordedEvent]] = []
+        missing: str | None = None
+        for stream_id, events, _expected, _type in batches:
+            out = []
+            for event in events:
+                original = found.get(event.event_id)
+                if original is None:
+                    missing = missing or event.event_id
+                    continue
+                if not _same_content(original, stream_id, event):
+                    raise IdempotencyConflict(event.event_id, original.position)
+                out.append(original)
+            results.append(out)
+        if missing is not None:
+            first = next(iter(found.values()))
+            raise InvalidEvent(
+                f"this append mixes events already stored (event id {first.event_id} at "
+                f"position {first.position}) with new ones such as {missing}; "
+                "send the new events on their own"
+            )
+        return results
+
+    # --- derived data (writes) ----------------------------------------------------------
+    def save_snapshot(
+        self,
+        stream_id: str,
+        version: int,
+        state: dict[str, Any],
+        aggregate_type: str,
+        schema_version: int = 1,
+        code_version: str = "",
+    ) -> Snapshot:
+        """Store (or replace) the snapshot of a stream at a version."""
+        self._require_writable("save a snapshot")
+        if not isinstance(state, dict):
+            raise InvalidEvent("a snapshot's state must be a JSON object")
+        state_text = canonical_json(state).decode()
+        created = _now_text()
+        with self._writing() as conn:
+            conn.exec_driver_sql(
+                self._q(
+                    "INSERT INTO snapshots (stream_id, version, state, aggregate_type, "
+                    "schema_version, code_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (stream_id, version) DO UPDATE SET state = excluded.state, "
+                    "aggregate_type = excluded.aggregate_type, "
+                    "schema_version = excluded.schema_version, "
+                    "code_version = excluded.code_version, created_at = excluded.created_at"
+                ),
+                (
+                    stream_id,
+                    version,
+                    state_text,
+                    aggregate_type,
+                    schema_version,
+                    code_version,
+                    created,
+                ),
+            )
+        return Snapshot(
+            stream_id,
+            version,
+            _loads(state_text),
+            aggregate_type,
+            schema_version,
+            code_version,
+            _ts(created),
+        )
+
+    def save_checkpoint(self, name: str, position: int) -> None:
+        """Record that projection `name` has applied every event up to `position`."""
+        self._require_writable("save a checkpoint")
+        with self._writing() as conn:
+            self._upsert_checkpoint(conn, name, position)
+
+    def _upsert_checkpoint(self, conn: Connection, name: str, position: int) -> None:
+        conn.exec_driver_sql(
+            self._q(
+                "INSERT INTO checkpoints (name, position) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET position = excluded.position"
+            ),
+            (name, position),
+        )
+
+    def put_projection_rows(
+        self,
+        name: str,
+        rows: Sequence[tuple[str, dict[str, Any], int]],
+        checkpoint: int | None = None,
+    ) -> None:
+        """Upsert projection documents and (optionally) the checkpoint, atomically."""
+        self._require_writable("write projection rows")
+        params = []
+        for key, document, position in rows:
+            if not isinstance(document, dict):
+                raise InvalidEvent(f"projection row {key!r} must be a JSON object")
+            params.append((name, key, canonical_json(document).decode(), position))
+        with self._writing() as conn:
+            if params:
+                conn.exec_driver_sql(
+                    self._q(
+                        "INSERT INTO projection_rows (projection, key, document, position) "
+                        "VALUES (?, ?, ?, ?) ON CONFLICT (projection, key) DO UPDATE SET "
+                        "document = excluded.document, position = excluded.position"
+                    ),
+                    params,
+                )
+            if checkpoint is not None:
+                self._upsert_checkpoint(conn, name, checkpoint)
+
+    def clear_projection(self, name: str) -> None:
+        """Forget a projection's rows and checkpoint (before a rebuild)."""
+        self._require_writable("clear a projection")
+        with self._writing() as conn:
+            conn.exec_driver_sql(
+                self._q("DELETE FROM projection_rows WHERE projection = ?"), (name,)
+            )
+            conn.exec_driver_sql(self._q("DELETE FROM checkpoints WHERE name = ?"), (name,))
+
+    # --- reading events -----------------------------------------------------------------
+    def head_position(self) -> int:
+        return self._fetchone("SELECT COALESCE(MAX(position), 0) FROM events")[0]
+
+    def event_count(self) -> int:
+        """Positions are contiguous from 1, so the head position is the count."""
+        return self.head_position()
+
+    def read_stream(
+        self,
+        stream_id: str,
+        from_version: int = 1,
+        to_version: int | None = None,
+        backwards: bool = False,
+    ) -> Iterator[RecordedEvent]:
+        high = to_version if to_version is not None else 2**62
+        if backwards:
+            sql = (
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? "  # noqa: S608
+                "AND version >= ? AND version <= ? ORDER BY version DESC LIMIT ?"
+            )
+            while True:
+                rows = self._fetchall(sql, (stream_id, from_version, high, READ_CHUNK))
+                yield from map(_event, rows)
+                if len(rows) < READ_CHUNK:
+                    return
+                high = rows[-1][3] - 1
+        else:
+            low = from_version
+            sql = (
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? "  # noqa: S608
+                "AND version >= ? AND version <= ? ORDER BY version LIMIT ?"
+            )
+            while True:
+                rows = self._fetchall(sql, (stream_id, low, high, READ_CHUNK))
+                yield from map(_event, rows)
+                if len(rows) < READ_CHUNK:
+                    return
+                low = rows[-1][3] + 1
+
+    def read_all(
+        self,
+        from_position: int = 0,
+        to_position: int | None = None,
+        *,
+        filter: EventFilter | None = None,  # noqa: A002 - the protocol's name
+        limit: int | None = None,
+        backwards: bool = False,
+    ) -> Iterator[RecordedEvent]:
+        where, params = self._filter_sql(filter)
+        remaining = limit
+        if backwards:
+            cursor = from_position if from_position > 0 else 2**62
+            low = to_position if to_position is not None else 0
+            order = "DESC"
+            bounds = "position < ? AND position >= ?"
+        else:
+            cursor = from_position
+            low = to_position if to_position is not None else 2**62
+            order = "ASC"
+            bounds = "position > ? AND position <= ?"
+        sql = (
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE {bounds}{where} "  # noqa: S608
+            f"ORDER BY position {order} LIMIT ?"
+        )
+        while remaining is None or remaining > 0:
+            size = READ_CHUNK if remaining is None else min(READ_CHUNK, remaining)
+            rows = self._fetchall(sql, (cursor, low, *params, size))
+            yield from map(_event, rows)
+            if len(rows) < size:
+                return
+            cursor = rows[-1][0]
+            if remaining is not None:
+                remaining -= len(rows)
+
+    def event_at(self, position: int) -> RecordedEvent | None:
+        row = self._fetchone(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE position = ?",  # noqa: S608
+            (position,),
+        )
+        return _event(row) if row else None
+
+    def event_by_id(self, event_id: str) -> RecordedEvent | None:
+        """The event with this id, or None."""
+        row = self._fetchone(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ?",  # noqa: S608
+            (str(event_id),),
+        )
+        return _event(row) if row else None
+
+    def count_events(self, filter: EventFilter | None = None) -> int:  # noqa: A002
+        if filter is None or filter.is_empty():
+            return self.head_position()
+        where, params = self._filter_sql(filter)
+        sql = f"SELECT COUNT(*) FROM events WHERE 1 = 1{where}"  # noqa: S608
+        return self._fetchone(sql, params)[0]
+
+    def event_histogram(
+        self,
+        buckets: int,
+        filter: EventFilter | None = None,  # noqa: A002
+    ) -> list[tuple[datetime, int]]:
+        """Counts in `buckets` equal slices of recorded_at: a MIN/MAX query, then one
+        GROUP BY over a bucket index computed in SQL."""
+        if buckets < 1:
+            raise ValueError("a histogram needs at least one bucket")
+        where, params = self._filter_sql(filter)
+        lo_text, hi_text = self._fetchone(
+            f"SELECT MIN(recorded_at), MAX(recorded_at) FROM events WHERE 1 = 1{where}",  # noqa: S608
+            params,
+        )
+        if lo_text is None:
+            return []
+        lo, hi = _ts(lo_text), _ts(hi_text)
+        span = (hi - lo).total_seconds()
+        width = span / buckets if span > 0 else 1e-6
+        epoch = datetime(1970, 1, 1, tzinfo=UTC)
+        lo_epoch = (lo - epoch).total_seconds()
+        if self._pg:
+            index = "FLOOR((EXTRACT(EPOCH FROM CAST(recorded_at AS TIMESTAMPTZ)) - ?) / ?)"
+        else:
+            index = "CAST(((julianday(recorded_at) - 2440587.5) * 86400.0 - ?) / ? AS INTEGER)"
+        sql = (
+            f"SELECT {index} AS bucket, COUNT(*) FROM events WHERE 1 = 1{where} "  # noqa: S608
+            "GROUP BY bucket"
+        )
+        counts = [0] * buckets
+        for bucket, count in self._fetchall(sql, (lo_epoch, width, *params)):
+            counts[min(max(int(bucket), 0), buckets - 1)] += count
+        step = timedelta(seconds=width)
+        return [(lo + step * i, counts[i]) for i in range(buckets)]
+
+    def _filter_sql(self, flt: EventFilter | None) -> tuple[str, list[Any]]:
+        """Fixed SQL fragments plus bound parameters; filter text is matched literally."""
+        if flt is None:
+            return "", []
+        clauses: list[str] = []
+        params: list[Any] = []
+        if flt.event_types is not None:
+            types = list(flt.event_types)
+            if not types:
+                clauses.append("1 = 0")
+            else:
+                clauses.append(f"event_type IN ({', '.join('?' * len(types))})")
+                params.extend(types)
+        for column, value in (
+            ("stream_type", flt.stream_type),
+            ("stream_id", flt.stream_id),
+            ("correlation_id", flt.correlation_id),
+            ("actor", flt.actor),
+        ):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if flt.stream_prefix:
+            clause, values = _prefix_sql("stream_id", flt.stream_prefix)
+            clauses.append(clause)
+            params.extend(values)
+        if flt.since is not None:
+            clauses.append("recorded_at >= ?")
+            params.append(format_timestamp(flt.since))
+        if flt.until is not None:
+            clauses.append("recorded_at < ?")
+            params.append(format_timestamp(flt.until))
+        return "".join(f" AND {clause}" for clause in clauses), params
+
+    # --- streams ------------------------------------------------------------------------
+    _STREAM_COLUMNS = (
+        "stream_id, stream_type, version, event_count, first_recorded_at, last_recorded_at, "
+        "first_position, last_position"
+    )
+
+    def streams(
+        self,
+        stream_type: str | None = None,
+        prefix: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[StreamInfo]:
+        where, params = _stream_where(stream_type, prefix)
+        if after is not None:
+            where += " AND stream_id > ?"
+            params.append(after)
+        sql = (
+            f"SELECT {self._STREAM_COLUMNS} FROM streams WHERE 1 = 1{where} "  # noqa: S608
+            "ORDER BY stream_id LIMIT ?"
+        )
+        return [_stream(row) for row in self._fetchall(sql, (*params, limit))]
+
+    def stream_info(self, stream_id: str) -> StreamInfo | None:
+        row = self._fetchone(
+            f"SELECT {self._STREAM_COLUMNS} FROM streams WHERE stream_id = ?",  # noqa: S608
+            (stream_id,),
+        )
+        return _stream(row) if row else None
+
+    def stream_types(self) -> list[tuple[str, int]]:
+        rows = self._fetchall(
+            "SELECT stream_type, COUNT(*) FROM streams GROUP BY stream_type ORDER BY stream_type"
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def count_streams(self, stream_type: str | None = None, prefix: str | None = None) -> int:
+        where, params = _stream_where(stream_type, prefix)
+        return self._fetchone(f"SELECT COUNT(*) FROM streams WHERE 1 = 1{where}", params)[0]  # noqa: S608
+
+    # --- derived claims (reads) ---------------------------------------------------------
+    _SNAPSHOT_COLUMNS = (
+        "stream_id, version, state, aggregate_type, schema_version, code_version, created_at"
+    )
+
+    def snapshots(self, stream_id: str) -> list[Snapshot]:
+        sql = f"SELECT {self._SNAPSHOT_COLUMNS} FROM snapshots WHERE stream_id = ? ORDER BY version"  # noqa: S608
+        return [_snapshot(row) for row in self._fetchall(sql, (stream_id,))]
+
+    def snapshot_at(self, stream_id: str, version: int) -> Snapshot | None:
+        row = self._fetchone(
+            f"SELECT {self._SNAPSHOT_COLUMNS} FROM snapshots "  # noqa: S608
+            "WHERE stream_id = ? AND version <= ? ORDER BY version DESC LIMIT 1",
+            (stream_id, version),
+        )
+        return _snapshot(row) if row else None
+
+    def checkpoints(self) -> dict[str, int]:
+        return {
+            name: position
+            for name, position in self._fetchall(
+                "SELECT name, position FROM checkpoints ORDER BY name"
+            )
+        }
+
+    def projection_names(self) -> list[str]:
+        rows = self._fetchall(
+            "SELECT name FROM checkpoints UNION SELECT DISTINCT projection FROM projection_rows"
+        )
+        return sorted(row[0] for row in rows)
+
+    def projection_rows(
+        self, projection: str, after: str | None = None, limit: int = 100
+    ) -> list[ProjectionRow]:
+        sql = "SELECT projection, key, document, position FROM projection_rows WHERE projection = ?"
+        params: list[Any] = [projection]
+        if after is not None:
+            sql += " AND key > ?"
+            params.append(after)
+        sql += " ORDER BY key LIMIT ?"
+        params.append(limit)
+        return [
+            ProjectionRow(row[0], row[1], _loads(row[2]), row[3])
+            for row in self._fetchall(sql, params)
+        ]
+
+    def projection_row(self, projection: str, key: str) -> ProjectionRow | None:
+        row = self._fetchone(
+            "SELECT projection, key, document, position FROM projection_rows "
+            "WHERE projection = ? AND key = ?",
+            (projection, key),
+        )
+        return ProjectionRow(row[0], row[1], _loads(row[2]), row[3]) if row else None
+
+    # --- integrity ----------------------------------------------------------------------
+    def verify(
+        self, against: Digest | None = None, progress: ProgressCallback | None = None
+    ) -> VerifyReport:
+        """Walk the whole chain in O(1) memory (keyset chunks); see `store.chain`."""
+        recorded_head = self._fetchone("SELECT position FROM chain_head WHERE id = 1")[0]
+        total = max(recorded_head, self.head_position())
+        sql = (
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE position > ? "  # noqa: S608
+            "ORDER BY position LIMIT ?"
+        )
+
+        def chunks() -> Iterator[list[Any]]:
+            cursor = 0
+            while True:
+                rows = self._fetchall(sql, (cursor, VERIFY_CHUNK))
+                if rows:
+                    yield rows
+                if len(rows) < VERIFY_CHUNK:
+                    return
+                cursor = rows[-1][0]
+
+        return walk(
+            chunks(), total=total, recorded_head=recorded_head, against=against, progress=progress
+        )
+
+    def head_digest(self) -> Digest:
+        row = self._fetchone("SELECT position, hash FROM events ORDER BY position DESC LIMIT 1")
+        if row is None:
+            return Digest(0, GENESIS_HASH.hex())
+        return Digest(row[0], row[1])
+
+
+# --- helpers ---------------------------------------------------------------------------
+def _check_expected(stream_id: str, expected: ExpectedVersion | int, current: int | None) -> None:
+    if expected is ANY:
+        return
+    if expected is NO_STREAM or expected == 0:
+        if current is not None:
+            raise _VersionMismatch(stream_id, expected, current)
+        return
+    if current != expected:
+        raise _VersionMismatch(stream_id, expected, current)
+
+
+def _same_content(original: RecordedEvent, stream_id: str, event: _Prepared) -> bool:
+    if (
+        original.stream_id != stream_id
+        or original.event_type != event.event_type
+        or original.schema_version != event.schema_version
+        or canonical_json(original.data) != event.data_json
+        or canonical_json(original.metadata) != event.metadata_json
+    ):
+        return False
+    if (
+        event.occurred_at is not None
+        and format_timestamp(original.occurred_at) != event.occurred_at
+    ):
+        return False
+    return not (
+        event.recorded_at is not None
+        and format_timestamp(original.recorded_at) != event.recorded_at
+    )
+
+
+def _optional_ts(value: datetime | None, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise InvalidEvent(f"{name} must be a datetime, not a {type(value).__name__}")
+    return format_timestamp(value)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _successor(prefix: str) -> str | None:
+    """The smallest string greater than every string starting with `prefix` (code-point
+    order), or None when there is none."""
+    chars = list(prefix)
+    while chars:
+        code = ord(chars[-1]) + 1
+        if code == 0xD800:
+            code = 0xE000
+        if code <= 0x10FFFF:
+            chars[-1] = chr(code)
+            return "".join(chars)
+        chars.pop()
+    return None
+
+
+def _prefix_sql(column: str, prefix: str) -> tuple[str, list[Any]]:
+    """A literal prefix match as an index range (no LIKE, so % and _ stay literal)."""
+    upper = _successor(prefix)
+    if upper is None:
+        return f"{column} >= ?", [prefix]
+    return f"{column} >= ? AND {column} < ?", [prefix, upper]
+
+
+def _stream_where(stream_type: str | None, prefix: str | None) -> tuple[str, list[Any]]:
+    where = ""
+    params: list[Any] = []
+    if stream_type is not None:
+        where += " AND stream_type = ?"
+        params.append(stream_type)
+    if prefix:
+        clause, values = _prefix_sql("stream_id", prefix)
+        where += f" AND {clause}"
+        params.extend(values)
+    return where, params
+
+
+def _stream(row: Sequence[Any]) -> StreamInfo:
+    return StreamInfo(
+        stream_id=row[0],
+        stream_type=row[1],
+        version=row[2],
+        event_count=row[3],
+        first_recorded_at=_ts(row[4]) if row[4] else None,
+        last_recorded_at=_ts(row[5]) if row[5] else None,
+        first_position=row[6],
+        last_position=row[7],
+    )
+
+
+def _snapshot(row: Sequence[Any]) -> Snapshot:
+    return Snapshot(
+        stream_id=row[0],
+        version=row[1],
+        state=_loads(row[2]),
+        aggregate_type=row[3],
+        schema_version=row[4],
+        code_version=row[5],
+        created_at=_ts(row[6]),
+    )

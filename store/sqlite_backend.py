@@ -1,0 +1,122 @@
+"""Opening a SQLite file as a native store: probing, connection settings, transactions.
+
+Why it is done this way:
+* a file is probed through a separate `mode=ro` connection *before* anything else
+  touches it, so opening the wrong file (a text file, another app's database) can never
+  change a byte of it;
+* pysqlite's own transaction handling is switched off (`isolation_level=None`) and the
+  SQLAlchemy "begin" hook emits the BEGIN itself: `BEGIN IMMEDIATE` for writes, because
+  a deferred transaction that upgrades to a write gets SQLITE_BUSY without waiting for
+  `busy_timeout` (see ../shared/research/reliability.md), a plain BEGIN for reads;
+* WAL, `busy_timeout`, and `synchronous=FULL` unless NORMAL is asked for explicitly
+  (evidence must survive power loss);
+* read-only sessions use a `mode=ro` URI plus `PRAGMA query_only=1`, so the file stays
+  byte-identical.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import QueuePool
+
+from store.errors import NotAStoreError, SourceNotFound
+from store.schema import SCHEMA_VERSION
+
+BUSY_TIMEOUT_MS = 10_000
+WRITE_OPTION = "eventscope_write"
+
+
+def probe(path: Path) -> str:
+    """Classify a file without writing to it: "store", "empty" (a database with no
+    tables, safe to initialise), or raise NotAStoreError with one sentence."""
+    if path.is_dir():
+        raise NotAStoreError(f"{path} is a directory, not an eventscope store")
+    try:
+        connection = sqlite3.connect(_ro_uri(path), uri=True)
+    except sqlite3.Error as exc:
+        raise SourceNotFound(f"cannot open {path}: {exc}") from None
+    try:
+        try:
+            names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.DatabaseError:
+            raise NotAStoreError(
+                f"{path} is not an eventscope store (it is not a SQLite database)"
+            ) from None
+        if not names:
+            return "empty"
+        if "store_info" not in names:
+            raise NotAStoreError(
+                f"{path} is a SQLite database but not an eventscope store (no store_info table)"
+            )
+        try:
+            row = connection.execute("SELECT schema_version FROM store_info").fetchone()
+        except sqlite3.DatabaseError:
+            row = None
+        check_schema_version(row[0] if row else None, str(path))
+        return "store"
+    finally:
+        connection.close()
+
+
+def check_schema_version(version: object, where: str) -> None:
+    """Refuse a store whose schema this code does not understand."""
+    if not isinstance(version, int):
+        raise NotAStoreError(f"{where} has a damaged store_info table, so it cannot be opened")
+    if version > SCHEMA_VERSION:
+        raise NotAStoreError(
+            f"{where} uses store schema version {version}, newer than this eventscope "
+            f"supports ({SCHEMA_VERSION}); upgrade eventscope to open it"
+        )
+
+
+def make_engine(path: Path, *, read_only: bool, synchronous: str) -> Engine:
+    """An engine whose connections carry the store's settings and transaction modes."""
+    uri = _ro_uri(path) if read_only else path.absolute().as_uri()
+
+    def connect() -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            uri,
+            uri=True,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+        )
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if read_only:
+            connection.execute("PRAGMA query_only = 1")
+        else:
+            connection.execute(f"PRAGMA synchronous = {synchronous}")
+        return connection
+
+    engine = create_engine(
+        "sqlite://",
+        creator=connect,
+        poolclass=QueuePool,
+        pool_size=4,
+        max_overflow=32,
+        pool_timeout=60,
+    )
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn) -> None:  # type: ignore[no-untyped-def]
+        if conn.get_execution_options().get(WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def enable_wal(engine: Engine) -> None:
+    """WAL is a property of the file: set once, when the store is created."""
+    with engine.connect() as conn:
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
+        dbapi.execute("PRAGMA journal_mode = WAL")
+
+
+def _ro_uri(path: Path) -> str:
+    return path.absolute().as_uri() + "?mode=ro"
