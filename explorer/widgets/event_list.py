@@ -1,0 +1,135 @@
+"""The events of one stream, a page at a time, for the timeline's left pane.
+
+Built on the shell's `VirtualTable`: rows are fetched by version range (offset paging is
+exact here, versions are contiguous) in the table's worker thread, so a 100k-event stream
+opens at once and only the visible pages are ever decoded. Row index = version - 1.
+
+Payloads are previewed as compact JSON cut to `PREVIEW_CHARS`; all cells are plain
+strings, which the table makes visible (`visible_text`) and never parses as markup.
+Undecodable events are drawn in the error colour and backdated ones are flagged, because
+in an audit those are the rows a reviewer is looking for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from textual import events
+from textual.message import Message
+
+from explorer.widgets.state_tree import format_time
+from explorer.widgets.virtual_table import Column, VirtualRow, VirtualTable
+from store.records import RecordedEvent
+
+PREVIEW_CHARS = 160
+BACKDATED_SECONDS = 3600
+"""An event that occurred more than this before it was recorded is flagged ``⟲``."""
+
+COLUMNS = [
+    Column("v", 8, justify="right"),
+    Column("event type", 18),
+    Column("actor", 10),
+    Column("recorded (UTC)", 16),
+    Column("data", 0, min_width=10),
+]
+
+
+def preview(data: Any) -> str:
+    """A one-line payload preview, cut before it gets expensive to show."""
+    try:
+        text = orjson.dumps(data, default=str).decode()
+    except TypeError:
+        text = repr(data)
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
+
+
+def event_row(event: RecordedEvent) -> VirtualRow:
+    """One table row for `event` (cells are untrusted strings; the table escapes them)."""
+    backdated = (event.recorded_at - event.occurred_at).total_seconds() > BACKDATED_SECONDS
+    flag = "✗" if event.decode_error else ("⟲" if backdated else "")
+    data = f"undecodable: {event.decode_error}" if event.decode_error else preview(event.data)
+    return VirtualRow(
+        event.version,
+        (
+            f"{flag} {event.version}" if flag else str(event.version),
+            event.event_type,
+            event.actor or "—",
+            format_time(event.recorded_at)[:16],
+            data,
+        ),
+        style="red" if event.decode_error else None,
+    )
+
+
+def stream_fetch(source: Any, stream_id: str) -> Callable[[int, int], list[VirtualRow]]:
+    """A `VirtualTable` fetch callback reading versions start+1 .. start+limit."""
+
+    def fetch(start: int, limit: int) -> list[VirtualRow]:
+        events = source.read_stream(stream_id, start + 1, start + limit)
+        return [event_row(event) for event in events]
+
+    return fetch
+
+
+class EventList(VirtualTable):
+    """A `VirtualTable` of one stream's events; see the module docstring.
+
+    The table's own `RowHighlighted` also fires when the timeline moves the cursor to
+    follow the slider, and it arrives late; acting on it would drag the slider back to an
+    old version during fast stepping. So user moves (keys, clicks) post `Picked` instead.
+    """
+
+    class Picked(Message):
+        """The user moved the cursor to `version` (keys or mouse)."""
+
+        def __init__(self, version: int) -> None:
+            self.version = version
+            super().__init__()
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
+        super().__init__(COLUMNS, None, row_count=0, page_size=200, id=id, classes=classes)
+
+    def show_stream(self, source: Any, stream_id: str, length: int, version: int) -> None:
+        """Start paging `stream_id`, with the cursor on `version`."""
+        self.reset(stream_fetch(source, stream_id), row_count=length, cursor=max(0, version - 1))
+
+    def _picked(self) -> None:
+        self.post_message(self.Picked(self.cursor_row + 1))
+
+    def action_cursor_up(self) -> None:
+        super().action_cursor_up()
+        self._picked()
+
+    def action_cursor_down(self) -> None:
+        super().action_cursor_down()
+        self._picked()
+
+    def action_page_up(self) -> None:
+        super().action_page_up()
+        self._picked()
+
+    def action_page_down(self) -> None:
+        super().action_page_down()
+        self._picked()
+
+    def action_first(self) -> None:
+        super().action_first()
+        self._picked()
+
+    def action_last(self) -> None:
+        super().action_last()
+        self._picked()
+
+    async def _on_click(self, event: events.Click) -> None:
+        before = self.cursor_row
+        await super()._on_click(event)
+        if self.cursor_row != before:
+            self._picked()
+
+    def follow(self, version: int) -> None:
+        """Put the cursor on `version` without announcing it back as a user move."""
+        index = max(0, version - 1)
+        if index != self.cursor_row:
+            self.move_cursor(index)
