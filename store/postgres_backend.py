@@ -69,7 +69,9 @@ def check_connection(engine: Engine, url: URL) -> None:
 
 def connection_message(url: URL, exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
-    reason = " ".join(str(orig).split()) or type(orig).__name__
+    # The driver's first line is the reason; its later lines are generic hints.
+    lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+    reason = " ".join(lines[0].split()).rstrip(".") if lines else type(orig).__name__
     if url.password:
         reason = reason.replace(url.password, "***")
     host = url.host or "localhost"
