@@ -25,7 +25,8 @@ at hand. Undecodable events never reach `apply`.
 
 Rules, so a rebuild always equals an incremental run: `apply` depends only on the
 document and the event (no clock, no I/O, no other rows); it may mutate and return the
-document it got, and must keep it JSON-shaped. Returning None deletes the row.
+document it got, and must keep it JSON-shaped. Returning None means "I changed the
+document in place" (the same as returning it).
 
 The runner (`domain.projection_runner`) applies events in position order, stores each
 document with the position that last changed it, and advances a checkpoint, so re-running
@@ -68,7 +69,7 @@ class Projection:
         return {}
 
     def apply(self, document: JSONObject, event: DecodedEvent) -> JSONObject | None:
-        """Fold one event into a document; return the new document (None deletes it)."""
+        """Fold one event into a document; return it (None: it was changed in place)."""
         raise NotImplementedError(f"{type(self).__name__}.apply is not written")
 
     def __repr__(self) -> str:

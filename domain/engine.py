@@ -1,0 +1,462 @@
+"""`Engine`: the one facade the explorer (and the CLI) call for everything temporal.
+
+    engine = Engine(source)                       # any EventSource; generic fold
+    engine = Engine(source, load_plugin("my.domain"))   # the user's aggregates/projections
+
+    timeline = engine.timeline("acct-1")          # cached per stream (small LRU)
+    timeline.length                               # latest version
+    at = timeline.state_at(120)                   # StateAt: .state (plain JSON dict),
+                                                  #   .version, .skipped (SkippedEvent list)
+    timeline.event(120)                           # DecodedEvent: .recorded, .raw, .data
+                                                  #   (upcast), .chain, .error
+    timeline.changes_at(120)                      # list[DiffEntry] vs version 119
+    timeline.blame_at(120)                        # list[BlameEntry], one per leaf
+    timeline.version_at_time(moment, axis="recorded")   # or "occurred"; 0 if none
+    timeline.numeric_paths(120); timeline.series(("balance_cents",))  # for a chart
+
+    engine.diff_versions("acct-1", 10, 20)        # list[DiffEntry]
+    engine.diff_snapshot("acct-1", 100)           # stored snapshot (left) vs replay (right)
+    engine.diff_projection("account_balances", "acct-1")   # stored row vs replay as of
+                                                           #   the row's position
+    engine.first_divergence("acct-1", OtherAggregateClass) # bisect: code A vs code B
+    engine.first_divergent_snapshot("acct-1")     # the first stored snapshot that is wrong
+    engine.projection_as_of("account_balances", position)  # {key: document}, no writes
+    engine.consistency(progress)                  # every snapshot/row that disagrees
+
+Threading: all of it may be called from worker threads; a timeline serialises its own
+calls, so two workers on one stream wait for each other, different streams do not.
+
+Errors: bad data never raises (undecodable events are skipped and listed). User mistakes
+raise `DomainError` subclasses or `store.errors.StoreError` with one readable sentence:
+`StreamNotFound`, `VersionOutOfRange`, `PluginError` (no such projection / no plugin).
+
+Diff direction: always ``left -> right``; for snapshots and projection rows the *stored
+claim* is left and the *replay from events* is right, so ``added`` means "the events
+prove a field the claim lacks".
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from domain.aggregate import Aggregate
+from domain.bisect import first_divergence
+from domain.diff import DiffEntry, diff, same
+from domain.errors import DomainError, PluginError
+from domain.events import EventRegistry
+from domain.plugin import DomainPlugin
+from domain.projection import Projection
+from domain.projection_runner import ProjectionState, evaluate_as_of
+from domain.timeline import (
+    DEFAULT_CHECKPOINT_EVERY,
+    AggregateFolder,
+    Axis,
+    Folder,
+    StateAt,
+    Timeline,
+)
+from store.errors import StreamNotFound
+from store.records import JSONObject, Snapshot, StreamInfo
+from store.source import EventSource
+
+ProgressCallback = Callable[[int, int], None]
+# A derivation of a stream's state: "replay" (the engine's own), "generic", an Aggregate
+# class (code B), or any function version -> state.
+Derivation = Literal["replay", "generic"] | type[Aggregate[Any]] | Callable[[int], JSONObject]
+
+
+@dataclass(frozen=True, slots=True)
+class Divergence:
+    """Where two derivations first disagree: the states there and their diff."""
+
+    stream_id: str
+    version: int
+    left: JSONObject
+    right: JSONObject
+    differences: list[DiffEntry]
+    evaluations: int
+
+    def to_json(self) -> JSONObject:
+        return {
+            "stream_id": self.stream_id,
+            "version": self.version,
+            "differences": [d.to_json() for d in self.differences],
+            "evaluations": self.evaluations,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Inconsistency:
+    """A stored claim (snapshot or projection row) that the events do not support."""
+
+    kind: Literal["snapshot", "projection"]
+    differences: list[DiffEntry]
+    stream_id: str | None = None
+    version: int | None = None
+    projection: str | None = None
+    key: str | None = None
+    position: int | None = None
+
+    def to_json(self) -> JSONObject:
+        return {
+            "kind": self.kind,
+            "stream_id": self.stream_id,
+            "version": self.version,
+            "projection": self.projection,
+            "key": self.key,
+            "position": self.position,
+            "differences": [d.to_json() for d in self.differences],
+        }
+
+
+@dataclass
+class ConsistencyReport:
+    """What `Engine.consistency` checked, what disagrees, and what it could not check."""
+
+    checked_snapshots: int = 0
+    checked_rows: int = 0
+    problems: list[Inconsistency] = field(default_factory=list)
+    # Claims that need code we do not have (e.g. a snapshot written by an aggregate class
+    # that no --domain plugin provides); comparing them to the generic fold would be noise.
+    unchecked: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> JSONObject:
+        return {
+            "ok": self.ok,
+            "checked_snapshots": self.checked_snapshots,
+            "checked_rows": self.checked_rows,
+            "problems": [p.to_json() for p in self.problems],
+            "unchecked": self.unchecked,
+        }
+
+
+class Engine:
+    """The temporal engine over one source, optionally with a user's domain plugin."""
+
+    def __init__(
+        self,
+        source: EventSource,
+        plugin: DomainPlugin | None = None,
+        *,
+        checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
+        cached_timelines: int = 8,
+    ) -> None:
+        self.source = source
+        self.plugin = plugin
+        self.registry = plugin.registry if plugin is not None else EventRegistry()
+        self.checkpoint_every = checkpoint_every
+        self._max_timelines = max(1, cached_timelines)
+        self._timelines: OrderedDict[str, Timeline] = OrderedDict()
+        self._projection_cache: OrderedDict[tuple[str, int], ProjectionState] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # --- timelines ----------------------------------------------------------------------
+    def stream_info(self, stream_id: str) -> StreamInfo:
+        info = self.source.stream_info(stream_id)
+        if info is None:
+            raise StreamNotFound(stream_id)
+        return info
+
+    def folder_for(self, stream_type: str) -> Folder:
+        """The aggregate's fold when the plugin has one for this type, else generic."""
+        aggregate = self.plugin.aggregate_for(stream_type) if self.plugin else None
+        return AggregateFolder(aggregate) if aggregate is not None else Folder()
+
+    def timeline(self, stream_id: str) -> Timeline:
+        """The (cached) timeline of a stream; raises StreamNotFound for an unknown one."""
+        with self._lock:
+            timeline = self._timelines.get(stream_id)
+            if timeline is not None:
+                self._timelines.move_to_end(stream_id)
+                return timeline
+        info = self.stream_info(stream_id)
+        timeline = Timeline(
+            self.source,
+            stream_id,
+            folder=self.folder_for(info.stream_type),
+            registry=self.registry,
+            checkpoint_every=self.checkpoint_every,
+        )
+        with self._lock:
+            existing = self._timelines.get(stream_id)
+            if existing is not None:
+                return existing
+            self._timelines[stream_id] = timeline
+            while len(self._timelines) > self._max_timelines:
+                self._timelines.popitem(last=False)
+        return timeline
+
+    def forget(self, stream_id: str | None = None) -> None:
+        """Drop cached timelines (all, or one) -- e.g. after the source changed."""
+        with self._lock:
+            if stream_id is None:
+                self._timelines.clear()
+                self._projection_cache.clear()
+            else:
+                self._timelines.pop(stream_id, None)
+
+    def state(
+        self,
+        stream_id: str,
+        version: int | None = None,
+        at: datetime | None = None,
+        axis: Axis = "recorded",
+    ) -> StateAt:
+        """State at a version, at a time on either axis, or at the latest version."""
+        timeline = self.timeline(stream_id)
+        if at is not None:
+            if version is not None:
+                raise DomainError("give a version or a time, not both")
+            version = timeline.version_at_time(at, axis)
+        return timeline.state_at(version)
+
+    # --- diffs --------------------------------------------------------------------------
+    def diff_versions(self, stream_id: str, a: int, b: int) -> list[DiffEntry]:
+        """State at `a` (left) -> state at `b` (right)."""
+        return self.timeline(stream_id).diff_versions(a, b)
+
+    def snapshot(self, stream_id: str, version: int) -> Snapshot:
+        """The stored snapshot of a stream at exactly `version` (DomainError if none)."""
+        self.stream_info(stream_id)
+        snapshots = self.source.snapshots(stream_id)
+        for snapshot in snapshots:
+            if snapshot.version == version:
+                return snapshot
+        have = ", ".join(str(s.version) for s in snapshots) or "none"
+        raise DomainError(
+            f"stream {stream_id!r} has no snapshot at version {version} (snapshots at: {have})"
+        )
+
+    def diff_snapshot(self, stream_id: str, version: int) -> list[DiffEntry]:
+        """Stored snapshot at `version` (left) vs the replay at `version` (right)."""
+        snapshot = self.snapshot(stream_id, version)
+        replay = self.timeline(stream_id).state_at(version).state
+        return diff(snapshot.state, replay)
+
+    def projection(self, name: str) -> Projection:
+        if self.plugin is None:
+            raise PluginError(
+                f"replaying projection {name!r} needs its code: load the domain with --domain MODULE"
+            )
+        return self.plugin.projection(name)
+
+    def projection_state(self, name: str, position: int | None = None) -> ProjectionState:
+        """The projection evaluated in memory as of `position` (None = head); cached."""
+        projection = self.projection(name)
+        head = self.source.head_position() if position is None else position
+        key = (name, head)
+        with self._lock:
+            cached = self._projection_cache.get(key)
+            if cached is not None:
+                self._projection_cache.move_to_end(key)
+                return cached
+        state = evaluate_as_of(self.source, projection, head, self.registry)
+        with self._lock:
+            self._projection_cache[key] = state
+            while len(self._projection_cache) > 2:
+                self._projection_cache.popitem(last=False)
+        return state
+
+    def projection_as_of(self, name: str, position: int | None = None) -> dict[str, JSONObject]:
+        """{key: document} of a projection as of a global position; nothing is written."""
+        return dict(self.projection_state(name, position).documents)
+
+    def diff_projection(self, name: str, key: str) -> list[DiffEntry]:
+        """Stored row (left) vs the replay as of the store's checkpoint for that projection
+        (right) -- or as of the row's position when there is no checkpoint."""
+        row = self.source.projection_row(name, key)
+        if row is None:
+            raise DomainError(f"projection {name!r} has no stored row with key {key!r}")
+        position = self.source.checkpoints().get(name, row.position)
+        replay = self.projection_state(name, position).documents.get(key, {})
+        return diff(row.document, replay)
+
+    # --- bisect -------------------------------------------------------------------------
+    def derivation(self, stream_id: str, how: Derivation) -> Callable[[int], JSONObject]:
+        """A function version -> state for one way of deriving this stream's state."""
+        if how == "replay":
+            timeline = self.timeline(stream_id)
+            return lambda v: timeline.state_at(v).state
+        if how == "generic":
+            folder: Folder = Folder()
+        elif isinstance(how, type) and issubclass(how, Aggregate):
+            folder = AggregateFolder(how)
+        elif callable(how):
+            return how  # type: ignore[return-value]
+        else:
+            raise DomainError(f"{how!r} is not a way to derive a state")
+        private = Timeline(
+            self.source,
+            stream_id,
+            folder=folder,
+            registry=self.registry,
+            checkpoint_every=self.checkpoint_every,
+        )
+        return lambda v: private.state_at(v).state
+
+    def first_divergence(
+        self,
+        stream_id: str,
+        right: Derivation,
+        left: Derivation = "replay",
+        upto: int | None = None,
+    ) -> Divergence | None:
+        """The first version (<= `upto`, default latest) where two derivations disagree, in
+        O(log n) state evaluations (see `domain.bisect` for the assumption); None if they
+        agree at `upto`."""
+        timeline = self.timeline(stream_id)
+        last = timeline.length if upto is None else upto
+        get_left = self.derivation(stream_id, left)
+        get_right = self.derivation(stream_id, right)
+        if not same(get_left(0), get_right(0)):
+            version, evaluations = 0, 1
+        else:
+            result = first_divergence(0, last, lambda v: not same(get_left(v), get_right(v)))
+            if result.version is None:
+                return None
+            version, evaluations = result.version, result.evaluations + 1
+        left_state, right_state = get_left(version), get_right(version)
+        return Divergence(
+            stream_id,
+            version,
+            left_state,
+            right_state,
+            diff(left_state, right_state),
+            evaluations,
+        )
+
+    def first_divergent_snapshot(self, stream_id: str) -> Snapshot | None:
+        """The earliest stored snapshot that disagrees with the replay (bisect over the
+        stream's snapshots: once a snapshot writer goes wrong it tends to stay wrong)."""
+        timeline = self.timeline(stream_id)
+        snapshots = [s for s in self.source.snapshots(stream_id) if s.version <= timeline.length]
+        if not snapshots:
+            return None
+
+        def differs(index: int) -> bool:
+            snapshot = snapshots[index - 1]
+            return not same(snapshot.state, timeline.state_at(snapshot.version).state)
+
+        result = first_divergence(0, len(snapshots), differs)
+        return snapshots[result.version - 1] if result.version is not None else None
+
+    # --- consistency --------------------------------------------------------------------
+    def _all_streams(self) -> Iterator[StreamInfo]:
+        after: str | None = None
+        while True:
+            page = self.source.streams(after=after, limit=500)
+            yield from page
+            if len(page) < 500:
+                return
+            after = page[-1].stream_id
+
+    def consistency(self, progress: ProgressCallback | None = None) -> ConsistencyReport:
+        """Check every stored snapshot and projection row against a replay from events."""
+        report = ConsistencyReport()
+        projection_names = self.source.projection_names()
+        total = self.source.count_streams() + len(projection_names)
+        done = 0
+        for info in self._all_streams():
+            snapshots = self.source.snapshots(info.stream_id)
+            if snapshots:
+                self._check_snapshots(info, snapshots, report)
+            done += 1
+            if progress is not None and done % 100 == 0:
+                progress(done, total)
+        for name in projection_names:
+            self._check_projection(name, report)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        if progress is not None:
+            progress(total, total)
+        return report
+
+    def _check_snapshots(
+        self, info: StreamInfo, snapshots: list[Snapshot], report: ConsistencyReport
+    ) -> None:
+        folder = self.folder_for(info.stream_type)
+        timeline: Timeline | None = None
+        for snapshot in snapshots:
+            if type(folder) is Folder and snapshot.aggregate_type not in ("", "generic"):
+                report.unchecked.append(
+                    f"snapshot of {info.stream_id} at version {snapshot.version} "
+                    f"(written by {snapshot.aggregate_type}, whose code is not loaded)"
+                )
+                continue
+            if snapshot.version > info.version:
+                report.problems.append(
+                    Inconsistency(
+                        "snapshot",
+                        [DiffEntry((), "changed", snapshot.version, info.version)],
+                        info.stream_id,
+                        snapshot.version,
+                    )
+                )
+                continue
+            if timeline is None:
+                timeline = Timeline(
+                    self.source,
+                    info.stream_id,
+                    folder=folder,
+                    registry=self.registry,
+                    checkpoint_every=self.checkpoint_every,
+                )
+            report.checked_snapshots += 1
+            entries = diff(snapshot.state, timeline.state_at(snapshot.version).state)
+            if entries:
+                report.problems.append(
+                    Inconsistency("snapshot", entries, info.stream_id, snapshot.version)
+                )
+
+    def _check_projection(self, name: str, report: ConsistencyReport) -> None:
+        if self.plugin is None or name not in self.plugin.projection_names():
+            report.unchecked.append(f"projection {name} (its code is not loaded)")
+            return
+        checkpoint = self.source.checkpoints().get(name)
+        after: str | None = None
+        rows = []
+        while True:
+            page = self.source.projection_rows(name, after=after, limit=500)
+            rows.extend(page)
+            if len(page) < 500:
+                break
+            after = page[-1].key
+        position = (
+            checkpoint if checkpoint is not None else max((r.position for r in rows), default=0)
+        )
+        replay = self.projection_state(name, position)
+        stored_keys = set()
+        for row in rows:
+            stored_keys.add(row.key)
+            report.checked_rows += 1
+            expected = replay.documents.get(row.key)
+            if expected is None:
+                entries = [DiffEntry((), "removed", row.document, None)]
+            else:
+                entries = diff(row.document, expected)
+            if entries:
+                report.problems.append(
+                    Inconsistency(
+                        "projection", entries, projection=name, key=row.key, position=row.position
+                    )
+                )
+        for key in sorted(set(replay.documents) - stored_keys):
+            report.problems.append(
+                Inconsistency(
+                    "projection",
+                    [DiffEntry((), "added", None, replay.documents[key])],
+                    projection=name,
+                    key=key,
+                    position=replay.positions.get(key),
+                )
+            )

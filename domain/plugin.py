@@ -1,0 +1,123 @@
+"""Plugins: `--domain package.module` loads a user's own domain code into the engine.
+
+The module exposes ONE object named `DOMAIN`, a `DomainPlugin`::
+
+    # mycompany/audit_domain.py
+    from domain.plugin import DomainPlugin
+    from mycompany.accounts import Account, AccountBalances, EVENTS, UPCASTERS
+
+    DOMAIN = DomainPlugin(
+        aggregates={"account": Account},        # stream_type -> Aggregate subclass
+        projections=[AccountBalances()],        # Projection instances (or classes)
+        events=EVENTS,                          # DomainEvent classes
+        upcasters=UPCASTERS,                    # Upcaster objects (see domain.events)
+    )
+
+Then ``eventscope state audit.db acct-1 --domain mycompany.audit_domain`` replays with the
+real aggregate logic; streams of other types still use the generic fold. A different
+attribute can be named as ``package.module:ATTRIBUTE``.
+
+Loading never shows a traceback: a missing module, an error while importing it, or a
+missing/wrong `DOMAIN` object becomes one `PluginError` sentence.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.aggregate import Aggregate
+from domain.errors import PluginError
+from domain.events import DomainEvent, EventRegistry, Upcaster
+from domain.projection import Projection
+
+DEFAULT_ATTRIBUTE = "DOMAIN"
+
+
+@dataclass
+class DomainPlugin:
+    """A user's domain: aggregates by stream type, projections, event classes, upcasters.
+
+    Event classes handled by the aggregates need not be listed again in `events`; they
+    only have to be listed if upcasters or the event detail view should know them.
+    """
+
+    aggregates: Mapping[str, type[Aggregate[Any]]] = field(default_factory=dict)
+    projections: Iterable[Projection | type[Projection]] = ()
+    events: Iterable[type[DomainEvent]] = ()
+    upcasters: Iterable[Upcaster] = ()
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        self.aggregates = dict(self.aggregates)
+        self.projections = [p() if isinstance(p, type) else p for p in self.projections]
+        self.events = list(self.events)
+        self.upcasters = list(self.upcasters)
+        for stream_type, cls in self.aggregates.items():
+            if not (isinstance(cls, type) and issubclass(cls, Aggregate)):
+                raise PluginError(
+                    f"the aggregate for stream type {stream_type!r} is not an Aggregate subclass"
+                )
+        names = [p.name for p in self.projections]
+        if len(set(names)) != len(names):
+            raise PluginError("two projections of the domain plugin share a name")
+        self._registry = EventRegistry(self.events, self.upcasters)
+
+    @property
+    def registry(self) -> EventRegistry:
+        """Event classes and upcasters of this domain (shared by all its streams)."""
+        return self._registry
+
+    def aggregate_for(self, stream_type: str) -> type[Aggregate[Any]] | None:
+        """The aggregate class for a stream type, or None (then the generic fold applies)."""
+        return self.aggregates.get(stream_type)
+
+    def projection(self, name: str) -> Projection:
+        """The projection called `name`, or a PluginError naming the ones there are."""
+        for projection in self.projections:  # type: ignore[union-attr]
+            if projection.name == name:
+                return projection
+        known = ", ".join(sorted(p.name for p in self.projections)) or "none"  # type: ignore[union-attr]
+        raise PluginError(f"the domain has no projection named {name!r} (it has: {known})")
+
+    def projection_names(self) -> list[str]:
+        return sorted(p.name for p in self.projections)  # type: ignore[union-attr]
+
+
+def load_plugin(spec: str) -> DomainPlugin:
+    """Import ``package.module`` (or ``package.module:ATTRIBUTE``) and return its plugin."""
+    module_name, _, attribute = spec.strip().partition(":")
+    attribute = attribute or DEFAULT_ATTRIBUTE
+    if not module_name:
+        raise PluginError("--domain needs a module name such as mypackage.domain")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or module_name
+        if missing == module_name or module_name.startswith(f"{missing}."):
+            raise PluginError(
+                f"cannot import domain module {module_name!r}: no such module "
+                "(is its package installed or on PYTHONPATH?)"
+            ) from None
+        raise PluginError(
+            f"domain module {module_name!r} failed to import: it needs module {missing!r}, "
+            "which is not installed"
+        ) from None
+    except Exception as exc:  # the user's module raised while importing
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise PluginError(f"domain module {module_name!r} failed to import ({detail})") from None
+    plugin = getattr(module, attribute, None)
+    if plugin is None:
+        raise PluginError(
+            f"domain module {module_name!r} has no {attribute} object; "
+            f"define {attribute} = DomainPlugin(...) in it"
+        )
+    if not isinstance(plugin, DomainPlugin):
+        raise PluginError(
+            f"{module_name}.{attribute} is a {type(plugin).__name__}, not a DomainPlugin"
+        )
+    if not plugin.name:
+        plugin.name = module_name
+    return plugin

@@ -1,0 +1,290 @@
+"""Running projections: catch up from a checkpoint, rebuild, lag, and evaluate as of a
+position without writing anything.
+
+Idempotency by position: the runner reads only events after the stored checkpoint and
+writes each batch's documents *together with* the new checkpoint in one transaction
+(`EventStore.put_projection_rows(..., checkpoint=)`), so an interrupted run resumes where
+the last batch ended and a re-run applies nothing twice. Each stored row also carries the
+position that last changed it; an event at or below a row's position is never applied to
+it again (a second guard, e.g. when two runners race).
+
+`evaluate_as_of` runs the same fold in memory over events up to a position: it is what
+"the world as of T" shows, and what stored rows are checked against.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+
+from domain.events import DecodedEvent, EventRegistry
+from domain.projection import Projection
+from store.records import JSONObject, ProjectionRow, RecordedEvent
+from store.source import EventFilter, EventSource
+
+DEFAULT_BATCH = 2000
+ProgressCallback = Callable[[int, int], None]
+
+
+class ProjectionStore(EventSource, Protocol):
+    """The writes a runner needs (the native `EventStore` has them)."""
+
+    def put_projection_rows(
+        self,
+        name: str,
+        rows: list[tuple[str, dict[str, Any], int]],
+        checkpoint: int | None = None,
+    ) -> None: ...
+
+    def save_checkpoint(self, name: str, position: int) -> None: ...
+
+    def clear_projection(self, name: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionFailure:
+    """An event a projection could not apply (undecodable, or `key`/`apply` raised)."""
+
+    position: int
+    event_type: str
+    reason: str
+
+
+@dataclass
+class ProjectionState:
+    """Documents of one projection, each with the position that last changed it."""
+
+    name: str
+    documents: dict[str, JSONObject] = field(default_factory=dict)
+    positions: dict[str, int] = field(default_factory=dict)
+    position: int = 0  # every event up to here has been considered
+    applied: int = 0
+    failures: list[ProjectionFailure] = field(default_factory=list)
+
+    def rows(self) -> list[ProjectionRow]:
+        return [
+            ProjectionRow(self.name, key, self.documents[key], self.positions[key])
+            for key in sorted(self.documents)
+        ]
+
+
+class ProjectionFold:
+    """Applies events to a projection's documents in position order (in memory)."""
+
+    def __init__(
+        self,
+        projection: Projection,
+        registry: EventRegistry | None = None,
+        load: Callable[[str], ProjectionRow | None] | None = None,
+    ) -> None:
+        self.projection = projection
+        self.registry = registry or EventRegistry()
+        self.state = ProjectionState(projection.name)
+        self._load = load
+        self.dirty: set[str] = set()
+
+    def _document(self, key: str) -> tuple[JSONObject, int]:
+        state = self.state
+        document = state.documents.get(key)
+        if document is not None:
+            return document, state.positions[key]
+        if self._load is not None:
+            row = self._load(key)
+            if row is not None:
+                state.documents[key] = row.document
+                state.positions[key] = row.position
+                return row.document, row.position
+        document = self.projection.initial(key)
+        state.documents[key] = document
+        state.positions[key] = 0
+        return document, 0
+
+    def feed(self, record: RecordedEvent) -> None:
+        """Apply one stored event (ignored when not handled; failures are recorded)."""
+        state = self.state
+        state.position = max(state.position, record.position)
+        projection = self.projection
+        if record.event_type not in projection.handles:
+            return
+        decoded: DecodedEvent = self.registry.decode(record)
+        if decoded.error is not None:
+            state.failures.append(
+                ProjectionFailure(record.position, record.event_type, decoded.error)
+            )
+            return
+        try:
+            key = projection.key(decoded)
+            if key is None:
+                return
+            document, last = self._document(key)
+            if record.position <= last:
+                return  # already applied to this row: idempotent by position
+            result = projection.apply(document, decoded)
+        except Exception as exc:  # user code never stops a run
+            state.failures.append(
+                ProjectionFailure(record.position, record.event_type, _describe(exc))
+            )
+            return
+        if result is not None and result is not document:
+            state.documents[key] = result
+        state.positions[key] = record.position
+        state.applied += 1
+        self.dirty.add(key)
+
+
+def _filter_for(projection: Projection) -> EventFilter | None:
+    return EventFilter(event_types=list(projection.handles)) if projection.handles else None
+
+
+def evaluate_as_of(
+    source: EventSource,
+    projection: Projection,
+    position: int | None = None,
+    registry: EventRegistry | None = None,
+) -> ProjectionState:
+    """The projection's documents computed from events up to `position` (None = head),
+    in memory; nothing is written."""
+    head = source.head_position() if position is None else position
+    fold = ProjectionFold(projection, registry)
+    if projection.handles:
+        for record in source.read_all(0, head, filter=_filter_for(projection)):
+            fold.feed(record)
+    fold.state.position = head
+    return fold.state
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """What one catch-up or rebuild did."""
+
+    projection: str
+    from_position: int
+    to_position: int
+    applied: int
+    rows_written: int
+    seconds: float
+    failures: tuple[ProjectionFailure, ...] = ()
+
+    @property
+    def events_per_second(self) -> float:
+        return (self.to_position - self.from_position) / self.seconds if self.seconds else 0.0
+
+
+class ProjectionRunner:
+    """Keeps stored projection rows up to date from the events (writes: a writable store)."""
+
+    def __init__(
+        self,
+        store: ProjectionStore,
+        projections: Iterable[Projection],
+        registry: EventRegistry | None = None,
+        batch_size: int = DEFAULT_BATCH,
+    ) -> None:
+        self.store = store
+        self.projections = {p.name: p for p in projections}
+        self.registry = registry or EventRegistry()
+        self.batch_size = max(1, batch_size)
+
+    def projection(self, name: str) -> Projection:
+        try:
+            return self.projections[name]
+        except KeyError:
+            from domain.errors import PluginError
+
+            known = ", ".join(sorted(self.projections)) or "none"
+            raise PluginError(f"there is no projection named {name!r} (known: {known})") from None
+
+    def checkpoint(self, name: str) -> int:
+        return self.store.checkpoints().get(name, 0)
+
+    def lag(self, name: str) -> int:
+        """Events not yet considered: head position - checkpoint."""
+        return max(0, self.store.head_position() - self.checkpoint(name))
+
+    def lags(self) -> dict[str, int]:
+        head = self.store.head_position()
+        checkpoints = self.store.checkpoints()
+        return {name: max(0, head - checkpoints.get(name, 0)) for name in self.projections}
+
+    def catch_up(self, name: str, progress: ProgressCallback | None = None) -> RunReport:
+        """Apply events after the checkpoint, batch by batch; a re-run is a no-op."""
+        projection = self.projection(name)
+        start = self.checkpoint(name)
+        return self._run(projection, start, load=True, progress=progress)
+
+    def catch_up_all(self, progress: ProgressCallback | None = None) -> list[RunReport]:
+        return [self.catch_up(name, progress) for name in sorted(self.projections)]
+
+    def rebuild(self, name: str, progress: ProgressCallback | None = None) -> RunReport:
+        """Forget the stored rows and checkpoint, then apply every event from the start."""
+        projection = self.projection(name)
+        self.store.clear_projection(name)
+        return self._run(projection, 0, load=False, progress=progress)
+
+    def _run(
+        self,
+        projection: Projection,
+        start: int,
+        *,
+        load: bool,
+        progress: ProgressCallback | None,
+    ) -> RunReport:
+        began = time.perf_counter()
+        head = self.store.head_position()
+        store = self.store
+        name = projection.name
+        fold = ProjectionFold(
+            projection,
+            self.registry,
+            load=(lambda key: store.projection_row(name, key)) if load else None,
+        )
+        written = 0
+        total = max(0, head - start)
+        if head > start:
+            batch_end = start
+            count = 0
+            for record in store.read_all(start, head, filter=_filter_for(projection)):
+                fold.feed(record)
+                count += 1
+                if count >= self.batch_size:
+                    batch_end = record.position
+                    written += self._flush(fold, batch_end)
+                    count = 0
+                    if progress is not None:
+                        progress(batch_end - start, total)
+            if count or batch_end != head:
+                written += self._flush(fold, head)
+            if progress is not None:
+                progress(total, total)
+        return RunReport(
+            name,
+            start,
+            max(head, start),
+            fold.state.applied,
+            written,
+            time.perf_counter() - began,
+            tuple(fold.state.failures),
+        )
+
+    def _flush(self, fold: ProjectionFold, checkpoint: int) -> int:
+        state = fold.state
+        rows = [(key, state.documents[key], state.positions[key]) for key in sorted(fold.dirty)]
+        self.store.put_projection_rows(state.name, rows, checkpoint=checkpoint)
+        fold.dirty.clear()
+        return len(rows)
+
+
+def documents_equal(left: JSONObject, right: JSONObject) -> bool:
+    """Byte-level JSON equality (sorted keys), keeping 1 and true apart."""
+    return orjson.dumps(left, option=orjson.OPT_SORT_KEYS) == orjson.dumps(
+        right, option=orjson.OPT_SORT_KEYS
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

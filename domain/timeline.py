@@ -1,0 +1,617 @@
+"""The temporal engine for one stream: state, changes and blame at any version.
+
+How it stays fast and bounded (DESIGN.md "Consequences"):
+
+* the first pass reads the stream once, folds plain dicts (orjson-decoded payloads, no
+  pydantic on the hot path) and keeps a *checkpoint* of the state every K events as
+  compact orjson bytes, plus two arrays of timestamps (for the time axes);
+* afterwards, the state at version v = the checkpoint at ``v // K * K`` + at most K - 1
+  applies of events read back by version range; recently used ranges ("chunks") stay in a
+  small LRU, so memory is bounded by the checkpoints, the timestamp arrays and the LRU --
+  never by the whole stream;
+* blame keeps its own checkpoints (built on the first blame request), so blame at any
+  version costs the same as state.
+
+An event that cannot be used (undecodable payload, unknown type for the aggregate, a
+failing upcaster or applier) is *skipped* with its reason: `StateAt.skipped` lists them,
+so a view can mark the state as "computed with these events skipped". Nothing here
+raises for bad data; `VersionOutOfRange` is raised only for a version outside 0..length.
+
+A `Timeline` is safe to call from several worker threads (one lock per timeline).
+"""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from bisect import bisect_right
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import orjson
+
+from domain.aggregate import Aggregate
+from domain.blame import BlameEntry, blamed_leaves, initial_tree, leaves
+from domain.blame import update as update_blame
+from domain.diff import DiffEntry, Path, diff
+from domain.errors import VersionOutOfRange
+from domain.events import DecodedEvent, EventRegistry
+from domain.fold import merge
+from store.records import JSONObject, RecordedEvent, parse_timestamp
+from store.source import EventSource
+
+Axis = Literal["recorded", "occurred"]
+DEFAULT_CHECKPOINT_EVERY = 64
+DEFAULT_CACHED_CHUNKS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedEvent:
+    """An event left out of a computed state, and why."""
+
+    version: int
+    position: int
+    event_type: str
+    reason: str
+
+    def to_json(self) -> JSONObject:
+        return {
+            "version": self.version,
+            "position": self.position,
+            "event_type": self.event_type,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StateAt:
+    """The state of a stream after `version` events (plain JSON), and what was skipped."""
+
+    stream_id: str
+    version: int
+    state: JSONObject
+    skipped: tuple[SkippedEvent, ...] = ()
+    derivation: str = "generic"  # "generic" or the aggregate class name
+
+    @property
+    def complete(self) -> bool:
+        """False when some event up to `version` could not be applied."""
+        return not self.skipped
+
+    def to_json(self) -> JSONObject:
+        """The `state --json` shape ({stream_id, version, state}) plus what was skipped."""
+        out: JSONObject = {
+            "stream_id": self.stream_id,
+            "version": self.version,
+            "state": self.state,
+        }
+        if self.skipped:
+            out["skipped"] = [s.to_json() for s in self.skipped]
+        return out
+
+
+class Folder:
+    """How a stream's events become state: the generic fold, or an aggregate's appliers."""
+
+    name = "generic"
+
+    def initial(self) -> JSONObject:
+        return {}
+
+    def refuse(self, event_type: str) -> str | None:
+        """A reason this folder cannot apply `event_type`, or None."""
+        return None
+
+    def apply(self, state: JSONObject, event_type: str, data: JSONObject) -> JSONObject:
+        return merge(state, data)
+
+
+class AggregateFolder(Folder):
+    """Folds with a user's `Aggregate.fold` (its `@applies` functions)."""
+
+    def __init__(self, aggregate: type[Aggregate[Any]]) -> None:
+        self.aggregate = aggregate
+        self.name = aggregate.__name__
+        self._initial = orjson.dumps(aggregate.initial_state())
+
+    def initial(self) -> JSONObject:
+        return orjson.loads(self._initial)
+
+    def refuse(self, event_type: str) -> str | None:
+        if self.aggregate.handles(event_type):
+            return None
+        return f"{self.aggregate.__name__} has no handler for {event_type}"
+
+    def apply(self, state: JSONObject, event_type: str, data: JSONObject) -> JSONObject:
+        # User appliers may alias payload containers into the state and mutate them
+        # later; give them a private copy so cached events stay as stored.
+        for value in data.values():
+            if type(value) in (dict, list):
+                data = orjson.loads(orjson.dumps(data))
+                break
+        return self.aggregate.fold(state, event_type, data)
+
+
+@dataclass(slots=True)
+class _Chunk:
+    """Events of versions ``first..first+len-1`` with their decoded payloads."""
+
+    first: int
+    records: list[RecordedEvent]
+    payloads: list[JSONObject | None]
+    errors: list[str | None]
+
+
+@dataclass(slots=True)
+class _TimeIndex:
+    times: list[int] = field(default_factory=list)  # sorted microseconds
+    best: list[int] = field(default_factory=list)  # max version among times[:i+1]
+
+
+def _micros(moment: datetime) -> int:
+    return round(moment.timestamp() * 1_000_000)
+
+
+def _copy(state: Any) -> Any:
+    return orjson.loads(orjson.dumps(state))
+
+
+class Timeline:
+    """State, changes, blame and time lookup for one stream. Build it via `Engine`."""
+
+    def __init__(
+        self,
+        source: EventSource,
+        stream_id: str,
+        *,
+        folder: Folder | None = None,
+        registry: EventRegistry | None = None,
+        checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
+        cached_chunks: int = DEFAULT_CACHED_CHUNKS,
+    ) -> None:
+        if checkpoint_every < 1:
+            raise ValueError("checkpoint_every must be at least 1")
+        self.source = source
+        self.stream_id = stream_id
+        self.folder = folder or Folder()
+        self.registry = registry or EventRegistry()
+        self.k = checkpoint_every
+        self._max_chunks = max(2, cached_chunks)
+        self._lock = threading.RLock()
+        self._built = False
+        self._length = 0
+        self._checkpoints: list[bytes] = [orjson.dumps(self.folder.initial())]
+        self._recorded = array("q")
+        self._occurred = array("q")
+        self._positions = array("q")
+        self._skipped: dict[int, SkippedEvent] = {}
+        self._chunks: OrderedDict[int, _Chunk] = OrderedDict()
+        self._time_index: dict[str, _TimeIndex] = {}
+        self._blame_checkpoints: list[bytes] | None = None
+        self._series: dict[Path, list[tuple[int, float | None]]] = {}
+        self._fast_decode = not self.registry.has_upcasters() and not self.registry.strict
+
+    # --- public API ---------------------------------------------------------------------
+    @property
+    def length(self) -> int:
+        """The latest version (number of events) seen by the last build or refresh."""
+        self._ensure_built()
+        return self._length
+
+    @property
+    def derivation(self) -> str:
+        return self.folder.name
+
+    def refresh(self) -> int:
+        """Fold events appended since the last build; returns the new length."""
+        with self._lock:
+            if not self._built:
+                self._ensure_built()
+            else:
+                self._extend()
+            return self._length
+
+    def state_at(self, version: int | None = None) -> StateAt:
+        """The state after `version` events (None = latest); at most K applies."""
+        with self._lock:
+            version = self._check(version)
+            state = self._state(version)
+            return StateAt(
+                self.stream_id, version, state, self._skipped_upto(version), self.folder.name
+            )
+
+    def event(self, version: int) -> DecodedEvent:
+        """Stored event `version` decoded: raw and upcast payloads, chain, or the reason it
+        was skipped (an aggregate with no handler, a failing applier...)."""
+        with self._lock:
+            self._check(version, allow_zero=False)
+            record = self._record(version)
+            decoded = self.registry.decode(record)
+            skipped = self._skipped.get(version)
+            if skipped is not None and decoded.error is None:
+                decoded.error = skipped.reason
+            return decoded
+
+    def record(self, version: int) -> RecordedEvent:
+        """The stored event at `version` (through the chunk cache)."""
+        with self._lock:
+            self._check(version, allow_zero=False)
+            return self._record(version)
+
+    def changes_at(self, version: int) -> list[DiffEntry]:
+        """What event `version` changed: diff of state(version - 1) -> state(version)."""
+        with self._lock:
+            version = self._check(version)
+            if version == 0:
+                return []
+            before = self._state(version - 1)
+            after = self._fold(_copy(before), version, version)
+            return diff(before, after)
+
+    def diff_versions(self, a: int, b: int) -> list[DiffEntry]:
+        """Diff of state(a) -> state(b)."""
+        with self._lock:
+            return diff(self._state(self._check(a)), self._state(self._check(b)))
+
+    def blame_at(self, version: int | None = None) -> list[BlameEntry]:
+        """For each leaf of the state at `version`, the event that last changed it."""
+        with self._lock:
+            version = self._check(version)
+            state, tree = self._state_and_blame(version)
+            out: list[BlameEntry] = []
+            for path, value, by in blamed_leaves(state, tree):
+                if by <= 0:
+                    out.append(BlameEntry(path, value, 0))
+                    continue
+                event = self._record(by)
+                command = event.metadata.get("command")
+                out.append(
+                    BlameEntry(
+                        path,
+                        value,
+                        by,
+                        event.position,
+                        event.event_type,
+                        event.actor,
+                        event.recorded_at,
+                        command if isinstance(command, str) else None,
+                    )
+                )
+            return out
+
+    def version_at_time(self, moment: datetime | str, axis: Axis = "recorded") -> int:
+        """The last version whose `recorded_at` (or `occurred_at`) is at or before
+        `moment`; 0 when none is. On the occurred axis events may be backdated, so this is
+        the highest version that *occurred* by then (earlier versions may have occurred
+        later)."""
+        if isinstance(moment, str):
+            moment = parse_timestamp(moment)
+        if axis not in ("recorded", "occurred"):
+            raise ValueError(f"axis must be 'recorded' or 'occurred', not {axis!r}")
+        with self._lock:
+            self._ensure_built()
+            index = self._time_index.get(axis)
+            if index is None:
+                index = self._build_time_index(axis)
+            at = bisect_right(index.times, _micros(moment))
+            return index.best[at - 1] if at else 0
+
+    def time_of(self, version: int, axis: Axis = "recorded") -> datetime | None:
+        """The recorded_at/occurred_at of `version` (None for version 0)."""
+        with self._lock:
+            self._check(version)
+            if version == 0:
+                return None
+            event = self._record(version)
+            return event.recorded_at if axis == "recorded" else event.occurred_at
+
+    def position_of(self, version: int) -> int:
+        """The global position of `version` (0 for version 0)."""
+        with self._lock:
+            self._check(version)
+            return self._positions[version - 1] if version else 0
+
+    def version_at_position(self, position: int) -> int:
+        """The last version whose global position is <= `position`."""
+        with self._lock:
+            self._ensure_built()
+            return bisect_right(self._positions, position)
+
+    def numeric_paths(self, version: int | None = None) -> list[Path]:
+        """Paths of the numeric leaves (not booleans) of the state at `version`."""
+        state = self.state_at(version).state
+        return [path for path, value in leaves(state) if type(value) in (int, float) and path != ()]
+
+    def series(self, path: Iterable[str | int]) -> list[tuple[int, float | None]]:
+        """(version, value) for every version 1..length of a numeric field; None where the
+        field is missing or not a number. One replay per path, then cached."""
+        key = tuple(path)
+        with self._lock:
+            self._ensure_built()
+            cached = self._series.get(key)
+            if cached is not None and len(cached) == self._length:
+                return list(cached)
+            out: list[tuple[int, float | None]] = []
+            for version, state in self._walk_states(1, self._length):
+                out.append((version, _number_at(state, key)))
+            self._series[key] = out
+            return list(out)
+
+    @property
+    def skipped(self) -> list[SkippedEvent]:
+        """Every event the fold had to skip, by version."""
+        with self._lock:
+            self._ensure_built()
+            return [self._skipped[v] for v in sorted(self._skipped)]
+
+    def memory_estimate(self) -> int:
+        """Bytes held by checkpoints and arrays (not counting the chunk LRU)."""
+        with self._lock:
+            size = sum(len(c) for c in self._checkpoints)
+            size += sum(len(c) for c in self._blame_checkpoints or [])
+            size += 8 * (len(self._recorded) + len(self._occurred) + len(self._positions))
+            return size
+
+    # --- building -----------------------------------------------------------------------
+    def _ensure_built(self) -> None:
+        with self._lock:
+            if not self._built:
+                self._extend()
+                self._built = True
+
+    def _extend(self) -> None:
+        """Fold from the last full checkpoint to the end of the stream."""
+        k = self.k
+        chunk_index = self._length // k
+        first = chunk_index * k + 1
+        del self._checkpoints[chunk_index + 1 :]
+        for arr in (self._recorded, self._occurred, self._positions):
+            del arr[first - 1 :]
+        for version in [v for v in self._skipped if v >= first]:
+            del self._skipped[version]
+        self._time_index.clear()
+        self._blame_checkpoints = None
+        self._series.clear()
+        for index in [i for i in self._chunks if i >= chunk_index]:
+            del self._chunks[index]
+
+        state = orjson.loads(self._checkpoints[chunk_index])
+        records: list[RecordedEvent] = []
+        expected = first
+        recorded_append = self._recorded.append
+        occurred_append = self._occurred.append
+        positions_append = self._positions.append
+        for record in self.source.read_stream(self.stream_id, from_version=first):
+            if record.version != expected:
+                # Versions are contiguous in every supported source; anything else is a
+                # broken source, and folding on would mislabel every later state.
+                raise VersionOutOfRange(
+                    f"stream {self.stream_id!r} jumps from version {expected - 1} to "
+                    f"{record.version}; versions must be contiguous"
+                )
+            expected += 1
+            records.append(record)
+            recorded_append(_micros(record.recorded_at))
+            occurred_append(_micros(record.occurred_at))
+            positions_append(record.position)
+            if len(records) == k:
+                chunk = self._decode_chunk(records[0].version, records)
+                self._remember(chunk)  # before folding: a failing applier re-reads it
+                state = self._fold_chunk(state, chunk, chunk.first + k - 1, record_skips=True)
+                self._checkpoints.append(orjson.dumps(state))
+                records = []
+        if records:
+            chunk = self._decode_chunk(records[0].version, records)
+            self._remember(chunk)
+            self._fold_chunk(state, chunk, records[-1].version, record_skips=True)
+        self._length = expected - 1
+
+    def _build_time_index(self, axis: str) -> _TimeIndex:
+        values = self._recorded if axis == "recorded" else self._occurred
+        index = _TimeIndex()
+        if all(values[i] <= values[i + 1] for i in range(len(values) - 1)):
+            index.times = list(values)
+            index.best = list(range(1, len(values) + 1))
+        else:
+            pairs = sorted(zip(values, range(1, len(values) + 1), strict=True))
+            best = 0
+            for moment, version in pairs:
+                best = max(best, version)
+                index.times.append(moment)
+                index.best.append(best)
+        self._time_index[axis] = index
+        return index
+
+    # --- folding ------------------------------------------------------------------------
+    def _decode_chunk(self, first: int, records: list[RecordedEvent]) -> _Chunk:
+        payloads: list[JSONObject | None] = []
+        errors: list[str | None] = []
+        if self._fast_decode:
+            for record in records:
+                error = record.decode_error
+                payloads.append(None if error else record.data)
+                errors.append(error)
+        else:
+            decode = self.registry.decode
+            for record in records:
+                decoded = decode(record)
+                payloads.append(decoded.data)
+                errors.append(decoded.error)
+        return _Chunk(first, records, payloads, errors)
+
+    def _fold_chunk(
+        self,
+        state: JSONObject,
+        chunk: _Chunk,
+        last: int,
+        *,
+        first: int | None = None,
+        record_skips: bool = False,
+    ) -> JSONObject:
+        """Fold chunk events with first <= version <= last into `state` (in place when the
+        folder allows). With `record_skips` (the build pass), note every skipped event."""
+        folder = self.folder
+        refuse = folder.refuse
+        apply = folder.apply
+        skipped = self._skipped
+        records = chunk.records
+        payloads = chunk.payloads
+        generic = type(folder) is Folder
+        start = 0 if first is None else first - chunk.first
+        for i in range(start, last - chunk.first + 1):
+            data = payloads[i]
+            if data is None:
+                if record_skips:
+                    self._skip(records[i], chunk.errors[i] or "payload could not be decoded")
+                continue
+            if generic and type(data) is dict:
+                merge(state, data)
+                continue
+            record = records[i]
+            if not record_skips and record.version in skipped:
+                continue
+            reason = refuse(record.event_type)
+            if reason is not None:
+                if record_skips:
+                    self._skip(record, reason)
+                continue
+            try:
+                state = apply(state, record.event_type, data)
+            except Exception as exc:  # user code: a failing applier skips, never stops
+                self._skip(record, f"applying it failed: {_describe(exc)}")
+                # The applier may have half-changed the state: re-derive the state just
+                # before this event (the failed one is now skipped; folds are deterministic).
+                state = self._state(record.version - 1)
+        return state
+
+    def _skip(self, record: RecordedEvent, reason: str) -> None:
+        self._skipped[record.version] = SkippedEvent(
+            record.version, record.position, record.event_type, reason
+        )
+
+    def _skipped_upto(self, version: int) -> tuple[SkippedEvent, ...]:
+        return tuple(self._skipped[v] for v in sorted(self._skipped) if v <= version)
+
+    def _check(self, version: int | None, allow_zero: bool = True) -> int:
+        self._ensure_built()
+        if version is None:
+            return self._length
+        low = 0 if allow_zero else 1
+        if type(version) is not int or not low <= version <= self._length:
+            if self._length == 0:
+                raise VersionOutOfRange(f"stream {self.stream_id!r} has no events")
+            raise VersionOutOfRange(
+                f"version {version} is out of range for stream {self.stream_id!r} "
+                f"(it has versions {low} to {self._length})"
+            )
+        return version
+
+    def _chunk(self, index: int) -> _Chunk:
+        chunk = self._chunks.get(index)
+        if chunk is not None:
+            self._chunks.move_to_end(index)
+            return chunk
+        first = index * self.k + 1
+        records = list(
+            self.source.read_stream(
+                self.stream_id, from_version=first, to_version=min(first + self.k - 1, self._length)
+            )
+        )
+        chunk = self._decode_chunk(first, records)
+        self._remember(chunk)
+        return chunk
+
+    def _remember(self, chunk: _Chunk) -> None:
+        index = (chunk.first - 1) // self.k
+        self._chunks[index] = chunk
+        self._chunks.move_to_end(index)
+        while len(self._chunks) > self._max_chunks:
+            self._chunks.popitem(last=False)
+
+    def _record(self, version: int) -> RecordedEvent:
+        chunk = self._chunk((version - 1) // self.k)
+        return chunk.records[version - chunk.first]
+
+    def _state(self, version: int) -> JSONObject:
+        """A private copy of the state after `version` events."""
+        index = version // self.k
+        state = orjson.loads(self._checkpoints[index])
+        if version == index * self.k:
+            return state
+        return self._fold(state, index * self.k + 1, version)
+
+    def _fold(self, state: JSONObject, first: int, last: int) -> JSONObject:
+        """Fold versions first..last (all within one chunk) into `state`."""
+        chunk = self._chunk((first - 1) // self.k)
+        return self._fold_chunk(state, chunk, last, first=first)
+
+    def _walk_states(self, first: int, last: int) -> Iterator[tuple[int, JSONObject]]:
+        """(version, state) for each version in first..last; the state is live (do not keep
+        it without copying)."""
+        version = first - 1
+        state = self._state(version)
+        while version < last:
+            version += 1
+            state = self._fold(state, version, version)
+            yield version, state
+
+    # --- blame --------------------------------------------------------------------------
+    def _state_and_blame(self, version: int) -> tuple[JSONObject, dict[str, Any]]:
+        if self._blame_checkpoints is None:
+            self._build_blame()
+        assert self._blame_checkpoints is not None
+        index = version // self.k
+        state = orjson.loads(self._checkpoints[index])
+        tree = orjson.loads(self._blame_checkpoints[index])
+        for v in range(index * self.k + 1, version + 1):
+            state, tree = self._blame_step(state, tree, v)
+        return state, tree
+
+    def _blame_step(
+        self, state: JSONObject, tree: dict[str, Any], version: int
+    ) -> tuple[JSONObject, dict[str, Any]]:
+        if version in self._skipped:
+            return state, tree
+        before = _copy(state)
+        state = self._fold(state, version, version)
+        entries = diff(before, state)
+        if entries:
+            tree = update_blame(tree, entries, version)
+        return state, tree
+
+    def _build_blame(self) -> None:
+        state = orjson.loads(self._checkpoints[0])
+        tree = initial_tree(state, 0)
+        checkpoints = [orjson.dumps(tree)]
+        for version in range(1, self._length + 1):
+            state, tree = self._blame_step(state, tree, version)
+            if version % self.k == 0:
+                checkpoints.append(orjson.dumps(tree))
+        self._blame_checkpoints = checkpoints
+
+
+def _number_at(state: Any, path: Path) -> float | None:
+    node = state
+    for step in path:
+        if type(node) is dict and type(step) is str:
+            if step not in node:
+                return None
+            node = node[step]
+        elif type(node) is list and type(step) is int and -len(node) <= step < len(node):
+            node = node[step]
+        else:
+            return None
+    if type(node) in (int, float):
+        return node
+    return None
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+FoldCallable = Callable[[JSONObject, str, JSONObject], JSONObject]
