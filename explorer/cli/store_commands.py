@@ -1,7 +1,177 @@
-"""CLI commands (placeholder until its issue lands)."""
+"""Headless store commands: `streams`, `events`, `verify`, `digest`.
+
+They read through `EventSource` only (so they work on every supported format), open the
+source read-only, and pass every stored string through `visible_text` before it reaches
+a terminal: stored data is evidence, never terminal instructions.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import click
 
-COMMANDS: list[click.Command] = []
+from explorer.cli.common import (
+    UserError,
+    format_option,
+    json_option,
+    opened,
+    print_json,
+    safe_text,
+    source_argument,
+)
+from explorer.safe_text import shorten
+from store import Digest, StreamNotFound
+from store.records import format_timestamp
+
+EXIT_BROKEN = 1
+
+
+def render_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A plain left-aligned text table; every cell is made terminal-safe first."""
+    cells = [[safe_text("" if cell is None else cell) for cell in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for index, cell in enumerate(row):
+            widths[index] = max(widths[index], len(cell))
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    for row in cells:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+@click.command("streams")
+@source_argument
+@click.option("--type", "stream_type", default=None, help="Only streams of this type.")
+@click.option("--prefix", default=None, help="Only stream ids starting with this text.")
+@click.option("--after", default=None, help="Start after this stream id (paging).")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@format_option
+@json_option
+def streams_command(
+    source: str,
+    stream_type: str | None,
+    prefix: str | None,
+    after: str | None,
+    limit: int,
+    source_format: str | None,
+    as_json: bool,
+) -> None:
+    """List streams (from the stream catalog), ordered by stream id."""
+    with opened(source, source_format) as events_source:
+        found = events_source.streams(
+            stream_type=stream_type, prefix=prefix, after=after, limit=limit
+        )
+    if as_json:
+        print_json([info.to_json() for info in found])
+        return
+    rows = [
+        (
+            shorten(info.stream_id, 60),
+            info.stream_type,
+            info.version,
+            info.event_count,
+            format_timestamp(info.last_recorded_at) if info.last_recorded_at else "",
+        )
+        for info in found
+    ]
+    click.echo(render_table(("STREAM", "TYPE", "VERSION", "EVENTS", "LAST RECORDED"), rows))
+
+
+@click.command("events")
+@source_argument
+@click.argument("stream")
+@click.option("--from-version", default=1, show_default=True, type=click.IntRange(1))
+@click.option("--to-version", default=None, type=click.IntRange(1))
+@format_option
+@json_option
+def events_command(
+    source: str,
+    stream: str,
+    from_version: int,
+    to_version: int | None,
+    source_format: str | None,
+    as_json: bool,
+) -> None:
+    """Print the events of one stream in version order."""
+    with opened(source, source_format) as events_source:
+        if events_source.stream_info(stream) is None:
+            raise StreamNotFound(stream)
+        found = list(events_source.read_stream(stream, from_version, to_version))
+    if as_json:
+        print_json([event.to_json() for event in found])
+        return
+    rows = [
+        (
+            event.position,
+            event.version,
+            event.event_type,
+            format_timestamp(event.recorded_at),
+            event.actor or "",
+            shorten(safe_text(_compact(event.data)), 80),
+        )
+        for event in found
+    ]
+    click.echo(render_table(("POSITION", "VERSION", "TYPE", "RECORDED", "ACTOR", "DATA"), rows))
+
+
+@click.command("verify")
+@source_argument
+@click.option(
+    "--against",
+    default=None,
+    metavar="DIGEST",
+    help="A POSITION:HASH digest kept outside the store (from `eventscope digest`).",
+)
+@format_option
+@json_option
+def verify_command(
+    source: str, against: str | None, source_format: str | None, as_json: bool
+) -> None:
+    """Walk the hash chain; exit status 1 when the history is broken."""
+    digest = _parse_digest(against) if against is not None else None
+    with opened(source, source_format) as events_source:
+        report = events_source.verify(against=digest)
+    if as_json:
+        print_json(report.to_json())
+    elif report.ok:
+        head = f"; head {report.head}" if report.head else ""
+        click.echo(f"ok: {report.checked} events checked{head}")
+    else:
+        click.echo(
+            f"BROKEN at position {report.first_bad_position}: "
+            f"{safe_text(report.reason or 'the chain does not verify')} "
+            f"({report.checked} events verified before it)"
+        )
+    if not report.ok:
+        click.get_current_context().exit(EXIT_BROKEN)
+
+
+@click.command("digest")
+@source_argument
+@format_option
+@json_option
+def digest_command(source: str, source_format: str | None, as_json: bool) -> None:
+    """Print the head of the hash chain as POSITION:HASH, to keep outside the store."""
+    with opened(source, source_format) as events_source:
+        digest = events_source.head_digest()
+    if as_json:
+        print_json({"position": digest.position, "hash": digest.hash})
+    else:
+        click.echo(str(digest))
+
+
+def _parse_digest(text: str) -> Digest:
+    try:
+        return Digest.parse(text)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _compact(data: object) -> str:
+    import orjson
+
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS, default=str).decode()
+
+
+COMMANDS: list[click.Command] = [streams_command, events_command, verify_command, digest_command]
