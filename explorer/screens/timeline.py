@@ -283,7 +283,10 @@ class TimelineScreen(Screen[None]):
             self._busy = True
             self._compute(self.version)
 
-    @work(thread=True, exclusive=True, group="timeline-step", description="computing the state")
+    # Not `exclusive`: the busy flag already allows one at a time, and the next computation
+    # is started from inside the previous one's result callback, which `exclusive` would
+    # report as a cancellation of a worker that in fact completed.
+    @work(thread=True, group="timeline-step", description="computing the state")
     def _compute(self, version: int) -> None:
         try:
             step = compute_step(self.timeline, version)
@@ -466,7 +469,9 @@ class TimelineScreen(Screen[None]):
         return self.shown.correlation_id if self.shown is not None else None
 
     def on_unmount(self) -> None:
-        self._stop_playing()
+        if self._play_timer is not None:
+            self._play_timer.stop()
+            self._play_timer = None
 
 
 def _sentence(exc: BaseException) -> str:

@@ -180,7 +180,7 @@ class FieldChart(PlotextPlot):
             self._building = True
             self._build_worker()
 
-    @work(thread=True, exclusive=True, group="field-chart")
+    @work(thread=True, group="field-chart", description="drawing the chart")  # one at a time
     def _build_worker(self) -> None:
         wanted = self._wanted
         built = build_chart(*wanted) if wanted is not None else None

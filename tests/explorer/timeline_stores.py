@@ -182,3 +182,39 @@ def build_long_stream(path: Path, count: int, stream_id: str = "acct-big") -> Pa
     finally:
         store.close()
     return path
+
+
+def open_app(path: Path | str, stream: str | None = None, version: int | None = None) -> Any:
+    """The real app on `path` (read-only), as `eventscope open --stream` builds it."""
+    import domain
+    from explorer.app import make_app
+
+    app = make_app(str(path), stream=stream, version=version)
+    if not hasattr(domain, "Engine"):  # until the domain facade lands: its real Timeline
+        from domain.timeline import Timeline
+
+        class _Engine:
+            def __init__(self, source: Any) -> None:
+                self.source = source
+
+            def timeline(self, stream_id: str) -> Timeline:
+                return Timeline(self.source, stream_id)
+
+        app._engine = _Engine(app.source)
+    return app
+
+
+async def settle(app: Any, pilot: Any, rounds: int = 6) -> None:
+    """Wait until thread workers (which may start further workers) have all finished and
+    their results are drawn."""
+    for _ in range(rounds):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(worker.is_running for worker in app.workers):
+            await pilot.pause()
+            return
+
+
+def screen_text(app: Any) -> str:
+    """The whole screen as composited, like tmux capture-pane."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
