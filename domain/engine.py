@@ -242,6 +242,10 @@ class Engine:
         replay = self.timeline(stream_id).state_at(version).state
         return diff(snapshot.state, replay)
 
+    def projection_names(self) -> list[str]:
+        """Projections the loaded plugin can replay (empty without a plugin)."""
+        return self.plugin.projection_names() if self.plugin is not None else []
+
     def projection(self, name: str) -> Projection:
         if self.plugin is None:
             raise PluginError(
@@ -273,6 +277,7 @@ class Engine:
     def diff_projection(self, name: str, key: str) -> list[DiffEntry]:
         """Stored row (left) vs the replay as of the store's checkpoint for that projection
         (right) -- or as of the row's position when there is no checkpoint."""
+        self.projection(name)  # without its code there is nothing to compare with
         row = self.source.projection_row(name, key)
         if row is None:
             raise DomainError(f"projection {name!r} has no stored row with key {key!r}")
