@@ -1,0 +1,93 @@
+"""Pieces shared by the read-only adapters (JSON Lines, the `eventsourcing` library).
+
+A foreign history cannot push every filter into SQL (JSON Lines has no SQL at all, and
+the `eventsourcing` tables keep actor and timestamps inside an opaque state blob), so the
+adapters filter decoded events in Python. Keeping the rules here makes sure both adapters
+agree with the native store's SQL on what a filter means (text matches literally; `since`
+inclusive, `until` exclusive; histogram buckets as in `EventStore.event_histogram`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from store.records import RecordedEvent
+from store.source import EventFilter
+
+# Event ids derived for events that carry none: uuid5 in this namespace over
+# "<stream_id>\n<version>", so the same history always yields the same ids and importing
+# it twice adds nothing.
+DERIVED_ID_NAMESPACE = uuid.UUID("6f1c3f4e-5d0b-5b55-9a0e-2d5c0e7f4a10")
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def derived_event_id(stream_id: str, version: int) -> str:
+    """A stable UUID for the event at (stream, version) of a history without ids."""
+    return str(uuid.uuid5(DERIVED_ID_NAMESPACE, f"{stream_id}\n{version}"))
+
+
+def needs_payload(flt: EventFilter | None) -> bool:
+    """Whether a filter looks inside metadata (actor, correlation id)."""
+    return flt is not None and (flt.correlation_id is not None or flt.actor is not None)
+
+
+def matches(event: RecordedEvent, flt: EventFilter | None) -> bool:
+    """The native store's filter semantics, applied to one decoded event."""
+    if flt is None:
+        return True
+    if flt.event_types is not None and event.event_type not in flt.event_types:
+        return False
+    if flt.stream_type is not None and event.stream_type != flt.stream_type:
+        return False
+    if flt.stream_id is not None and event.stream_id != flt.stream_id:
+        return False
+    if flt.stream_prefix and not event.stream_id.startswith(flt.stream_prefix):
+        return False
+    if (
+        flt.correlation_id is not None
+        and event.metadata.get("correlation_id") != flt.correlation_id
+    ):
+        return False
+    if flt.actor is not None and event.metadata.get("actor") != flt.actor:
+        return False
+    if flt.since is not None and event.recorded_at < _aware(flt.since):
+        return False
+    return not (flt.until is not None and event.recorded_at >= _aware(flt.until))
+
+
+def histogram(times: Iterable[datetime], buckets: int) -> list[tuple[datetime, int]]:
+    """Counts in `buckets` equal slices of [min, max] of `times` (empty -> [])."""
+    if buckets < 1:
+        raise ValueError("a histogram needs at least one bucket")
+    values = sorted(times)
+    if not values:
+        return []
+    return histogram_of_sorted_micros(
+        [(moment - EPOCH) // timedelta(microseconds=1) for moment in values], buckets
+    )
+
+
+def histogram_of_sorted_micros(values: list[int], buckets: int) -> list[tuple[datetime, int]]:
+    """As `histogram`, over microseconds since the epoch, already sorted."""
+    if buckets < 1:
+        raise ValueError("a histogram needs at least one bucket")
+    if not values:
+        return []
+    low, high = values[0], values[-1]
+    span = high - low
+    width = span / buckets if span > 0 else 1.0
+    counts = [0] * buckets
+    last = buckets - 1
+    for value in values:
+        slot = int((value - low) / width)
+        counts[slot if slot < last else last] += 1
+    step = timedelta(microseconds=width)
+    start = EPOCH + timedelta(microseconds=low)
+    return [(start + step * i, counts[i]) for i in range(buckets)]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
