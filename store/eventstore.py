@@ -173,7 +173,12 @@ class EventStore:
         synchronous: str = "FULL",
         max_payload_bytes: int = DEFAULT_MAX_PAYLOAD,
     ) -> EventStore:
-        """Open (or create, unless `read_only`) a store at a path or SQLAlchemy URL."""
+        """Open (or create, unless `read_only`) a store at a path or SQLAlchemy URL.
+
+        A PostgreSQL store lives in `schema` (default "public"; a URL may also say
+        ``?schema=NAME``). A SQLite file that is not a store raises NotAStoreError, a
+        missing one is created unless `read_only` (then SourceNotFound).
+        """
         text = str(location)
         if "://" in text:
             try:
@@ -188,7 +193,13 @@ class EventStore:
                     Path(url.database), read_only, synchronous, max_payload_bytes
                 )
             if backend == "postgresql":
-                return cls._open_postgres(url, read_only, schema or "public", max_payload_bytes)
+                # `?schema=NAME` selects a schema from the command line (not a libpq key).
+                url_schema = url.query.get("schema")
+                url = url.difference_update_query(["schema"])
+                if isinstance(url_schema, tuple):
+                    url_schema = url_schema[-1]
+                chosen = schema or url_schema or "public"
+                return cls._open_postgres(url, read_only, chosen, max_payload_bytes)
             raise SourceNotFound(
                 f"eventscope stores live in SQLite or PostgreSQL, not {backend!r} databases"
             )
