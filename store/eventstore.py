@@ -382,9 +382,9 @@ class EventStore:
             originals = self._originals(prepared)
             if originals is not None:
                 return originals
-            raise StoreError(
-                f"the database refused the append: {' '.join(str(exc.orig).split())}"
-            ) from None
+            raise StoreError(f"the database refused the append: {_first_line(exc)}") from None
+        except DBAPIError as exc:
+            raise StoreError(f"the database refused the append: {_first_line(exc)}") from None
 
     def _prepare_batch(
         self, item: Sequence[Any]
@@ -1101,6 +1101,11 @@ def _same_content(original: RecordedEvent, stream_id: str, event: _Prepared) -> 
         event.recorded_at is not None
         and format_timestamp(original.recorded_at) != event.recorded_at
     )
+
+
+def _first_line(exc: DBAPIError) -> str:
+    lines = [line.strip() for line in str(exc.orig).splitlines() if line.strip()]
+    return lines[0].rstrip(".") if lines else type(exc.orig).__name__
 
 
 def _optional_ts(value: datetime | None, name: str) -> str | None:
