@@ -98,19 +98,20 @@ def account_events(
 
 
 def build_store(path: Path, *, hostile: bool = True) -> Path:
-    """acct-001 (12 events), acct-002 (8 events, a stale snapshot at v6 claiming the wrong
-    balance), and optionally a stream full of hostile strings."""
+    """acct-001 (12 events); acct-002 (8 events) with snapshots at v3 (right), v6 (stale:
+    balance off by 1000) and v8 (wrong too), so the first divergent snapshot is v6; and
+    optionally a stream full of hostile strings."""
     store = EventStore.open(path)
     try:
         store.append(ACCOUNT, account_events(12), stream_type="Account")
         store.append(
             STALE, account_events(8, id_offset=1000, shift=timedelta(days=1)), stream_type="Account"
         )
-        truth = {"owner": "alice", "balance": 0, "status": "open"}
-        for event in account_events(6, id_offset=1000):
-            truth = _merge(truth, event.data)
+        truth = _replay(6)
         stale = dict(truth, balance=truth["balance"] + 1000)
-        store.save_snapshot(STALE, 6, stale, "Account", code_version="test")
+        store.save_snapshot(STALE, 3, _replay(3), "generic", code_version="test")
+        store.save_snapshot(STALE, 6, stale, "generic", code_version="test")
+        store.save_snapshot(STALE, 8, dict(_replay(8), balance=-1), "generic", code_version="t")
         if hostile:
             store.append(
                 HOSTILE_STREAM,
@@ -134,9 +135,19 @@ def build_store(path: Path, *, hostile: bool = True) -> Path:
                 ],
                 stream_type="Account",
             )
+            claim = {"owner": "mallory", "balance": 2, HOSTILE: HOSTILE + "[/]"}
+            store.save_snapshot(HOSTILE_STREAM, 2, claim, "generic", code_version="t")
     finally:
         store.close()
     return path
+
+
+def _replay(version: int) -> dict[str, Any]:
+    """The generic fold of the first `version` events of `account_events`."""
+    state: dict[str, Any] = {}
+    for event in account_events(version):
+        state = _merge(state, event.data)
+    return state
 
 
 def _merge(state: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
