@@ -1,17 +1,110 @@
-"""`eventscope open`: the interactive explorer (Textual is imported only here, lazily)."""
+"""`eventscope open`: the interactive explorer.
+
+Everything that can go wrong because of what the user typed (a missing file, an unknown
+stream, a version past the end, a plugin that does not import) is checked *before* Textual
+starts, so it ends as one sentence on stderr instead of a half-drawn screen. Textual is
+imported only here, inside the command, so headless commands stay fast.
+"""
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import click
 
-from explorer.cli.common import UserError
+from explorer.cli.common import UserError, format_option, safe_text
+from store import open_source
 
 
 @click.command("open")
 @click.argument("source", required=False)
-def open_command(source: str | None) -> None:
-    """Open SOURCE (a path or URL) in the explorer; the demo store when omitted."""
-    raise UserError("the explorer is not built yet")
+@click.option(
+    "--domain",
+    "domain_module",
+    metavar="MODULE",
+    help="Load aggregates, projections and upcasters from MODULE.",
+)
+@format_option
+@click.option("--stream", metavar="ID", help="Open straight on this stream's timeline.")
+@click.option(
+    "--version", type=click.IntRange(min=0), metavar="N", help="With --stream: the version to show."
+)
+def open_command(
+    source: str | None,
+    domain_module: str | None = None,
+    source_format: str | None = None,
+    stream: str | None = None,
+    version: int | None = None,
+) -> None:
+    """Open SOURCE (a path or URL) in the explorer; the demo store when omitted.
+
+    \b
+    Examples:
+      eventscope open bank.db
+      eventscope open bank.db --stream account-0042 --version 17
+      eventscope open postgresql+psycopg://user@host/db --domain mycompany.events
+    """
+    if version is not None and stream is None:
+        raise UserError("--version needs --stream (the version of which stream?)")
+    if not sys.stdout.isatty() or not sys.stdin.isatty():
+        raise UserError(
+            "the explorer needs a terminal; for scripts use the headless commands "
+            "(streams, events, state, diff, verify) with --json"
+        )
+    location = source if source is not None else _default_demo()
+    opened = open_source(location, format=source_format, read_only=True)
+    try:
+        _check_deep_link(opened, stream, version)
+        if domain_module:
+            from domain.plugin import load_plugin
+
+            load_plugin(domain_module)  # a plugin that does not import fails here, politely
+        from explorer.app import make_app
+
+        app = make_app(source=opened, domain=domain_module, stream=stream, version=version)
+        app.run()
+    finally:
+        opened.close()
+
+
+def _check_deep_link(source: Any, stream: str | None, version: int | None) -> None:
+    if stream is None:
+        return
+    info = source.stream_info(stream)
+    if info is None:
+        raise UserError(f"there is no stream {safe_text(stream)!r} in this source")
+    if version is not None and version > info.version:
+        raise UserError(
+            f"stream {safe_text(stream)!r} has {info.version} versions; "
+            f"--version {version} is past its end"
+        )
+
+
+def _default_demo() -> str:
+    """Build the embedded demo store on first run (with a progress bar) and return its path."""
+    try:
+        from demo_data import ensure_default_demo
+    except ImportError:
+        raise UserError(
+            "the embedded demo store is not available in this build; give a SOURCE"
+        ) from None
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("building the demo store (first run only)"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,} events"),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("demo", total=None)
+
+        def report(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        path = ensure_default_demo(report)
+    return str(path)
 
 
 COMMANDS: list[click.Command] = [open_command]

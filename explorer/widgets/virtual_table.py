@@ -289,6 +289,13 @@ class VirtualTable(ScrollView, can_focus=True):
         self.cursor_row = max(0, cursor)
         self.refresh()
 
+    def set_row_count(self, row_count: int) -> None:
+        """Tell a growing table its final size once the caller has counted (keeps the cache)."""
+        self._row_count = row_count
+        self._update_virtual_size()
+        self.cursor_row = self.cursor_row  # re-clamp
+        self.refresh()
+
     def row_at(self, index: int) -> VirtualRow | None:
         """The row at `index` if its page is loaded (None otherwise; nothing is fetched)."""
         rows = self._pages.get(index // self.page_size)

@@ -1,0 +1,318 @@
+"""The eventscope Textual app: global keys, shared state, and the way screens reach data.
+
+Screens never open stores or build engines themselves. They read `app.source` (an
+`EventSource`, opened read-only) and `app.engine` (the domain facade) from thread workers,
+and they report the chain's state through `app.integrity`, which every status bar shows.
+Tests and the CLI build the app through `make_app`, so both exercise the same wiring.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.reactive import var
+from textual.theme import Theme
+from textual.worker import Worker, WorkerState
+
+from store import EventSource, open_source
+
+HERE = Path(__file__).parent
+
+# Two quiet themes with the same roles, so a light or a dark terminal both read well:
+# blue for navigation, amber for "look here" (changed fields, markers), red only for
+# broken evidence. Chosen from COLORFGBG (or EVENTSCOPE_THEME=light|dark).
+DARK_THEME = Theme(
+    name="eventscope-dark",
+    primary="#5fa8d3",
+    secondary="#b59cf0",
+    accent="#f0b35a",
+    warning="#e5a84b",
+    error="#e06c75",
+    success="#7ec07a",
+    foreground="#d9dde4",
+    background="#1a1c22",
+    surface="#1f222a",
+    panel="#2a2e38",
+    dark=True,
+)
+LIGHT_THEME = Theme(
+    name="eventscope-light",
+    primary="#1f5f8b",
+    secondary="#6a4fb3",
+    accent="#a35a00",
+    warning="#8f5b00",
+    error="#b3261e",
+    success="#2f7a3b",
+    foreground="#1e2329",
+    background="#f7f6f2",
+    surface="#fdfdfb",
+    panel="#e6e3da",
+    dark=False,
+)
+
+
+def _css_paths() -> list[str | Path]:
+    """The shell's stylesheet, plus the timeline teammate's when it exists."""
+    paths: list[str | Path] = [HERE / "eventscope.tcss"]
+    timeline = HERE / "timeline.tcss"
+    if timeline.exists():
+        paths.append(timeline)
+    return paths
+
+
+@dataclass(frozen=True, slots=True)
+class Integrity:
+    """What is known about the hash chain: shown in every status bar."""
+
+    state: Literal["unknown", "checking", "verified", "broken", "no-chain"] = "unknown"
+    checked: int = 0
+    total: int = 0
+    first_bad_position: int | None = None
+    reason: str | None = None
+
+    def label(self) -> str:
+        if self.state == "verified":
+            return f"verified ({self.checked:,} events)"
+        if self.state == "broken":
+            return f"BROKEN at position {self.first_bad_position}"
+        if self.state == "checking":
+            share = f" {self.checked * 100 // self.total}%" if self.total else ""
+            return f"checking…{share}"
+        if self.state == "no-chain":
+            return "no hash chain"
+        return "unknown (press v)"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSummary:
+    """Figures for the status bar, read once when the app starts."""
+
+    kind: str
+    location: str
+    read_only: bool
+    has_hash_chain: bool
+    event_count: int | None = None
+    head_position: int | None = None
+
+
+def _commands_provider() -> Any:
+    """Imported when the palette first opens, not at start-up."""
+    from explorer.commands import EventscopeCommands
+
+    return EventscopeCommands
+
+
+class EventscopeApp(App[None]):
+    """Terminal audit explorer for event-sourced histories."""
+
+    TITLE = "eventscope"
+    CSS_PATH: ClassVar[Any] = _css_paths()
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("escape", "back", "Back", id="app.back"),
+        Binding("v", "verify", "Verify", id="app.verify"),
+        Binding("c", "correlation", "Correlation", id="app.correlation"),
+        Binding("w", "world", "World as of T", id="app.world"),
+    ]
+
+    COMMANDS: ClassVar[set[Any]] = App.COMMANDS | {_commands_provider}
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (30, "-tall")]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"),
+        (120, "-wide"),
+    ]
+
+    integrity: var[Integrity] = var(Integrity)
+    """The chain's state as last established by the integrity screen (or a test)."""
+
+    summary: var[SourceSummary | None] = var(None)
+    """Kind, location, event count and head position of the open source."""
+
+    def __init__(
+        self,
+        source: EventSource,
+        *,
+        domain: str | None = None,
+        stream: str | None = None,
+        version: int | None = None,
+        owns_source: bool = False,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.domain_module = domain
+        self.start_stream = stream
+        self.start_version = version
+        self._owns_source = owns_source
+        self._engine: Any = None
+        self._engine_lock = threading.Lock()
+        self.register_theme(DARK_THEME)
+        self.register_theme(LIGHT_THEME)
+        self.theme = LIGHT_THEME.name if _terminal_is_light() else DARK_THEME.name
+
+    # --- shared data --------------------------------------------------------------------
+    @property
+    def engine(self) -> Any:
+        """The domain facade (`domain.Engine(source, plugin)`), built on first use.
+
+        Built lazily and under a lock because the first caller is usually a worker thread
+        and loading a `--domain` plugin imports user code.
+        """
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = build_engine(self.source, self.domain_module)
+            return self._engine
+
+    def on_mount(self) -> None:
+        from explorer.screens.browser import BrowserScreen
+
+        info = self.source.describe()
+        self.summary = SourceSummary(info.kind, info.location, info.read_only, info.has_hash_chain)
+        if not info.has_hash_chain:
+            self.integrity = Integrity("no-chain")
+        self.sub_title = info.location
+        self.push_screen(BrowserScreen())
+        self._load_summary()
+        if self.start_stream is not None:
+            self.open_stream(self.start_stream, self.start_version)
+
+    def _load_summary(self) -> None:
+        def load() -> None:
+            count, head = self.source.event_count(), self.source.head_position()
+            self.call_from_thread(self._set_summary_counts, count, head)
+
+        self.run_worker(load, thread=True, group="summary", exit_on_error=False)
+
+    def _set_summary_counts(self, count: int, head: int) -> None:
+        if self.summary is not None:
+            self.summary = replace(self.summary, event_count=count, head_position=head)
+
+    def on_unmount(self) -> None:
+        if self._owns_source:
+            self.source.close()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """One place that turns a failed background task into a visible sentence."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            what = event.worker.description or event.worker.group or "a background task"
+            self.notify(f"{what} failed: {error}", severity="error", timeout=8)
+
+    # --- navigation ---------------------------------------------------------------------
+    def open_stream(self, stream_id: str, version: int | None = None) -> None:
+        """Push the stream timeline (the timeline teammate's screen)."""
+        try:
+            from explorer.screens.timeline import TimelineScreen
+        except ImportError:
+            self.notify("the stream timeline is not available in this build", severity="error")
+            return
+        self.push_screen(TimelineScreen(stream_id, version))
+
+    def open_correlation(self, correlation_id: str | None = None) -> None:
+        from explorer.screens.correlation import CorrelationScreen
+
+        self.push_screen(CorrelationScreen(correlation_id))
+
+    def action_home(self) -> None:
+        """Back to the stream browser, whatever is stacked above it."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_back(self) -> None:
+        """Leave the current screen; the browser (home) stays."""
+        if len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_help(self) -> None:
+        from explorer.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_verify(self) -> None:
+        from explorer.screens.integrity import IntegrityScreen
+
+        if isinstance(self.screen, IntegrityScreen):
+            self.screen.start()
+        else:
+            self.push_screen(IntegrityScreen(autostart=True))
+
+    def action_world(self) -> None:
+        from explorer.screens.world import WorldScreen
+
+        if not isinstance(self.screen, WorldScreen):
+            self.push_screen(WorldScreen())
+
+    def action_correlation(self) -> None:
+        """Trace the correlation id in focus (a screen may offer one), else ask for one."""
+        from explorer.screens.correlation import CorrelationScreen
+
+        if isinstance(self.screen, CorrelationScreen):
+            return
+        offered = getattr(self.screen, "correlation_id_in_focus", None)
+        value = offered() if callable(offered) else offered
+        self.open_correlation(value if isinstance(value, str) else None)
+
+    def action_consistency(self) -> None:
+        try:
+            from explorer.screens.consistency import ConsistencyScreen
+        except ImportError:
+            self.notify("the consistency list is not available in this build", severity="error")
+            return
+        self.push_screen(ConsistencyScreen())
+
+    def action_toggle_light(self) -> None:
+        """Switch between the light and dark eventscope themes."""
+        dark = self.theme != LIGHT_THEME.name
+        self.theme = LIGHT_THEME.name if dark else DARK_THEME.name
+
+
+def _terminal_is_light() -> bool:
+    """Guess a light terminal from COLORFGBG ("fg;bg", bg 7 or 15 is light) or an override."""
+    forced = os.environ.get("EVENTSCOPE_THEME", "").lower()
+    if forced in ("light", "dark"):
+        return forced == "light"
+    background = os.environ.get("COLORFGBG", "").rsplit(";", 1)[-1]
+    return background in ("7", "15")
+
+
+def build_engine(source: EventSource, domain_module: str | None) -> Any:
+    """Build `domain.Engine(source, plugin)`, loading the `--domain` plugin if one was named."""
+    import domain
+
+    engine_class = getattr(domain, "Engine", None)
+    if engine_class is None:
+        from domain.errors import DomainError
+
+        raise DomainError("the domain engine is not available in this build")
+    plugin = None
+    if domain_module:
+        loader = getattr(domain, "load_plugin", None)
+        plugin = loader(domain_module) if loader else domain_module
+    return engine_class(source, plugin)
+
+
+def make_app(
+    location: str | None = None,
+    *,
+    source: EventSource | None = None,
+    domain: str | None = None,
+    stream: str | None = None,
+    version: int | None = None,
+    source_format: str | None = None,
+) -> EventscopeApp:
+    """Build the app on an open `source`, or open `location` read-only (closed on exit)."""
+    if source is None and location is None:
+        raise ValueError("make_app needs a location or a source")
+    owns = source is None
+    if source is None:
+        assert location is not None
+        source = open_source(location, format=source_format, read_only=True)
+    return EventscopeApp(source, domain=domain, stream=stream, version=version, owns_source=owns)
