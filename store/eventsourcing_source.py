@@ -1,0 +1,733 @@
+"""The `eventsourcing` library's stores (SQLite file or PostgreSQL tables) as a read-only
+`EventSource`.
+
+The tables are read directly with SQLAlchemy -- the application's code is not needed:
+* the events table is the one the library's *application recorder* writes (columns
+  originator_id, originator_version, topic, state, plus notification ids: the SQLite
+  rowid, or PostgreSQL's `notification_id`); notification ids are the global positions;
+* the snapshots table (`stored_snapshots` in SQLite, `<app>_snapshots` in PostgreSQL),
+  when present, gives the stream's snapshots;
+* states are decoded by `store.eventsourcing_state` (never raising: an encrypted state
+  becomes an event with `decode_error` set).
+
+Read-only means read-only: SQLite through a `mode=ro` URI with `PRAGMA query_only`,
+PostgreSQL with `default_transaction_read_only` on every session.
+
+The library keeps no stream catalog, so the first listing runs one GROUP BY over the
+events table (using its primary key) and keeps the per-stream numbers in memory; event
+payloads are decoded only for the events a view reads.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.pool import QueuePool
+
+from store import postgres_backend
+from store.adapter_support import (
+    EPOCH,
+    derived_event_id,
+    histogram_of_sorted_micros,
+    matches,
+)
+from store.errors import NotAStoreError, SourceNotFound, StoreError
+from store.eventsourcing_state import (
+    class_name,
+    decode,
+    decode_object,
+    parse_timestamp_value,
+    split_topic,
+)
+from store.jsonl_index import datetime_to_micros
+from store.records import (
+    Digest,
+    ProjectionRow,
+    RecordedEvent,
+    Snapshot,
+    SourceInfo,
+    StreamInfo,
+    VerifyReport,
+)
+from store.source import EventFilter, ProgressCallback
+
+EVENT_COLUMNS = frozenset({"originator_id", "originator_version", "topic", "state"})
+_CHUNK = 2000
+_IN_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class _Stream:
+    """One aggregate, as the catalog query saw it."""
+
+    stored_id: Any  # the value in originator_id (text, or a UUID on PostgreSQL)
+    stream_type: str
+    first_version: int  # the library's originator_version of the stream's first event
+    last_version: int
+    count: int
+    first_position: int
+    last_position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """Where the library's data lives in one database."""
+
+    events: str
+    snapshots: str | None
+    position_column: str  # "rowid" (SQLite) or "notification_id" (PostgreSQL)
+
+
+def present_id(stored: Any) -> str:
+    """How a stream id is shown: UUIDs as text with dashes on every backend (the SQLite
+    recorder stores them as 32 hex digits, PostgreSQL as a uuid)."""
+    if isinstance(stored, uuid.UUID):
+        return str(stored)
+    text = str(stored)
+    if len(text) == 32:
+        try:
+            return str(uuid.UUID(hex=text))
+        except ValueError:
+            return text
+    return text
+
+
+def find_tables(engine: Engine, dialect: str, wanted: str | None = None) -> Tables | None:
+    """The library's events (and snapshots) tables in this database, or None.
+
+    Several applications may share a PostgreSQL schema (`<app>_events` each); then
+    `wanted` picks one, and without it the choice is refused with the names to pick from.
+    """
+    inspector = inspect(engine)
+    candidates: list[str] = []
+    with_positions: list[str] = []
+    for name in inspector.get_table_names():
+        columns = {column["name"] for column in inspector.get_columns(name)}
+        if not EVENT_COLUMNS <= columns:
+            continue
+        candidates.append(name)
+        if dialect == "postgresql":
+            if "notification_id" in columns:
+                with_positions.append(name)
+        elif _has_rowid(engine, name):
+            with_positions.append(name)
+    if not candidates:
+        return None
+    if wanted is not None:
+        if wanted not in with_positions:
+            raise NotAStoreError(
+                f"there is no eventsourcing events table named {wanted!r} here "
+                f"(found: {', '.join(sorted(with_positions)) or 'none'})"
+            )
+        events = wanted
+    elif len(with_positions) == 1:
+        events = with_positions[0]
+    elif not with_positions:
+        raise NotAStoreError(
+            "this database holds the eventsourcing library's tables but none with "
+            "notification ids (only an application's events table has a global order)"
+        )
+    else:
+        names = ", ".join(sorted(with_positions))
+        raise NotAStoreError(
+            f"this database holds several eventsourcing applications ({names}); "
+            "name one after a '#', e.g. eventsourcing:URL#" + sorted(with_positions)[0]
+        )
+    prefix = events[: -len("_events")] if events.endswith("_events") else events
+    snapshot_name = f"{prefix}_snapshots"
+    snapshots = snapshot_name if snapshot_name in candidates else None
+    position = "notification_id" if dialect == "postgresql" else "rowid"
+    return Tables(events=events, snapshots=snapshots, position_column=position)
+
+
+def _has_rowid(engine: Engine, table: str) -> bool:
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'SELECT rowid FROM "{table}" LIMIT 0')  # noqa: S608
+        return True
+    except DBAPIError:
+        return False
+
+
+def sqlite_read_only_engine(path: Path) -> Engine:
+    """An engine that cannot write to the file: `mode=ro` plus `query_only`."""
+    uri = path.absolute().as_uri() + "?mode=ro"
+
+    def connect() -> sqlite3.Connection:
+        connection = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=10)
+        connection.execute("PRAGMA query_only = 1")
+        return connection
+
+    return create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=4)
+
+
+class EventsourcingSource:
+    """Read-only access to an `eventsourcing` application's stored events."""
+
+    def __init__(self, engine: Engine, dialect: str, location: str, tables: Tables) -> None:
+        self._engine = engine
+        self._dialect = dialect
+        self._location = location
+        self._tables = tables
+        self._catalog: dict[str, _Stream] | None = None
+        self._sorted_ids: list[str] = []
+        self._catalog_lock = threading.Lock()
+        self._times: dict[int, datetime | None] = {}  # position -> decoded timestamp
+        q = _quote(tables.events)
+        pos = tables.position_column
+        self._event_select = (
+            f"SELECT {pos}, originator_id, originator_version, topic, state FROM {q}"  # noqa: S608
+        )
+        self._pos = pos
+        self._q = q
+
+    # --- opening ------------------------------------------------------------------------
+    @classmethod
+    def open(cls, location: str | Path, *, schema: str | None = None) -> EventsourcingSource:
+        """Open a SQLite file or a SQLAlchemy URL holding the library's tables.
+
+        A URL may end in `#TABLE` to pick one application's events table when several
+        share a PostgreSQL schema.
+        """
+        text = str(location)
+        wanted: str | None = None
+        if "://" in text and "#" in text:
+            text, _, wanted = text.rpartition("#")
+            wanted = wanted or None
+        if "://" not in text:
+            return cls._open_sqlite(Path(text).expanduser(), wanted)
+        try:
+            url = make_url(text)
+        except ArgumentError:
+            raise SourceNotFound(f"{text!r} is not a valid database URL") from None
+        backend = url.get_backend_name()
+        if backend == "sqlite":
+            if not url.database or url.database == ":memory:":
+                raise SourceNotFound("an eventsourcing SQLite store needs a file path")
+            return cls._open_sqlite(Path(url.database), wanted)
+        if backend != "postgresql":
+            raise SourceNotFound(
+                f"eventscope reads eventsourcing stores in SQLite or PostgreSQL, not {backend!r}"
+            )
+        if url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+        schema = postgres_backend.validate_schema(schema or "public")
+        engine = postgres_backend.make_engine(url, schema=schema, read_only=True)
+        postgres_backend.check_connection(engine, url)
+        location_text = postgres_backend.safe_location(url)
+        if schema != "public":
+            location_text = f"{location_text} (schema {schema})"
+        return cls._with_tables(engine, "postgresql", location_text, wanted)
+
+    @classmethod
+    def _open_sqlite(cls, path: Path, wanted: str | None) -> EventsourcingSource:
+        if not path.exists():
+            raise SourceNotFound(f"there is no file at {path}")
+        if path.is_dir():
+            raise NotAStoreError(f"{path} is a directory, not an eventsourcing SQLite store")
+        engine = sqlite_read_only_engine(path)
+        return cls._with_tables(engine, "sqlite", str(path), wanted)
+
+    @classmethod
+    def _with_tables(
+        cls, engine: Engine, dialect: str, location: str, wanted: str | None
+    ) -> EventsourcingSource:
+        try:
+            tables = find_tables(engine, dialect, wanted)
+        except (DBAPIError, SQLAlchemyError) as exc:
+            engine.dispose()
+            orig = getattr(exc, "orig", None) or exc
+            raise NotAStoreError(
+                f"{location} cannot be read as a database ({' '.join(str(orig).split())})"
+            ) from None
+        except StoreError:
+            engine.dispose()
+            raise
+        if tables is None:
+            engine.dispose()
+            raise NotAStoreError(f"{location} holds no tables written by the eventsourcing library")
+        return cls(engine, dialect, location, tables)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> EventsourcingSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def describe(self) -> SourceInfo:
+        location = self._location
+        if self._dialect == "postgresql":
+            location = f"{location}#{self._tables.events}"
+        return SourceInfo(
+            kind=f"eventsourcing-{self._dialect}",
+            location=location,
+            read_only=True,
+            has_hash_chain=False,
+        )
+
+    # --- events -------------------------------------------------------------------------
+    def head_position(self) -> int:
+        row = self._fetchone(f"SELECT COALESCE(MAX({self._pos}), 0) FROM {self._q}")  # noqa: S608
+        return int(row[0])
+
+    def event_count(self) -> int:
+        return sum(stream.count for stream in self._streams_by_id().values())
+
+    def read_stream(
+        self,
+        stream_id: str,
+        from_version: int = 1,
+        to_version: int | None = None,
+        backwards: bool = False,
+    ) -> Iterator[RecordedEvent]:
+        stream = self._streams_by_id().get(stream_id)
+        if stream is None:
+            return iter(())
+        base = stream.first_version - 1
+        low = max(from_version, 1) + base
+        high = stream.last_version if to_version is None else min(to_version + base, 2**62)
+        return self._read_stream(stream_id, stream, low, high, backwards)
+
+    def _read_stream(
+        self, stream_id: str, stream: _Stream, low: int, high: int, backwards: bool
+    ) -> Iterator[RecordedEvent]:
+        order = "DESC" if backwards else "ASC"
+        sql = (
+            f"{self._event_select} WHERE originator_id = ? AND originator_version >= ? "
+            f"AND originator_version <= ? ORDER BY originator_version {order} LIMIT ?"
+        )
+        while low <= high:
+            rows = self._fetchall(sql, (stream.stored_id, low, high, _CHUNK))
+            for row in rows:
+                yield self._event(row, stream_id, stream)
+            if len(rows) < _CHUNK:
+                return
+            if backwards:
+                high = rows[-1][2] - 1
+            else:
+                low = rows[-1][2] + 1
+
+    def read_all(
+        self,
+        from_position: int = 0,
+        to_position: int | None = None,
+        *,
+        filter: EventFilter | None = None,  # noqa: A002 - the protocol's name
+        limit: int | None = None,
+        backwards: bool = False,
+    ) -> Iterator[RecordedEvent]:
+        return self._read_all(from_position, to_position, filter, limit, backwards)
+
+    def _read_all(
+        self,
+        from_position: int,
+        to_position: int | None,
+        flt: EventFilter | None,
+        limit: int | None,
+        backwards: bool,
+    ) -> Iterator[RecordedEvent]:
+        if limit is not None and limit <= 0:
+            return
+        catalog = self._streams_by_id()
+        stored_filter = ""
+        params: list[Any] = []
+        if flt is not None and flt.stream_id is not None:
+            stream = catalog.get(flt.stream_id)
+            if stream is None:
+                return
+            stored_filter = " AND originator_id = ?"
+            params.append(stream.stored_id)
+        if backwards:
+            cursor = from_position if from_position > 0 else 2**62
+            bound = to_position if to_position is not None else 0
+            sql = (
+                f"{self._event_select} WHERE {self._pos} < ? AND {self._pos} >= ?"
+                f"{stored_filter} ORDER BY {self._pos} DESC LIMIT ?"
+            )
+        else:
+            cursor = from_position
+            bound = to_position if to_position is not None else 2**62
+            sql = (
+                f"{self._event_select} WHERE {self._pos} > ? AND {self._pos} <= ?"
+                f"{stored_filter} ORDER BY {self._pos} LIMIT ?"
+            )
+        produced = 0
+        types = self._stream_types_by_stored_id()
+        while True:
+            rows = self._fetchall(sql, (cursor, bound, *params, _CHUNK))
+            for row in rows:
+                stream_id = present_id(row[1])
+                stream_type = types.get(row[1], "")
+                if not _row_may_match(row, stream_id, stream_type, flt):
+                    continue
+                event = self._event(row, stream_id, catalog.get(stream_id))
+                if flt is not None and not matches(event, flt):
+                    continue
+                yield event
+                produced += 1
+                if limit is not None and produced >= limit:
+                    return
+            if len(rows) < _CHUNK:
+                return
+            cursor = rows[-1][0]
+
+    def event_at(self, position: int) -> RecordedEvent | None:
+        row = self._fetchone(f"{self._event_select} WHERE {self._pos} = ?", (position,))
+        if row is None:
+            return None
+        stream_id = present_id(row[1])
+        return self._event(row, stream_id, self._streams_by_id().get(stream_id))
+
+    def count_events(self, filter: EventFilter | None = None) -> int:  # noqa: A002
+        if filter is None or filter.is_empty():
+            return self.event_count()
+        return sum(1 for _ in self._read_all(0, None, filter, None, False))
+
+    def event_histogram(
+        self,
+        buckets: int,
+        filter: EventFilter | None = None,  # noqa: A002
+    ) -> list[tuple[datetime, int]]:
+        if buckets < 1:
+            raise ValueError("a histogram needs at least one bucket")
+        values = sorted(
+            datetime_to_micros(event.recorded_at)
+            for event in self._read_all(0, None, filter, None, False)
+        )
+        return histogram_of_sorted_micros(values, buckets)
+
+    # --- streams ------------------------------------------------------------------------
+    def streams(
+        self,
+        stream_type: str | None = None,
+        prefix: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[StreamInfo]:
+        if limit <= 0:
+            return []
+        picked = []
+        for stream_id in self._stream_range(stream_type, prefix, after):
+            picked.append(stream_id)
+            if len(picked) >= limit:
+                break
+        return self._infos(picked)
+
+    def stream_info(self, stream_id: str) -> StreamInfo | None:
+        if stream_id not in self._streams_by_id():
+            return None
+        return self._infos([stream_id])[0]
+
+    def stream_types(self) -> list[tuple[str, int]]:
+        counts: dict[str, int] = {}
+        for stream in self._streams_by_id().values():
+            counts[stream.stream_type] = counts.get(stream.stream_type, 0) + 1
+        return sorted(counts.items())
+
+    def count_streams(self, stream_type: str | None = None, prefix: str | None = None) -> int:
+        if stream_type is None and not prefix:
+            return len(self._streams_by_id())
+        return sum(1 for _ in self._stream_range(stream_type, prefix, None))
+
+    # --- derived claims -----------------------------------------------------------------
+    def snapshots(self, stream_id: str) -> list[Snapshot]:
+        return self._snapshots(stream_id, None)
+
+    def snapshot_at(self, stream_id: str, version: int) -> Snapshot | None:
+        found = self._snapshots(stream_id, version)
+        return found[-1] if found else None
+
+    def _snapshots(self, stream_id: str, up_to: int | None) -> list[Snapshot]:
+        table = self._tables.snapshots
+        stream = self._streams_by_id().get(stream_id)
+        if table is None or stream is None:
+            return []
+        base = stream.first_version - 1
+        sql = (
+            f"SELECT originator_version, topic, state FROM {_quote(table)} "  # noqa: S608
+            "WHERE originator_id = ?"
+        )
+        params: list[Any] = [stream.stored_id]
+        if up_to is not None:
+            sql += " AND originator_version <= ?"
+            params.append(up_to + base)
+        sql += " ORDER BY originator_version"
+        out = []
+        for version, topic, state in self._fetchall(sql, params):
+            snapshot = self._snapshot(stream_id, version - base, topic, state, stream)
+            if snapshot is not None:
+                out.append(snapshot)
+        return out
+
+    def _snapshot(
+        self, stream_id: str, version: int, topic: str, state: Any, stream: _Stream
+    ) -> Snapshot | None:
+        """The library's Snapshot event: {"timestamp", "topic": aggregate, "state": {...}}.
+        An undecodable (encrypted) snapshot is left out: it proves nothing readable."""
+        payload, error = decode_object(state)
+        if payload is None or error is not None:
+            return None
+        inner = payload.get("state")
+        if not isinstance(inner, dict):
+            return None
+        aggregate_topic = payload.get("topic")
+        aggregate_type = (
+            class_name(aggregate_topic) if isinstance(aggregate_topic, str) else stream.stream_type
+        )
+        created = parse_timestamp_value(payload.get("timestamp")) or EPOCH
+        schema_version = payload.get("class_version", 1)
+        return Snapshot(
+            stream_id=stream_id,
+            version=version,
+            state=inner,
+            aggregate_type=aggregate_type,
+            schema_version=schema_version if type(schema_version) is int else 1,
+            code_version=topic,
+            created_at=created,
+        )
+
+    def checkpoints(self) -> dict[str, int]:
+        return {}
+
+    def projection_names(self) -> list[str]:
+        return []
+
+    def projection_rows(
+        self, projection: str, after: str | None = None, limit: int = 100
+    ) -> list[ProjectionRow]:
+        return []
+
+    def projection_row(self, projection: str, key: str) -> ProjectionRow | None:
+        return None
+
+    # --- integrity ----------------------------------------------------------------------
+    def verify(
+        self, against: Digest | None = None, progress: ProgressCallback | None = None
+    ) -> VerifyReport:
+        """No chain to check: read every stored state and count those that cannot be
+        decoded (`malformed`); the first one's position is `first_bad_position`."""
+        if against is not None:
+            return VerifyReport(
+                ok=False,
+                checked=0,
+                reason="the eventsourcing library keeps no hash chain, so this store "
+                "cannot be checked against a digest",
+            )
+        total = self.event_count()
+        checked = 0
+        malformed = 0
+        first_bad: int | None = None
+        first_reason = ""
+        for event in self._read_all(0, None, None, None, False):
+            checked += 1
+            if event.decode_error is not None:
+                malformed += 1
+                if first_bad is None:
+                    first_bad, first_reason = event.position, event.decode_error
+            if progress is not None and checked % _CHUNK == 0:
+                progress(checked, total)
+        if progress is not None:
+            progress(checked, total)
+        if malformed:
+            return VerifyReport(
+                ok=False,
+                checked=checked,
+                first_bad_position=first_bad,
+                reason=f"{malformed} stored state(s) cannot be decoded; the first, at "
+                f"position {first_bad}: {first_reason}",
+                malformed=malformed,
+            )
+        return VerifyReport(
+            ok=True,
+            checked=checked,
+            reason="the eventsourcing library keeps no hash chain; every state was decoded",
+        )
+
+    def head_digest(self) -> Digest:
+        raise StoreError(
+            "an eventsourcing store has no hash chain, so it has no digest to keep; "
+            "import it into a native store to get one"
+        )
+
+    # --- internals ----------------------------------------------------------------------
+    def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        try:
+            with self._engine.connect() as conn:
+                return list(conn.exec_driver_sql(self._sql(sql), tuple(params)).fetchall())
+        except DBAPIError as exc:
+            raise StoreError(
+                f"cannot read {self._location}: {' '.join(str(exc.orig).split())}"
+            ) from None
+
+    def _fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        rows = self._fetchall(sql, params)
+        return rows[0] if rows else None
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self._dialect == "postgresql" else sql
+
+    def _streams_by_id(self) -> dict[str, _Stream]:
+        """The in-memory catalog, built on first use by one GROUP BY query."""
+        catalog = self._catalog
+        if catalog is not None:
+            return catalog
+        with self._catalog_lock:
+            if self._catalog is None:
+                self._catalog = self._load_catalog()
+                self._sorted_ids = sorted(self._catalog)
+            return self._catalog
+
+    def _stream_types_by_stored_id(self) -> dict[Any, str]:
+        return {s.stored_id: s.stream_type for s in self._streams_by_id().values()}
+
+    def _load_catalog(self) -> dict[str, _Stream]:
+        q, pos = self._q, self._pos
+        sql = (
+            "SELECT g.originator_id, g.lo, g.hi, g.n, g.first_pos, g.last_pos, f.topic "  # noqa: S608
+            "FROM (SELECT originator_id, MIN(originator_version) AS lo, "
+            "MAX(originator_version) AS hi, COUNT(*) AS n, "
+            f"MIN({pos}) AS first_pos, MAX({pos}) AS last_pos FROM {q} "
+            "GROUP BY originator_id) g "
+            f"JOIN {q} f ON f.originator_id = g.originator_id "
+            "AND f.originator_version = g.lo"
+        )
+        catalog: dict[str, _Stream] = {}
+        for stored, lo, hi, count, first_pos, last_pos, topic in self._fetchall(sql):
+            stream_type, _event_type = split_topic(topic or "")
+            if not stream_type:
+                stream_type = self._type_from_created_event(stored, lo, topic or "")
+            catalog[present_id(stored)] = _Stream(
+                stored_id=stored,
+                stream_type=stream_type,
+                first_version=lo,
+                last_version=hi,
+                count=count,
+                first_position=first_pos,
+                last_position=last_pos,
+            )
+        return catalog
+
+    def _type_from_created_event(self, stored: Any, version: int, topic: str) -> str:
+        """For event classes defined outside their aggregate: the created event's
+        `originator_topic` names the aggregate class; failing that, the topic's module."""
+        row = self._fetchone(
+            f"SELECT state FROM {self._q} WHERE originator_id = ? AND originator_version = ?",  # noqa: S608
+            (stored, version),
+        )
+        if row is not None:
+            decoded = decode(row[0], topic)
+            originator_topic = decoded.metadata.get("originator_topic")
+            if isinstance(originator_topic, str):
+                return class_name(originator_topic)
+        module = topic.rpartition(":")[0]
+        return module or "unknown"
+
+    def _stream_range(
+        self, stream_type: str | None, prefix: str | None, after: str | None
+    ) -> Iterator[str]:
+        catalog = self._streams_by_id()
+        ids = self._sorted_ids
+        start = bisect_left(ids, prefix) if prefix else 0
+        if after is not None:
+            start = max(start, bisect_right(ids, after))
+        for index in range(start, len(ids)):
+            stream_id = ids[index]
+            if prefix and not stream_id.startswith(prefix):
+                return
+            if stream_type is None or catalog[stream_id].stream_type == stream_type:
+                yield stream_id
+
+    def _infos(self, stream_ids: list[str]) -> list[StreamInfo]:
+        """Catalog rows; the first/last times come from decoding two states per stream
+        (one query for the page)."""
+        catalog = self._streams_by_id()
+        wanted = []
+        for stream_id in stream_ids:
+            stream = catalog[stream_id]
+            for position in (stream.first_position, stream.last_position):
+                if position not in self._times:
+                    wanted.append(position)
+        for start in range(0, len(wanted), _IN_CHUNK):
+            part = wanted[start : start + _IN_CHUNK]
+            marks = ", ".join("?" * len(part))
+            sql = f"SELECT {self._pos}, topic, state FROM {self._q} WHERE {self._pos} IN ({marks})"  # noqa: S608
+            for position, topic, state in self._fetchall(sql, part):
+                self._times[position] = decode(state, topic or "").timestamp
+        out = []
+        for stream_id in stream_ids:
+            stream = catalog[stream_id]
+            out.append(
+                StreamInfo(
+                    stream_id=stream_id,
+                    stream_type=stream.stream_type,
+                    version=stream.last_version - stream.first_version + 1,
+                    event_count=stream.count,
+                    first_recorded_at=self._times.get(stream.first_position),
+                    last_recorded_at=self._times.get(stream.last_position),
+                    first_position=stream.first_position,
+                    last_position=stream.last_position,
+                )
+            )
+        return out
+
+    def _event(self, row: Sequence[Any], stream_id: str, stream: _Stream | None) -> RecordedEvent:
+        position, _stored, stored_version, topic, state = row
+        topic = topic or ""
+        _type_from_topic, event_type = split_topic(topic)
+        base = stream.first_version - 1 if stream is not None else 0
+        version = stored_version - base
+        decoded = decode(state, topic)
+        moment = decoded.timestamp or EPOCH
+        return RecordedEvent(
+            position=position,
+            stream_id=stream_id,
+            stream_type=stream.stream_type if stream is not None else "",
+            version=version,
+            event_id=derived_event_id(stream_id, version),
+            event_type=event_type or topic,
+            schema_version=decoded.schema_version,
+            data=decoded.data,
+            metadata=decoded.metadata,
+            occurred_at=moment,
+            recorded_at=moment,
+            hash="",
+            decode_error=decoded.error,
+        )
+
+
+def _row_may_match(
+    row: Sequence[Any], stream_id: str, stream_type: str, flt: EventFilter | None
+) -> bool:
+    """The parts of a filter answerable without decoding the state."""
+    if flt is None:
+        return True
+    if flt.stream_id is not None and stream_id != flt.stream_id:
+        return False
+    if flt.stream_prefix and not stream_id.startswith(flt.stream_prefix):
+        return False
+    if flt.stream_type is not None and stream_type != flt.stream_type:
+        return False
+    if flt.event_types is not None:
+        event_type = split_topic(row[3] or "")[1] or (row[3] or "")
+        if event_type not in flt.event_types:
+            return False
+    return True
+
+
+def _quote(name: str) -> str:
+    """Quote a table name found by inspection (never user text) as an SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
