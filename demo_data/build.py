@@ -1,0 +1,182 @@
+"""Build a demo store: simulate, write events + snapshots + read models, write the
+manifest beside the store, optionally tamper.
+
+The store is built under a temporary name in the target folder and renamed into place
+only when complete, so an interrupted build never leaves a half-written store where a
+user (or the explorer's first run) would open it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from demo_data import world as world_module
+from demo_data.clock import SPAN_DAYS, START
+from demo_data.simulation import DEFAULT_EVENTS, DEFAULT_SEED, MIN_EVENTS, Simulation
+from demo_data.tamper import tamper as tamper_store
+from demo_data.writer import Progress, StoreWriter
+from domain.demo.events import REGISTRY
+from store import EventStore
+from store.records import format_timestamp
+
+MANIFEST_FORMAT = "eventscope-demo-manifest/1"
+GENERATOR_VERSION = "1"
+SIDE_SUFFIXES = ("-wal", "-shm", "-journal")
+
+
+class DemoError(Exception):
+    """A demo cannot be built as asked (the CLI prints it as one sentence)."""
+
+
+def manifest_path(db: str | Path) -> Path:
+    """Where a demo's manifest lives: ``<db>.manifest.json`` beside the store."""
+    db = Path(db)
+    return db.with_name(db.name + ".manifest.json")
+
+
+def load_manifest(db: str | Path) -> dict[str, Any] | None:
+    """The manifest of a demo store, or None when there is none (or it is unreadable)."""
+    try:
+        return orjson.loads(manifest_path(db).read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+
+
+def build_demo(
+    db: str | Path,
+    events: int = DEFAULT_EVENTS,
+    seed: int = DEFAULT_SEED,
+    *,
+    tamper: bool = False,
+    force: bool = False,
+    progress: Progress | None = None,
+    snapshot_every: int | None = None,
+) -> dict[str, Any]:
+    """Build a demo store at `db` and return its manifest (also written beside it).
+
+    Same `events` and `seed` -> byte-identical events, timestamps and hashes.
+    """
+    db = Path(db).expanduser()
+    if events < MIN_EVENTS:
+        raise DemoError(f"a demo needs at least {MIN_EVENTS} events, not {events}")
+    if not db.parent.is_dir():
+        raise DemoError(f"cannot create {db}: the folder {db.parent} does not exist")
+    if db.is_dir():
+        raise DemoError(f"{db} is a folder; give the path of a database file to create")
+    if db.exists() and not force:
+        raise DemoError(f"{db} already exists; pass --force to replace it")
+    temporary = db.with_name(f".{db.name}.building-{os.getpid()}")
+    _remove(temporary)
+    try:
+        manifest = _build(temporary, events, seed, progress, snapshot_every)
+        if tamper:
+            manifest["anomalies"].append(tamper_store(temporary))
+            manifest["tampered"] = True
+        _remove(db)
+        os.replace(temporary, db)
+    except BaseException:
+        _remove(temporary)
+        raise
+    manifest["store"] = db.name
+    _write_atomically(manifest_path(db), orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    return manifest
+
+
+def _build(
+    path: Path, events: int, seed: int, progress: Progress | None, snapshot_every: int | None
+) -> dict[str, Any]:
+    store = EventStore.open(str(path), synchronous="NORMAL")
+    try:
+        sim = Simulation(events, seed, snapshot_every)
+        writer = StoreWriter(store, progress)
+        counts: Counter[tuple[str, int]] = Counter()
+        streams: Counter[str] = Counter()
+
+        def drain(s: Simulation) -> None:
+            for _stream_id, stream_type, version, event in s.out:
+                counts[(event.event_type, event.schema_version)] += 1
+                if version == 1:
+                    streams[stream_type] += 1
+            writer(s)
+
+        world = world_module.run(sim, drain)
+        rows = sim.projection_rows()
+        for name, items in rows.items():
+            store.put_projection_rows(name, items, checkpoint=sim.count)
+        digest = store.head_digest()
+        first = store.event_at(1)
+        last = store.event_at(sim.count)
+    finally:
+        store.close()
+    assert first is not None and last is not None
+    return {
+        "format": MANIFEST_FORMAT,
+        "generator_version": GENERATOR_VERSION,
+        "seed": seed,
+        "events": sim.count,
+        "snapshot_every": sim.snapshot_every,
+        "snapshots": writer.snapshots,
+        "head_digest": str(digest),
+        "recorded_from": format_timestamp(first.recorded_at),
+        "recorded_to": format_timestamp(last.recorded_at),
+        "simulated_span": {"start": format_timestamp(START), "days": SPAN_DAYS},
+        "streams": dict(sorted(streams.items())),
+        "event_types": {
+            f"{name} v{version}": count for (name, version), count in sorted(counts.items())
+        },
+        "schema_changes": _schema_changes(world, counts),
+        "projections": {
+            name: {"rows": len(items), "checkpoint": sim.count} for name, items in rows.items()
+        },
+        "rejected_commands": sim.stats["rejected_commands"],
+        "anomalies": sorted(sim.anomalies, key=_anomaly_order),
+        "tampered": False,
+    }
+
+
+def _schema_changes(world: world_module.World, counts: Counter[tuple[str, int]]) -> list[dict]:
+    from demo_data.clock import moment
+
+    out = []
+    changes = (
+        ("MoneyDeposited", world.money_v2_seconds, "multi-currency launch"),
+        ("MoneyWithdrawn", world.money_v2_seconds, "multi-currency launch"),
+        ("CustomerRegistered", world.address_v2_seconds, "structured addresses"),
+    )
+    for event_type, since, story in changes:
+        out.append(
+            {
+                "event_type": event_type,
+                "from_version": 1,
+                "to_version": REGISTRY.current_version(event_type),
+                "since": format_timestamp(moment(since)),
+                "why": story,
+                "stored_v1": counts.get((event_type, 1), 0),
+                "stored_v2": counts.get((event_type, 2), 0),
+            }
+        )
+    return out
+
+
+def _anomaly_order(item: dict[str, Any]) -> tuple[int, str]:
+    position = item.get("position") or item.get("first_position") or 0
+    return (position, item["kind"])
+
+
+def _remove(path: Path) -> None:
+    for candidate in (path, *(path.with_name(path.name + s) for s in SIDE_SUFFIXES)):
+        try:
+            candidate.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(content)
+    os.replace(temporary, path)
