@@ -652,12 +652,14 @@ class EventStore:
         records (a retry); None if none of them is stored; else a clear error."""
         wanted = [event.event_id for _s, events, _e, _t in batches for event in events]
         found: dict[str, RecordedEvent] = {}
+        stored_json: dict[str, tuple[str, str]] = {}
         for start in range(0, len(wanted), IN_CHUNK):
             chunk = wanted[start : start + IN_CHUNK]
             marks = ", ".join("?" * len(chunk))
             sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE event_id IN ({marks})"  # noqa: S608
             for row in self._fetchall(sql, chunk):
                 found[row[4]] = _event(row)
+                stored_json[row[4]] = (row[7], row[8])
         if not found:
             return None
         results: list[list[RecordedEvent]] = []
@@ -669,7 +671,7 @@ class EventStore:
                 if original is None:
                     missing = missing or event.event_id
                     continue
-                if not _same_content(original, stream_id, event):
+                if not _same_content(original, stored_json[event.event_id], stream_id, event):
                     raise IdempotencyConflict(event.event_id, original.position)
                 out.append(original)
             results.append(out)
@@ -1083,13 +1085,16 @@ def _check_expected(stream_id: str, expected: ExpectedVersion | int, current: in
         raise _VersionMismatch(stream_id, expected, current)
 
 
-def _same_content(original: RecordedEvent, stream_id: str, event: _Prepared) -> bool:
+def _same_content(
+    original: RecordedEvent, stored_json: tuple[str, str], stream_id: str, event: _Prepared
+) -> bool:
+    """Compare the stored canonical text, not re-canonicalised decoded values: a float
+    such as 2.0**60 is stored as an integer literal that would not pass validation again."""
     if (
         original.stream_id != stream_id
         or original.event_type != event.event_type
         or original.schema_version != event.schema_version
-        or canonical_json(original.data) != event.data_json
-        or canonical_json(original.metadata) != event.metadata_json
+        or stored_json != (event.data_text, event.metadata_text)
     ):
         return False
     if (

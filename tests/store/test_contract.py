@@ -589,3 +589,12 @@ def test_naive_datetimes_mean_utc(store) -> None:
     naive = datetime(2030, 1, 1, 12, 0)
     [record] = store.append("s-1", [NewEvent("X", {}, recorded_at=naive)])
     assert record.recorded_at == naive.replace(tzinfo=UTC)
+
+
+def test_retry_of_an_event_holding_a_huge_integral_float_is_still_idempotent(store) -> None:
+    # 2.0**60 is stored as the literal 1152921504606846976, which decodes to an int the
+    # validator would refuse; the retry must compare stored text and succeed.
+    event = NewEvent("Measured", {"value": 2.0**60})
+    original = store.append("s-1", [event])
+    assert store.append("s-1", [event], expected_version=NO_STREAM) == original
+    assert store.head_position() == 1

@@ -149,8 +149,8 @@ def test_verify_exits_1_on_an_edited_event(filled) -> None:
     ("args", "message"),
     [
         (["verify", "{tmp}/missing.db"], "there is no file at"),
-        (["streams", "{tmp}/notes.txt"], "is not an eventscope store"),
-        (["digest", "mysql://u@h/db"], "SQLite or PostgreSQL"),
+        (["streams", "{tmp}/notes.txt"], "not an eventscope store"),
+        (["digest", "mysql://u@h/db"], "PostgreSQL"),
         (["verify", "postgresql://u:hunter2@127.0.0.1:1/x"], "cannot connect to PostgreSQL"),
         (["verify", "{tmp}/store.db", "--against", "12:xyz"], "64 hexadecimal"),
         (["verify", "{tmp}/store.db", "--against", "nonsense"], "POSITION:HASH"),
