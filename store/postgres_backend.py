@@ -42,7 +42,8 @@ def lock_key(schema: str) -> int:
 
 def safe_location(url: URL) -> str:
     """The URL without its password, for messages and `describe()`."""
-    return url.set(password=None).render_as_string(hide_password=False)
+    # URL.set() ignores None, so drop the field on the named tuple itself.
+    return url._replace(password=None).render_as_string(hide_password=False)
 
 
 def make_engine(url: URL, *, schema: str, read_only: bool) -> Engine:
