@@ -1,7 +1,140 @@
-"""CLI commands (placeholder until its issue lands)."""
+"""`export` and `import`: move a history between formats without losing or altering it.
+
+* `eventscope export SOURCE --jsonl FILE` writes any source (native, JSON Lines,
+  eventsourcing) as JSON Lines, streaming, with progress on stderr. The file appears
+  atomically (temporary file in the same folder, fsync, rename, fsync of the folder) and
+  an existing file or a symlink is refused unless `--force`.
+* `eventscope import FILE --db TARGET` appends a JSON Lines file or any other source into
+  a native store (created if missing), keeping occurred/recorded times and computing the
+  hash chain; importing the same history twice adds nothing.
+
+Both are thin: the work lives in `store.jsonl_export` and `store.importing`.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from explorer.atomic_file import atomic_output, check_output_path
+from explorer.cli.common import UserError, format_option, json_option, opened, print_json
+from store import open_source
+from store.importing import import_history
+from store.jsonl_export import write_jsonl
+from store.open import split_kind
+
+
+@click.command("export")
+@click.argument("source", metavar="SOURCE")
+@click.option(
+    "--jsonl",
+    "target",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the history to this JSON Lines file.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing file (or a symlink).")
+@format_option
+@json_option
+def export_command(
+    source: str, target: Path, force: bool, source_format: str | None, as_json: bool
+) -> None:
+    """Write every event of SOURCE, in position order, as JSON Lines."""
+    check_output_path(target, force=force)
+    _refuse_same_file(source, target, "export a history onto itself")
+    with opened(source, source_format) as history:
+        total = history.event_count()
+        with (
+            atomic_output(target, force=force) as out,
+            _progress(total, "exporting") as bar,
+        ):
+            done = [0]
+
+            def advance(count: int) -> None:
+                bar.update(count - done[0])
+                done[0] = count
+
+            written = write_jsonl(history, out, advance)
+    if as_json:
+        print_json({"events": written, "path": str(target)})
+    else:
+        click.echo(f"exported {written} events to {target}", err=True)
+
+
+@click.command("import")
+@click.argument("file", metavar="FILE")
+@click.option(
+    "--db",
+    "target",
+    required=True,
+    help="The native store to append to (a path or URL; created if missing).",
+)
+@format_option
+@json_option
+def import_command(file: str, target: str, source_format: str | None, as_json: bool) -> None:
+    """Append the history in FILE (JSON Lines or any source) to a native store."""
+    _refuse_same_file(file, target, "import a store into itself")
+    with opened(file, source_format) as history:
+        total = history.event_count()
+        store: Any = open_source(target, format="native", read_only=False)
+        try:
+            with _progress(total, "importing") as bar:
+                done = [0]
+
+                def advance(count: int) -> None:
+                    bar.update(count - done[0])
+                    done[0] = count
+
+                report = import_history(history, store, progress=advance)
+        finally:
+            store.close()
+    if as_json:
+        print_json(report.to_json())
+        return
+    click.echo(
+        f"imported {report.appended} new events into {target} "
+        f"({report.already_present} were already there)",
+        err=True,
+    )
+    if report.clamped:
+        click.echo(
+            f"note: {report.clamped} events had a recorded_at earlier than an event before "
+            "them; they were recorded at that later time (their occurred_at is unchanged)",
+            err=True,
+        )
+    if report.undecodable:
+        click.echo(
+            f"note: {report.undecodable} events could not be decoded in the source; they "
+            "were imported with empty data and the reason in metadata.decode_error",
+            err=True,
+        )
+    if report.renamed_ids:
+        click.echo(
+            f"note: {report.renamed_ids} events had ids that are not UUIDs; they got "
+            "derived UUIDs and keep the original in metadata.source_event_id",
+            err=True,
+        )
+
+
+def _progress(total: int, label: str) -> Any:
+    """A progress bar on stderr (stdout stays clean for --json)."""
+    return click.progressbar(length=max(total, 1), label=label, file=sys.stderr)
+
+
+def _refuse_same_file(source: str, target: str | Path, action: str) -> None:
+    """Reading and writing one file at once would destroy the evidence being read."""
+    source_path = Path(split_kind(source)[1]).expanduser()
+    target_path = Path(str(target)).expanduser()
+    try:
+        same = os.path.samefile(source_path, target_path)
+    except OSError:
+        return
+    if same:
+        raise UserError(f"refusing to {action}: {source} and {target} are the same file")
+
+
+COMMANDS: list[click.Command] = [export_command, import_command]
