@@ -164,7 +164,7 @@ def _merge(state: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
 
 def build_long_stream(path: Path, count: int, stream_id: str = "acct-big") -> Path:
     """One stream of `count` balance-moving events (for the slider benchmark)."""
-    store = EventStore.open(path, synchronous="OFF")
+    store = EventStore.open(path, synchronous="NORMAL")
     try:
         batch: list[NewEvent] = []
         balance = 0
