@@ -29,6 +29,7 @@ from demo_data import bank, catalog, clock
 from domain.demo.banking import check_debit
 from domain.demo.money import cents_to_text
 from domain.errors import CommandRejected
+from store.records import format_timestamp
 
 if TYPE_CHECKING:
     from demo_data.simulation import Stream
@@ -92,7 +93,10 @@ def stale_snapshots(world: World) -> None:
                     "which ignored FeeCharged: the snapshot's balance is higher than the replay "
                     f"by the fees paid so far ({cents_to_text(fees)} {account.state['currency']})"
                 ),
-                "find_with": f"eventscope diff DB {account.id} --snapshot {account.version}",
+                "find_with": (
+                    f"eventscope diff DB {account.id} --snapshot {account.version} "
+                    "--domain domain.demo"
+                ),
             }
         )
 
@@ -120,7 +124,9 @@ def miss_next_deposit(world: World) -> None:
                     "reading it and resumed past it): the stored row is short by "
                     f"{data['amount']} {data['currency']} and one movement"
                 ),
-                "find_with": f"eventscope diff DB {key} --projection account_balances",
+                "find_with": (
+                    f"eventscope diff DB {key} --projection account_balances --domain domain.demo"
+                ),
             }
         )
         return True
@@ -155,19 +161,23 @@ def backdated_correction(world: World, index: int) -> None:
         command="post_correction",
         occurred=occurred,
     )
+    occurred_text = format_timestamp(clock.moment(occurred))
     sim.anomalies.append(
         {
             "kind": "backdated_correction",
             "stream_id": account.id,
             "version": account.version,
             "position": sim.count,
-            "occurred_at": clock.moment(occurred).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "recorded_at": sim.moment().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "occurred_at": occurred_text,
+            "recorded_at": format_timestamp(sim.moment()),
             "explanation": (
                 f"{ticket}: {reason}; booked {days_back}+ days after the business day it "
                 "corrects, so occurred_at is earlier than recorded_at"
             ),
-            "find_with": f"eventscope events DB {account.id} --json  (compare occurred_at with recorded_at)",
+            "find_with": (
+                f"eventscope state DB {account.id} --at {occurred_text} --axis occurred "
+                "--domain domain.demo"
+            ),
         }
     )
 
