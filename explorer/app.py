@@ -284,19 +284,19 @@ def _terminal_is_light() -> bool:
 
 
 def build_engine(source: EventSource, domain_module: str | None) -> Any:
-    """Build `domain.Engine(source, plugin)`, loading the `--domain` plugin if one was named."""
-    import domain
+    """`domain.Engine(source, plugin)`: the `--domain` plugin when one was named; the demo
+    domains when the store looks like a demo store; otherwise the generic fold."""
+    from domain import Engine, load_plugin
 
-    engine_class = getattr(domain, "Engine", None)
-    if engine_class is None:
-        from domain.errors import DomainError
-
-        raise DomainError("the domain engine is not available in this build")
     plugin = None
     if domain_module:
-        loader = getattr(domain, "load_plugin", None)
-        plugin = loader(domain_module) if loader else domain_module
-    return engine_class(source, plugin)
+        plugin = load_plugin(domain_module)
+    else:
+        from domain.demo import DOMAIN, looks_like_demo
+
+        if looks_like_demo(source):
+            plugin = DOMAIN
+    return Engine(source, plugin)
 
 
 def make_app(

@@ -111,7 +111,11 @@ class IntegrityScreen(Screen[None]):
     def _done(self, report: VerifyReport, broken: RecordedEvent | None) -> None:
         self.report, self.broken_event = report, broken
         bar = self.query_one(ProgressBar)
-        bar.update(total=max(report.checked, 1), progress=max(report.checked, 1))
+        if report.ok:
+            bar.update(total=max(report.checked, 1), progress=max(report.checked, 1))
+        else:  # stopped at the break: the bar shows how far the intact part reaches
+            head = self.app.summary.head_position if self.app.summary else None  # type: ignore[attr-defined]
+            bar.update(total=max(head or report.checked, 1), progress=report.checked)
         result = self.query_one("#integrity-result", Static)
         has_chain = bool(self.app.summary and self.app.summary.has_hash_chain)  # type: ignore[attr-defined]
         if report.ok:
@@ -149,19 +153,19 @@ class IntegrityScreen(Screen[None]):
             return Content("The event at that position could not be read.")
         return Content.assemble(
             ("First broken event\n", "bold"),
-            ("  stream     ", "$text-muted"),
+            ("  stream       ", "$text-muted"),
             (visible_text(event.stream_id), "$accent"),
             f"  (version {event.version})\n",
-            ("  event      ", "$text-muted"),
+            ("  event        ", "$text-muted"),
             visible_text(event.event_type),
             "\n",
-            ("  recorded   ", "$text-muted"),
+            ("  recorded     ", "$text-muted"),
             format_timestamp(event.recorded_at),
             "\n",
-            ("  actor      ", "$text-muted"),
+            ("  actor        ", "$text-muted"),
             visible_text(event.actor or "—"),
             "\n",
-            ("  stored hash ", "$text-muted"),
+            ("  stored hash  ", "$text-muted"),
             shorten(event.hash, 70),
             "\n\n",
             ("press enter to open this stream's timeline at that version", "$text-primary"),

@@ -114,13 +114,23 @@ class WorldScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left", "step(-1)", "Back", priority=True, id="world.back"),
         Binding("right", "step(1)", "Forward", priority=True, id="world.forward"),
-        Binding("shift+left", "step(-10)", "Back ×10", priority=True, id="world.back10"),
-        Binding("shift+right", "step(10)", "Forward ×10", priority=True, id="world.forward10"),
+        Binding(
+            "shift+left", "step(-10)", "Back ×10", priority=True, show=False, id="world.back10"
+        ),
+        Binding(
+            "shift+right",
+            "step(10)",
+            "Forward ×10",
+            priority=True,
+            show=False,
+            id="world.forward10",
+        ),
         Binding(
             "left_square_bracket",
             "event(-1)",
             "One event back",
             key_display="[",
+            show=False,
             id="world.event_back",
         ),
         Binding(
@@ -128,10 +138,11 @@ class WorldScreen(Screen[None]):
             "event(1)",
             "One event forward",
             key_display="]",
+            show=False,
             id="world.event_forward",
         ),
-        Binding("home", "jump(0)", "Start", id="world.start"),
-        Binding("end", "jump(1)", "Now", id="world.end"),
+        Binding("home", "jump(0)", "Start", priority=True, id="world.start"),
+        Binding("end", "jump(1)", "Now", priority=True, id="world.end"),
         Binding("t", "jump_time", "Jump to time", id="world.time"),
     ]
 
@@ -145,6 +156,8 @@ class WorldScreen(Screen[None]):
         self.projection: str | None = None
         self._timer: Timer | None = None
         self.moment: datetime | None = None
+        self.settle_delay = SETTLE  # tests set a huge value and call flush() after each move
+        self.computations = 0  # how many projection evaluations were started
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
@@ -273,10 +286,17 @@ class WorldScreen(Screen[None]):
     def _schedule(self) -> None:
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.set_timer(SETTLE, self._compute)
+        self._timer = self.set_timer(max(0.001, self.settle_delay), self._compute)
+
+    def flush(self) -> None:
+        """Compute the pending position now instead of after the settle delay."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._compute()
 
     def _compute(self) -> None:
         self._timer = None
+        self.computations += 1
         self._caption(Content.assemble(("computing…", "$text-muted")))
         self._load_world(self.position, self.projection)
 
@@ -321,6 +341,26 @@ class WorldScreen(Screen[None]):
                     f"  ·  {len(items):,} rows as of position {position:,}",
                 )
             )
+
+    @on(VirtualTable.RowSelected, "#world-rows")
+    def _open_row(self, event: VirtualTable.RowSelected) -> None:
+        self._open_key(str(event.row.key), self.position)
+
+    @work(thread=True, group="world-open", exit_on_error=False)
+    def _open_key(self, key: str, position: int) -> None:
+        """A row keyed by a stream id opens that stream at its version as of the position."""
+        source: Any = self.app.source  # type: ignore[attr-defined]
+        if source.stream_info(key) is None:
+            self.app.call_from_thread(
+                self.app.notify, "this row's key is not a stream id; nothing to open"
+            )
+            return
+        version = 0
+        for event in source.read_stream(key, backwards=True):
+            if event.position <= position:
+                version = event.version
+                break
+        self.app.call_from_thread(self.app.open_stream, key, version)  # type: ignore[attr-defined]
 
     def on_resize(self) -> None:
         if self.head:
