@@ -195,6 +195,9 @@ def build_index(path: Path, progress: IndexProgress | None = None) -> JsonlIndex
                 offset += len(line) + 1
                 if line.endswith(b"\r"):
                     line = line[:-1]
+                if line_number == 1 and line.startswith(b"\xef\xbb\xbf"):
+                    line = line[3:]  # a UTF-8 byte order mark
+                    line_offset += 3
                 try:
                     obj = loads(line)
                 except decode_error as exc:
