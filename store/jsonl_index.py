@@ -203,7 +203,7 @@ def build_index(path: Path, progress: IndexProgress | None = None) -> JsonlIndex
                 except decode_error as exc:
                     if not line.strip():
                         continue  # blank lines are allowed
-                    problem(line_number, f"not valid JSON ({exc})")
+                    problem(line_number, f"not valid JSON ({exc.msg} at column {exc.colno})")
                     continue
                 try:
                     if type(obj) is not dict:
@@ -282,14 +282,15 @@ def build_index(path: Path, progress: IndexProgress | None = None) -> JsonlIndex
 
                     recorded_text = get("recorded_at")
                     occurred_text = get("occurred_at")
+                    recorded_name = "recorded_at"
                     if recorded_text is None:
-                        recorded_text = occurred_text
+                        recorded_text, recorded_name = occurred_text, "occurred_at"
                     elif occurred_text is not None and occurred_text != recorded_text:
                         micros_of(occurred_text, "occurred_at")  # validate only
                     if recorded_text is None:
                         recorded = last_recorded
                     else:
-                        recorded = micros_of(recorded_text, "recorded_at")
+                        recorded = micros_of(recorded_text, recorded_name)
                 except MalformedLine as exc:
                     problem(line_number, str(exc))
                     continue
