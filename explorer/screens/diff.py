@@ -28,6 +28,7 @@ from domain.diff import diff
 from explorer.safe_text import shorten, visible_text
 from explorer.widgets.diff_view import DiffCounts, DiffView, build_diff_lines
 from explorer.widgets.lines_view import Line
+from explorer.widgets.state_tree import StateTree, build_state_lines
 
 Kind = Literal["version", "snapshot", "projection", "projection-replay"]
 KINDS: list[tuple[str, Kind]] = [
@@ -125,7 +126,7 @@ class DiffScreen(Screen[None]):
     }
     DiffScreen .diff-pickers Button {
         margin-left: 1;
-        min-width: 16;
+        width: 20;
     }
     DiffScreen #diff-info {
         height: 1;
@@ -137,8 +138,18 @@ class DiffScreen(Screen[None]):
         padding: 0 1;
         text-style: bold;
     }
-    DiffScreen DiffView {
+    DiffScreen #diff-sides {
+        height: 3fr;
+    }
+    DiffScreen .diff-side {
+        width: 1fr;
         height: 1fr;
+        border: round $primary 30%;
+        border-title-color: $text-muted;
+        padding: 0 0 0 1;
+    }
+    DiffScreen DiffView {
+        height: 2fr;
         border: round $primary 50%;
         border-title-color: $text-primary;
         border-title-style: bold;
@@ -186,6 +197,11 @@ class DiffScreen(Screen[None]):
         view = DiffView(id="diff-view")
         view.border_title = "differences"
         yield view
+        with Horizontal(id="diff-sides"):
+            for name in ("left", "right"):
+                tree = StateTree(id=f"{name}-state", classes="diff-side")
+                tree.border_title = name
+                yield tree
         yield Footer()
 
     def on_mount(self) -> None:
@@ -251,12 +267,22 @@ class DiffScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="diff-compare", description="comparing")
     def _compare(self, left: Side, right: Side) -> None:
         try:
-            entries = diff(self._resolve(left), self._resolve(right))
+            left_state, right_state = self._resolve(left), self._resolve(right)
+            entries = diff(left_state, right_state)
             lines, counts = build_diff_lines(entries)
+            # Each side as a tree, the differing fields marked where they sit.
+            left_lines = build_state_lines(
+                left_state, [e for e in entries if e.op != "added"], ghosts=False
+            )
+            right_lines = build_state_lines(
+                right_state, [e for e in entries if e.op != "removed"], ghosts=False
+            )
         except Exception as exc:
             self.app.call_from_thread(self._show_error, _sentence(exc))
             return
-        self.app.call_from_thread(self._show_diff, left, right, lines, counts)
+        self.app.call_from_thread(
+            self._show_diff, left, right, lines, counts, (left_lines, right_lines)
+        )
 
     def _resolve(self, side: Side) -> dict[str, Any]:
         """The JSON state a side stands for (runs in a worker)."""
@@ -276,7 +302,14 @@ class DiffScreen(Screen[None]):
         position = source.checkpoints().get(side.projection, row.position if row else None)
         return engine.projection_as_of(side.projection, position).get(side.key, {})
 
-    def _show_diff(self, left: Side, right: Side, lines: list[Line], counts: DiffCounts) -> None:
+    def _show_diff(
+        self,
+        left: Side,
+        right: Side,
+        lines: list[Line],
+        counts: DiffCounts,
+        sides: tuple[list[Line], list[Line]],
+    ) -> None:
         self.error = None
         self.counts = counts
         summary = Text(no_wrap=True)
@@ -293,11 +326,17 @@ class DiffScreen(Screen[None]):
         view = self.query_one(DiffView)
         view.set_lines(lines, keep_scroll=False)
         view.border_title = Text(f"{counts.total} difference{'s' if counts.total != 1 else ''}")
+        for name, side, side_lines in (("left", left, sides[0]), ("right", right, sides[1])):
+            tree = self.query_one(f"#{name}-state", StateTree)
+            tree.set_lines(side_lines, keep_scroll=False)
+            tree.border_title = Text(f"{name}: {visible_text(side.label())}")
 
     def _show_error(self, message: str) -> None:
         self.error = message
         self.query_one("#diff-counts", Static).update(Text(message, style="bold red"))
         self.query_one(DiffView).set_lines([])
+        for name in ("left", "right"):
+            self.query_one(f"#{name}-state", StateTree).set_lines([])
 
     # --- actions ------------------------------------------------------------------------
     def action_swap(self) -> None:

@@ -156,6 +156,7 @@ class TimelineScreen(Screen[None]):
         self.timeline: Any = None
         self.overview: StreamOverview | None = None
         self._busy = False
+        self._blame_ready = False
         self._field_index = 0
         self._play_timer: Timer | None = None
         self.error: str | None = None
@@ -241,8 +242,7 @@ class TimelineScreen(Screen[None]):
         target = max(0, min(target, overview.length))
         self.event_list.show_stream(self.app.source, self.stream_id, overview.length, target)
         self.event_list.border_subtitle = f"{overview.length:,} events"
-        self.goto(target)
-        self._load_chart()
+        self.goto(target)  # the chart loads after the first full step (see _step_ready)
         self.event_list.focus()
 
     def _header_text(self) -> Text:
@@ -289,6 +289,10 @@ class TimelineScreen(Screen[None]):
     @work(thread=True, group="timeline-step", description="computing the state")
     def _compute(self, version: int) -> None:
         try:
+            if not self._blame_ready:
+                # First paint: the state now, blame (one walk of the stream) right after.
+                partial = compute_step(self.timeline, version, with_blame=False)
+                self.app.call_from_thread(self._show, partial)
             step = compute_step(self.timeline, version)
         except Exception as exc:  # one bad version must not wedge the slider
             self.app.call_from_thread(self._step_failed, version, _sentence(exc))
@@ -298,6 +302,9 @@ class TimelineScreen(Screen[None]):
     def _step_ready(self, step: Step) -> None:
         self._busy = False
         self._show(step)
+        if not self._blame_ready:
+            self._blame_ready = True
+            self._load_chart()  # after the first full step: the series walks the stream too
         if step.version != self.version:
             self._request_step()
 
@@ -318,6 +325,8 @@ class TimelineScreen(Screen[None]):
             tree.border_subtitle = "before the first event"
         else:
             subtitle = f"{step.changes} field{'s' if step.changes != 1 else ''} changed"
+            if not step.blamed:
+                subtitle += " · blame: reading the history…"
             if step.skipped:
                 subtitle += f" · {step.skipped} undecodable event(s) skipped"
             tree.border_subtitle = subtitle

@@ -25,7 +25,7 @@ from store.records import RecordedEvent
 
 PREVIEW_CHARS = 160
 BACKDATED_SECONDS = 3600
-"""An event that occurred more than this before it was recorded is flagged ``⟲``."""
+"""An event that occurred more than this before it was recorded is flagged ``«``."""
 
 COLUMNS = [
     Column("v", 8, justify="right"),
@@ -34,6 +34,18 @@ COLUMNS = [
     Column("recorded (UTC)", 16),
     Column("data", 0, min_width=10),
 ]
+"""All columns; rows always carry every cell, narrower panes show a prefix of them."""
+MEDIUM_COLUMNS = [COLUMNS[0], COLUMNS[1], Column("actor", 0, min_width=8)]
+NARROW_COLUMNS = [Column("v", 7, justify="right"), Column("event type", 0, min_width=10)]
+
+
+def columns_for(width: int) -> list[Column]:
+    """The columns that fit `width` cells without a horizontal scrollbar."""
+    if width >= 74:
+        return COLUMNS
+    if width >= 40:
+        return MEDIUM_COLUMNS
+    return NARROW_COLUMNS
 
 
 def preview(data: Any) -> str:
@@ -48,7 +60,7 @@ def preview(data: Any) -> str:
 def event_row(event: RecordedEvent) -> VirtualRow:
     """One table row for `event` (cells are untrusted strings; the table escapes them)."""
     backdated = (event.recorded_at - event.occurred_at).total_seconds() > BACKDATED_SECONDS
-    flag = "✗" if event.decode_error else ("⟲" if backdated else "")
+    flag = "✗" if event.decode_error else ("«" if backdated else "")
     data = f"undecodable: {event.decode_error}" if event.decode_error else preview(event.data)
     return VirtualRow(
         event.version,
@@ -90,6 +102,13 @@ class EventList(VirtualTable):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
         super().__init__(COLUMNS, None, row_count=0, page_size=200, id=id, classes=classes)
+        self.columns = COLUMNS
+
+    def on_resize(self, event: events.Resize) -> None:
+        columns = columns_for(self.scrollable_content_region.width)
+        if columns is not self.columns:
+            self.columns = columns
+        super().on_resize(event)
 
     def show_stream(self, source: Any, stream_id: str, length: int, version: int) -> None:
         """Start paging `stream_id`, with the cursor on `version`."""

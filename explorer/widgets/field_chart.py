@@ -87,6 +87,10 @@ def build_chart(series: Series, width: int, height: int, theme: str) -> _Built |
     plot.xlim(low_x, high_x)
     ticks = sorted({round(low_x + (high_x - low_x) * i / 4) for i in range(5)})
     plot.xticks(ticks, [f"v{tick:,}" for tick in ticks])
+    low_y, high_y = min(ys), max(ys)
+    if high_y > low_y:
+        yticks = [low_y + (high_y - low_y) * i / 4 for i in range(5)]
+        plot.yticks(yticks, [_number(tick, high_y - low_y) for tick in yticks])
     plot.title(series.label)
     text = plot.build()
     monitor = plot.monitor
@@ -103,6 +107,13 @@ def build_chart(series: Series, width: int, height: int, theme: str) -> _Built |
         size=(width, height),
         key=(),
     )
+
+
+def _number(value: float, span: float) -> str:
+    """Axis labels people read: thousands separators, decimals only for small spans."""
+    if span >= 20:
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
 
 
 class FieldChart(PlotextPlot):

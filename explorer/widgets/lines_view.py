@@ -143,7 +143,7 @@ class LinesView(ScrollView, can_focus=True):
             return Strip(left).adjust_cell_length(width, row_style or self.rich_style)
         right = self._segments(item.right, row_style)
         right_len = sum(segment.cell_length for segment in right)
-        right_len = min(right_len, max(0, width - 24, width // 2))
+        right_len = min(right_len, max(0, width - 40, width // 2))
         left_strip = Strip(left).adjust_cell_length(
             max(0, width - right_len - 1), row_style or self.rich_style
         )

@@ -112,9 +112,15 @@ def build_state_lines(
     state: Mapping[str, Any],
     changes: Sequence[Any] = (),
     blame: Sequence[Any] = (),
+    *,
+    ghosts: bool = True,
 ) -> list[Line]:
     """Flatten `state` into tree lines, marking `changes` ({path, op, before, after}) and
-    attaching `blame` entries ({path, version, event_type, actor, recorded_at}) to leaves."""
+    attaching `blame` entries ({path, version, event_type, actor, recorded_at}) to leaves.
+
+    With `ghosts`, removed fields (no longer in `state`) are shown struck through where
+    they were; without, a "removed" change marks a field that *is* in `state` (the left
+    side of a diff)."""
     marks: dict[Path, str] = {}
     removed_under: dict[Path, list[tuple[Any, Any]]] = {}
     inside: set[Path] = set()
@@ -124,7 +130,7 @@ def build_state_lines(
         marks[path] = op
         for depth in range(len(path)):
             inside.add(path[:depth])
-        if op == "removed" and path:
+        if op == "removed" and path and ghosts:
             removed_under.setdefault(path[:-1], []).append((path[-1], get_field(change, "before")))
     blame_by_path = {_path(get_field(entry, "path", ())): entry for entry in blame}
 
@@ -145,14 +151,14 @@ def build_state_lines(
             parts.append((format_value(value), op if op in ("added", "changed") else "value"))
             entry = blame_by_path.get(path)
             right = blame_text(entry) if entry is not None else ()
-        if op == "changed" and not is_container:
+        if op == "changed" and not is_container and ghosts:
             before = _before_of(changes, path)
             if before is not _MISSING:
                 parts.append(("  was ", "muted"))
                 parts.append((format_value(before), "muted"))
         lines.append(Line(tuple(parts), right, _ROW_ROLES.get(op or "", "")))
         if is_container:
-            child_inherited = "added" if op == "added" else None
+            child_inherited = op if op in ("added", "removed") else None
             for child_key, child in _children(value):
                 emit(child_key, child, (*path, child_key), depth + 1, child_inherited)
             emit_removed(path, depth + 1)

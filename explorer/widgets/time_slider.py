@@ -147,7 +147,7 @@ class TimeSlider(Widget):
         if self.playing:
             label.append(f"▶ playing {self.speed}/s", style("time-slider--axis"))
         else:
-            label.append(f"⏸ {self.speed}/s", style("time-slider--muted"))
+            label.append(f"paused · {self.speed}/s", style("time-slider--muted"))
         if self.note:
             label.append(f"   {self.note}", style("time-slider--muted"))
         return Text("\n").join([track, label])

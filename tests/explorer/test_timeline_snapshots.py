@@ -1,0 +1,56 @@
+"""SVG snapshots of the timeline and diff screens (160×48, deterministic data).
+
+The store is opened by a relative path from inside tmp_path, so the status bar shows
+"store.db" rather than a temporary directory that changes every run. Update with
+`--snapshot-update` only after looking at the report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from timeline_stores import ACCOUNT, STALE, build_store, open_app, settle
+
+from explorer.widgets.diff_view import DiffView
+
+SIZE = (160, 48)
+
+
+@pytest.fixture
+def store_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    build_store(tmp_path / "store.db")
+    monkeypatch.chdir(tmp_path)
+    return "store.db"
+
+
+def test_timeline_snapshot(snap_compare, store_here):
+    async def run_before(pilot) -> None:
+        await settle(pilot.app, pilot)
+        await pilot.press("right")  # v4 -> v5: a deposit, balance highlighted with blame
+        await settle(pilot.app, pilot)
+
+    app = open_app(store_here, stream=ACCOUNT, version=4)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_timeline_occurred_axis_snapshot(snap_compare, store_here):
+    async def run_before(pilot) -> None:
+        await settle(pilot.app, pilot)
+        await pilot.press("a", "a")  # occurred axis: the backdated v7 sits at the start
+        await settle(pilot.app, pilot)
+
+    app = open_app(store_here, stream=ACCOUNT, version=7)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_diff_snapshot(snap_compare, store_here):
+    async def run_before(pilot) -> None:
+        await settle(pilot.app, pilot)
+        await pilot.press("d")
+        await settle(pilot.app, pilot)
+        pilot.app.screen.query_one(DiffView).focus()  # no blinking cursor in the picture
+        await pilot.pause()
+
+    app = open_app(store_here, stream=STALE, version=6)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
