@@ -12,6 +12,7 @@ from pathlib import Path
 import platformdirs
 
 from demo_data.build import build_demo, load_manifest
+from demo_data.simulation import DEFAULT_EVENTS
 from demo_data.writer import Progress
 
 DEFAULT_DEMO_NAME = "demo.db"
@@ -29,5 +30,5 @@ def ensure_default_demo(progress: Progress | None = None) -> Path:
     if path.is_file() and load_manifest(path) is not None:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    build_demo(path, force=True, progress=progress)
+    build_demo(path, DEFAULT_EVENTS, force=True, progress=progress)
     return path

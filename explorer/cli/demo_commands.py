@@ -26,7 +26,7 @@ PROGRESS_FROM = 50_000  # builds this large take seconds: show a progress bar
     "--db",
     "db",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Path of the SQLite store to create.",
 )
 @click.option(
