@@ -21,6 +21,8 @@ from explorer.widgets.state_tree import format_time
 from store.records import RecordedEvent
 
 MAX_PAYLOAD_LINES = 2_000
+MAX_LINE_CHARS = 4_000
+"""A longer JSON line (one huge string) is cut; painting it would cost on every repaint."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,9 @@ def json_lines(value: Any, limit: int = MAX_PAYLOAD_LINES) -> list[str]:
             total = text.count("\n") + 1
             out.append(f"… {total - limit:,} more lines (see `eventscope events --json`)")
             break
+        if len(raw) > MAX_LINE_CHARS:
+            more = len(raw) - MAX_LINE_CHARS
+            raw = raw[:MAX_LINE_CHARS] + f"… ({more:,} more characters)"
         out.append(visible_text(raw))
     return out
 

@@ -216,3 +216,63 @@ async def test_hostile_strings_render_inert(store_path):
         await pilot.press("right", "left")
         await settle(app, pilot)
         assert app.is_running
+
+
+async def test_undecodable_event_is_shown_with_its_reason(tmp_path):
+    import orjson
+
+    lines = [
+        {
+            "stream_id": "s-1",
+            "event_type": "Opened",
+            "data": {"balance": 1},
+            "recorded_at": "2026-03-01T09:00:00Z",
+        },
+        {
+            "stream_id": "s-1",
+            "event_type": "Garbled",
+            "data": {},
+            "decode_error": "payload bytes are not UTF-8",
+            "recorded_at": "2026-03-01T10:00:00Z",
+        },
+        {
+            "stream_id": "s-1",
+            "event_type": "Deposited",
+            "data": {"balance": 3},
+            "recorded_at": "2026-03-01T11:00:00Z",
+        },
+    ]
+    path = tmp_path / "history.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(line) for line in lines) + b"\n")
+    app = open_app(path, stream="s-1", version=2)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        detail = screen.query_one(EventDetail).plain_lines()
+        assert any("undecodable: payload bytes are not UTF-8" in line for line in detail)
+        assert "undecodable event(s) skipped" in str(screen.query_one(StateTree).border_subtitle)
+        rows = screen.query_one(EventList).visible_rows()
+        assert rows[1].cells[0].startswith("✗") and rows[1].style == "red"
+        await pilot.press("right")
+        await settle(app, pilot)
+        assert "balance: 3" in "\n".join(screen.query_one(StateTree).plain_lines())
+
+
+async def test_huge_payloads_are_cut_in_the_list_and_the_detail(tmp_path):
+    from store import EventStore, NewEvent
+
+    store = EventStore.open(tmp_path / "huge.db")
+    big = {"blob": "x" * 600_000, "items": list(range(5_000)), "balance": 1}
+    store.append("big-1", [NewEvent(event_type="Huge", data=big)], stream_type="Blob")
+    store.close()
+    app = open_app(tmp_path / "huge.db", stream="big-1", version=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        row = screen.query_one(EventList).visible_rows()[0]
+        assert len(row.cells[-1]) <= 160 and row.cells[-1].endswith("…")
+        detail = screen.query_one(EventDetail).plain_lines()
+        assert max(len(line) for line in detail) < 4_100
+        assert any("more characters" in line for line in detail)
+        assert any("more lines" in line for line in detail)
+        assert app.is_running
