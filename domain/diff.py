@@ -63,6 +63,13 @@ def diff(left: Any, right: Any) -> list[DiffEntry]:
     return out
 
 
+def diff_at(left: Any, right: Any, path: Path) -> list[DiffEntry]:
+    """Differences between two sub-values found at `path` (entries carry the full path)."""
+    out: list[DiffEntry] = []
+    _diff(left, right, path, out)
+    return out
+
+
 def _diff(left: Any, right: Any, path: Path, out: list[DiffEntry]) -> None:
     if same(left, right):
         return

@@ -17,11 +17,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, Protocol
 
 import orjson
 
-from domain.events import DecodedEvent, EventRegistry
+from domain.events import EventRegistry
 from domain.projection import Projection
 from store.records import JSONObject, ProjectionRow, RecordedEvent
 from store.source import EventFilter, EventSource
@@ -105,35 +106,54 @@ class ProjectionFold:
 
     def feed(self, record: RecordedEvent) -> None:
         """Apply one stored event (ignored when not handled; failures are recorded)."""
+        self.feed_many((record,))
+
+    def feed_many(self, records: Iterable[RecordedEvent]) -> None:
+        """Apply stored events in position order -- the rebuild hot loop, so lookups are
+        hoisted out of it and a document is fetched from the store at most once."""
         state = self.state
-        state.position = max(state.position, record.position)
         projection = self.projection
-        if record.event_type not in projection.handles:
-            return
-        decoded: DecodedEvent = self.registry.decode(record)
-        if decoded.error is not None:
-            state.failures.append(
-                ProjectionFailure(record.position, record.event_type, decoded.error)
-            )
-            return
-        try:
-            key = projection.key(decoded)
-            if key is None:
-                return
-            document, last = self._document(key)
-            if record.position <= last:
-                return  # already applied to this row: idempotent by position
-            result = projection.apply(document, decoded)
-        except Exception as exc:  # user code never stops a run
-            state.failures.append(
-                ProjectionFailure(record.position, record.event_type, _describe(exc))
-            )
-            return
-        if result is not None and result is not document:
-            state.documents[key] = result
-        state.positions[key] = record.position
-        state.applied += 1
-        self.dirty.add(key)
+        handles = frozenset(projection.handles)
+        decode = self.registry.decode
+        key_of = projection.key
+        apply = projection.apply
+        documents = state.documents
+        positions = state.positions
+        dirty = self.dirty
+        position = state.position
+        applied = 0
+        for record in records:
+            position = record.position
+            if record.event_type not in handles:
+                continue
+            decoded = decode(record)
+            if decoded.error is not None:
+                state.failures.append(ProjectionFailure(position, record.event_type, decoded.error))
+                continue
+            try:
+                key = key_of(decoded)
+                if key is None:
+                    continue
+                document = documents.get(key)
+                if document is None:
+                    document, last = self._document(key)
+                else:
+                    last = positions[key]
+                if position <= last:
+                    continue  # already applied to this row: idempotent by position
+                result = apply(document, decoded)
+            except Exception as exc:  # user code never stops a run
+                state.failures.append(
+                    ProjectionFailure(position, record.event_type, _describe(exc))
+                )
+                continue
+            if result is not None and result is not document:
+                documents[key] = result
+            positions[key] = position
+            applied += 1
+            dirty.add(key)
+        state.position = max(state.position, position)
+        state.applied += applied
 
 
 def _filter_for(projection: Projection) -> EventFilter | None:
@@ -151,8 +171,7 @@ def evaluate_as_of(
     head = source.head_position() if position is None else position
     fold = ProjectionFold(projection, registry)
     if projection.handles:
-        for record in source.read_all(0, head, filter=_filter_for(projection)):
-            fold.feed(record)
+        fold.feed_many(source.read_all(0, head, filter=_filter_for(projection)))
     fold.state.position = head
     return fold.state
 
@@ -245,19 +264,19 @@ class ProjectionRunner:
         written = 0
         total = max(0, head - start)
         if head > start:
-            batch_end = start
-            count = 0
-            for record in store.read_all(start, head, filter=_filter_for(projection)):
-                fold.feed(record)
-                count += 1
-                if count >= self.batch_size:
-                    batch_end = record.position
-                    written += self._flush(fold, batch_end)
-                    count = 0
-                    if progress is not None:
-                        progress(batch_end - start, total)
-            if count or batch_end != head:
-                written += self._flush(fold, head)
+            events = store.read_all(start, head, filter=_filter_for(projection))
+            done = start
+            while True:
+                batch = list(islice(events, self.batch_size))
+                if batch:
+                    fold.feed_many(batch)
+                    done = batch[-1].position
+                if len(batch) < self.batch_size:
+                    break
+                written += self._flush(fold, done)
+                if progress is not None:
+                    progress(done - start, total)
+            written += self._flush(fold, head)  # the checkpoint reaches head in any case
             if progress is not None:
                 progress(total, total)
         return RunReport(

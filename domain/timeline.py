@@ -29,6 +29,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
+from operator import attrgetter
 from typing import Any, Literal
 
 import orjson
@@ -36,7 +38,7 @@ import orjson
 from domain.aggregate import Aggregate
 from domain.blame import BlameEntry, blamed_leaves, initial_tree, leaves
 from domain.blame import update as update_blame
-from domain.diff import DiffEntry, Path, diff
+from domain.diff import DiffEntry, Path, diff, diff_at
 from domain.errors import VersionOutOfRange
 from domain.events import DecodedEvent, EventRegistry
 from domain.fold import merge
@@ -44,7 +46,7 @@ from store.records import JSONObject, RecordedEvent, parse_timestamp
 from store.source import EventSource
 
 Axis = Literal["recorded", "occurred"]
-DEFAULT_CHECKPOINT_EVERY = 64
+DEFAULT_CHECKPOINT_EVERY = 32
 DEFAULT_CACHED_CHUNKS = 64
 
 
@@ -116,6 +118,7 @@ class AggregateFolder(Folder):
         self.aggregate = aggregate
         self.name = aggregate.__name__
         self._initial = orjson.dumps(aggregate.initial_state())
+        self._appliers = aggregate._appliers  # the same functions `Aggregate.fold` calls
 
     def initial(self) -> JSONObject:
         return orjson.loads(self._initial)
@@ -128,11 +131,11 @@ class AggregateFolder(Folder):
     def apply(self, state: JSONObject, event_type: str, data: JSONObject) -> JSONObject:
         # User appliers may alias payload containers into the state and mutate them
         # later; give them a private copy so cached events stay as stored.
-        for value in data.values():
-            if type(value) in (dict, list):
-                data = orjson.loads(orjson.dumps(data))
-                break
-        return self.aggregate.fold(state, event_type, data)
+        kinds = set(map(type, data.values()))
+        if dict in kinds or list in kinds:
+            data = orjson.loads(orjson.dumps(data))
+        result = self._appliers[event_type](state, data)
+        return state if result is None else result
 
 
 @dataclass(slots=True)
@@ -149,6 +152,14 @@ class _Chunk:
 class _TimeIndex:
     times: list[int] = field(default_factory=list)  # sorted microseconds
     best: list[int] = field(default_factory=list)  # max version among times[:i+1]
+
+
+_RECORDED_AT = attrgetter("recorded_at")
+_OCCURRED_AT = attrgetter("occurred_at")
+_POSITION = attrgetter("position")
+_DATA = attrgetter("data")
+_UNKNOWN: Any = object()
+_DECODE_ERROR = attrgetter("decode_error")
 
 
 def _micros(moment: datetime) -> int:
@@ -184,8 +195,8 @@ class Timeline:
         self._built = False
         self._length = 0
         self._checkpoints: list[bytes] = [orjson.dumps(self.folder.initial())]
-        self._recorded = array("q")
-        self._occurred = array("q")
+        self._recorded: list[datetime] = []
+        self._occurred: list[datetime] = []
         self._positions = array("q")
         self._skipped: dict[int, SkippedEvent] = {}
         self._chunks: OrderedDict[int, _Chunk] = OrderedDict()
@@ -334,9 +345,7 @@ class Timeline:
             cached = self._series.get(key)
             if cached is not None and len(cached) == self._length:
                 return list(cached)
-            out: list[tuple[int, float | None]] = []
-            for version, state in self._walk_states(1, self._length):
-                out.append((version, _number_at(state, key)))
+            out = [(version, _number_at(state, key)) for version, state in self._walk_states()]
             self._series[key] = out
             return list(out)
 
@@ -353,6 +362,7 @@ class Timeline:
             size = sum(len(c) for c in self._checkpoints)
             size += sum(len(c) for c in self._blame_checkpoints or [])
             size += 8 * (len(self._recorded) + len(self._occurred) + len(self._positions))
+            size += sum(8 * len(index.times) * 2 for index in self._time_index.values())
             return size
 
     # --- building -----------------------------------------------------------------------
@@ -363,13 +373,21 @@ class Timeline:
                 self._built = True
 
     def _extend(self) -> None:
-        """Fold from the last full checkpoint to the end of the stream."""
+        """Fold from the last full checkpoint to the end of the stream.
+
+        The hot path of a first replay: events are taken K at a time with C-level list
+        building (`islice`, `attrgetter`), so per-event Python work is the fold itself.
+        Times are kept as the records' datetime objects (the store shares them between
+        events of one batch) and turned into sorted integer arrays only when a time
+        lookup first needs them.
+        """
         k = self.k
         chunk_index = self._length // k
         first = chunk_index * k + 1
         del self._checkpoints[chunk_index + 1 :]
-        for arr in (self._recorded, self._occurred, self._positions):
-            del arr[first - 1 :]
+        del self._recorded[first - 1 :]
+        del self._occurred[first - 1 :]
+        del self._positions[first - 1 :]
         for version in [v for v in self._skipped if v >= first]:
             del self._skipped[version]
         self._time_index.clear()
@@ -379,41 +397,39 @@ class Timeline:
             del self._chunks[index]
 
         state = orjson.loads(self._checkpoints[chunk_index])
-        records: list[RecordedEvent] = []
+        events = self.source.read_stream(self.stream_id, from_version=first)
         expected = first
-        recorded_append = self._recorded.append
-        occurred_append = self._occurred.append
-        positions_append = self._positions.append
-        for record in self.source.read_stream(self.stream_id, from_version=first):
-            if record.version != expected:
-                # Versions are contiguous in every supported source; anything else is a
-                # broken source, and folding on would mislabel every later state.
+        while True:
+            records = list(islice(events, k))
+            if not records:
+                break
+            last = expected + len(records) - 1
+            if records[0].version != expected or records[-1].version != last:
+                # Versions are contiguous in every supported source (and read in version
+                # order, unique); anything else would mislabel every later state.
                 raise VersionOutOfRange(
-                    f"stream {self.stream_id!r} jumps from version {expected - 1} to "
-                    f"{record.version}; versions must be contiguous"
+                    f"stream {self.stream_id!r} does not have contiguous versions "
+                    f"{expected}..{last}; the source is damaged"
                 )
-            expected += 1
-            records.append(record)
-            recorded_append(_micros(record.recorded_at))
-            occurred_append(_micros(record.occurred_at))
-            positions_append(record.position)
+            self._recorded.extend(map(_RECORDED_AT, records))
+            self._occurred.extend(map(_OCCURRED_AT, records))
+            self._positions.extend(map(_POSITION, records))
+            chunk = self._decode_chunk(expected, records)
+            self._remember(chunk)  # before folding: a failing applier re-reads it
+            state = self._fold_chunk(state, chunk, last, record_skips=True)
             if len(records) == k:
-                chunk = self._decode_chunk(records[0].version, records)
-                self._remember(chunk)  # before folding: a failing applier re-reads it
-                state = self._fold_chunk(state, chunk, chunk.first + k - 1, record_skips=True)
                 self._checkpoints.append(orjson.dumps(state))
-                records = []
-        if records:
-            chunk = self._decode_chunk(records[0].version, records)
-            self._remember(chunk)
-            self._fold_chunk(state, chunk, records[-1].version, record_skips=True)
+            expected = last + 1
+            if len(records) < k:
+                break
         self._length = expected - 1
 
     def _build_time_index(self, axis: str) -> _TimeIndex:
-        values = self._recorded if axis == "recorded" else self._occurred
+        moments = self._recorded if axis == "recorded" else self._occurred
+        values = [round(moment.timestamp() * 1_000_000) for moment in moments]
         index = _TimeIndex()
         if all(values[i] <= values[i + 1] for i in range(len(values) - 1)):
-            index.times = list(values)
+            index.times = values
             index.best = list(range(1, len(values) + 1))
         else:
             pairs = sorted(zip(values, range(1, len(values) + 1), strict=True))
@@ -427,14 +443,16 @@ class Timeline:
 
     # --- folding ------------------------------------------------------------------------
     def _decode_chunk(self, first: int, records: list[RecordedEvent]) -> _Chunk:
-        payloads: list[JSONObject | None] = []
-        errors: list[str | None] = []
+        errors: list[str | None]
+        payloads: list[JSONObject | None]
         if self._fast_decode:
-            for record in records:
-                error = record.decode_error
-                payloads.append(None if error else record.data)
-                errors.append(error)
+            errors = list(map(_DECODE_ERROR, records))
+            if any(errors):
+                payloads = [None if e else r.data for r, e in zip(records, errors, strict=True)]
+            else:
+                payloads = list(map(_DATA, records))
         else:
+            payloads, errors = [], []
             decode = self.registry.decode
             for record in records:
                 decoded = decode(record)
@@ -459,27 +477,43 @@ class Timeline:
         skipped = self._skipped
         records = chunk.records
         payloads = chunk.payloads
-        generic = type(folder) is Folder
+        refusals: dict[str, str | None] = {}
         start = 0 if first is None else first - chunk.first
-        for i in range(start, last - chunk.first + 1):
+        stop = last - chunk.first + 1
+        if type(folder) is Folder:  # the generic fold: the hottest loop of all
+            clean = True
+            for data in islice(payloads, start, stop):
+                if type(data) is dict:
+                    merge(state, data)
+                else:
+                    clean = False
+            if not clean and record_skips:
+                for i in range(start, stop):
+                    data = payloads[i]
+                    if data is None:
+                        self._skip(records[i], chunk.errors[i] or "payload could not be decoded")
+                    elif type(data) is not dict:
+                        self._skip(records[i], f"payload is a {type(data).__name__}, not an object")
+            return state
+        for i in range(start, stop):
             data = payloads[i]
             if data is None:
                 if record_skips:
                     self._skip(records[i], chunk.errors[i] or "payload could not be decoded")
                 continue
-            if generic and type(data) is dict:
-                merge(state, data)
-                continue
             record = records[i]
             if not record_skips and record.version in skipped:
                 continue
-            reason = refuse(record.event_type)
+            event_type = record.event_type
+            reason = refusals.get(event_type, _UNKNOWN)
+            if reason is _UNKNOWN:
+                reason = refusals[event_type] = refuse(event_type)
             if reason is not None:
                 if record_skips:
                     self._skip(record, reason)
                 continue
             try:
-                state = apply(state, record.event_type, data)
+                state = apply(state, event_type, data)
             except Exception as exc:  # user code: a failing applier skips, never stops
                 self._skip(record, f"applying it failed: {_describe(exc)}")
                 # The applier may have half-changed the state: re-derive the state just
@@ -548,15 +582,40 @@ class Timeline:
         chunk = self._chunk((first - 1) // self.k)
         return self._fold_chunk(state, chunk, last, first=first)
 
-    def _walk_states(self, first: int, last: int) -> Iterator[tuple[int, JSONObject]]:
-        """(version, state) for each version in first..last; the state is live (do not keep
-        it without copying)."""
-        version = first - 1
-        state = self._state(version)
-        while version < last:
-            version += 1
-            state = self._fold(state, version, version)
-            yield version, state
+    def _stream_chunks(self) -> Iterator[_Chunk]:
+        """The stream from version 1 to `length` as decoded chunks, read in one sweep
+        (whole-history passes do not go through the LRU, so they do not flush it)."""
+        events = self.source.read_stream(self.stream_id, to_version=self._length)
+        first = 1
+        while first <= self._length:
+            records = list(islice(events, self.k))
+            if not records:
+                return
+            yield self._decode_chunk(first, records)
+            first += len(records)
+
+    def _step(self, state: JSONObject, chunk: _Chunk, i: int) -> JSONObject:
+        """Apply event `i` of a chunk (after the build pass: skips are known)."""
+        data = chunk.payloads[i]
+        record = chunk.records[i]
+        if data is None or record.version in self._skipped:
+            return state
+        if type(self.folder) is Folder:
+            return merge(state, data) if type(data) is dict else state
+        try:
+            return self.folder.apply(state, record.event_type, data)
+        except Exception as exc:  # not deterministic after all: skip it from now on
+            self._skip(record, f"applying it failed: {_describe(exc)}")
+            return self._state(record.version - 1)
+
+    def _walk_states(self) -> Iterator[tuple[int, JSONObject]]:
+        """(version, state) for each version 1..length; the state is live (copy it to keep
+        it)."""
+        state = orjson.loads(self._checkpoints[0])
+        for chunk in self._stream_chunks():
+            for i in range(len(chunk.records)):
+                state = self._step(state, chunk, i)
+                yield chunk.first + i, state
 
     # --- blame --------------------------------------------------------------------------
     def _state_and_blame(self, version: int) -> tuple[JSONObject, dict[str, Any]]:
@@ -566,29 +625,50 @@ class Timeline:
         index = version // self.k
         state = orjson.loads(self._checkpoints[index])
         tree = orjson.loads(self._blame_checkpoints[index])
-        for v in range(index * self.k + 1, version + 1):
-            state, tree = self._blame_step(state, tree, v)
+        if version > index * self.k:
+            chunk = self._chunk(index)
+            for i in range(version - chunk.first + 1):
+                state, tree = self._blame_step(state, tree, chunk, i)
         return state, tree
 
     def _blame_step(
-        self, state: JSONObject, tree: dict[str, Any], version: int
+        self, state: JSONObject, tree: dict[str, Any], chunk: _Chunk, i: int
     ) -> tuple[JSONObject, dict[str, Any]]:
-        if version in self._skipped:
+        """Apply event `i` of a chunk and update the blame tree with what it changed."""
+        data = chunk.payloads[i]
+        version = chunk.first + i
+        if data is None or version in self._skipped:
             return state, tree
-        before = _copy(state)
-        state = self._fold(state, version, version)
-        entries = diff(before, state)
+        if type(self.folder) is Folder and type(data) is dict:
+            # The generic fold only touches the payload's top-level keys: diff just those.
+            before = {key: _copy(state[key]) for key in data if key in state}
+            merge(state, data)
+            entries: list[DiffEntry] = []
+            for key in data:
+                was, now = key in before, key in state
+                if was and now:
+                    entries.extend(diff_at(before[key], state[key], (key,)))
+                elif now:
+                    entries.append(DiffEntry((key,), "added", None, state[key]))
+                elif was:
+                    entries.append(DiffEntry((key,), "removed", before[key], None))
+        else:
+            before_state = _copy(state)
+            state = self._step(state, chunk, i)
+            entries = diff(before_state, state)
         if entries:
             tree = update_blame(tree, entries, version)
         return state, tree
 
     def _build_blame(self) -> None:
+        """One sweep over the stream, keeping a blame tree checkpoint every K events."""
         state = orjson.loads(self._checkpoints[0])
         tree = initial_tree(state, 0)
         checkpoints = [orjson.dumps(tree)]
-        for version in range(1, self._length + 1):
-            state, tree = self._blame_step(state, tree, version)
-            if version % self.k == 0:
+        for chunk in self._stream_chunks():
+            for i in range(len(chunk.records)):
+                state, tree = self._blame_step(state, tree, chunk, i)
+            if len(chunk.records) == self.k:
                 checkpoints.append(orjson.dumps(tree))
         self._blame_checkpoints = checkpoints
 
