@@ -22,7 +22,8 @@ from explorer.widgets.state_tree import build_state_lines, get_field
 from store.records import RecordedEvent
 
 PREFERRED_FIELDS = ("balance", "total", "amount", "quantity", "count")
-"""Numeric fields charted first when a state has them (the demo domains do)."""
+"""Numeric fields charted first when their name contains one of these (the demo's
+``balance_cents`` is charted before ``version``-like counters)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +132,8 @@ def numeric_paths(timeline: Any, version: int) -> list[tuple[Any, ...]]:
     paths = [_as_path(path) for path in (timeline.numeric_paths(version) or ())]
 
     def rank(path: tuple[Any, ...]) -> tuple[int, int, str]:
-        name = str(path[-1]) if path else ""
-        preferred = PREFERRED_FIELDS.index(name) if name in PREFERRED_FIELDS else 99
+        name = str(path[-1]).lower() if path else ""
+        preferred = next((i for i, word in enumerate(PREFERRED_FIELDS) if word in name), 99)
         return (preferred, len(path), ".".join(map(str, path)))
 
     return sorted(paths, key=rank)

@@ -195,24 +195,16 @@ def build_long_stream(path: Path, count: int, stream_id: str = "acct-big") -> Pa
     return path
 
 
-def open_app(path: Path | str, stream: str | None = None, version: int | None = None) -> Any:
+def open_app(
+    path: Path | str,
+    stream: str | None = None,
+    version: int | None = None,
+    domain: str | None = None,
+) -> Any:
     """The real app on `path` (read-only), as `eventscope open --stream` builds it."""
-    import domain
     from explorer.app import make_app
 
-    app = make_app(str(path), stream=stream, version=version)
-    if not hasattr(domain, "Engine"):  # until the domain facade lands: its real Timeline
-        from domain.timeline import Timeline
-
-        class _Engine:
-            def __init__(self, source: Any) -> None:
-                self.source = source
-
-            def timeline(self, stream_id: str) -> Timeline:
-                return Timeline(self.source, stream_id)
-
-        app._engine = _Engine(app.source)
-    return app
+    return make_app(str(path), stream=stream, version=version, domain=domain)
 
 
 async def settle(app: Any, pilot: Any, rounds: int = 6) -> None:
