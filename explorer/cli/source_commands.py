@@ -121,8 +121,15 @@ def import_command(file: str, target: str, source_format: str | None, as_json: b
 
 
 def _progress(total: int, label: str) -> Any:
-    """A progress bar on stderr (stdout stays clean for --json)."""
-    return click.progressbar(length=max(total, 1), label=label, file=sys.stderr)
+    """A progress bar on stderr (stdout stays clean for --json); hidden when stderr is not
+    a terminal, so logs and error output hold only sentences."""
+    return click.progressbar(
+        length=max(total, 1),
+        label=label,
+        file=sys.stderr,
+        hidden=not sys.stderr.isatty(),
+        update_min_steps=max(total // 200, 1),
+    )
 
 
 def _refuse_same_file(source: str, target: str | Path, action: str) -> None:
