@@ -199,10 +199,16 @@ class EventscopeApp(App[None]):
             self.source.close()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """One place that turns a failed background task into a visible sentence."""
+        self.report_worker_failure(event)
+
+    def report_worker_failure(self, event: Worker.StateChanged) -> None:
+        """One place that turns a failed background task into a visible sentence.
+
+        `Worker.StateChanged` does not bubble, so each shell screen forwards its own here
+        (see `ReportsWorkerErrors`)."""
         if event.state == WorkerState.ERROR:
             error = event.worker.error
-            what = event.worker.description or event.worker.group or "a background task"
+            what = event.worker.group or event.worker.name or "a background task"
             self.notify(f"{what} failed: {error}", severity="error", timeout=8)
 
     # --- navigation ---------------------------------------------------------------------
@@ -272,6 +278,15 @@ class EventscopeApp(App[None]):
         """Switch between the light and dark eventscope themes."""
         dark = self.theme != LIGHT_THEME.name
         self.theme = LIGHT_THEME.name if dark else DARK_THEME.name
+
+
+class ReportsWorkerErrors:
+    """Screen mixin: a worker that fails shows one sentence instead of failing silently."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        app = getattr(self, "app", None)
+        if isinstance(app, EventscopeApp):
+            app.report_worker_failure(event)
 
 
 def _terminal_is_light() -> bool:

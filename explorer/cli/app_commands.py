@@ -47,11 +47,6 @@ def open_command(
     """
     if version is not None and stream is None:
         raise UserError("--version needs --stream (the version of which stream?)")
-    if not sys.stdout.isatty() or not sys.stdin.isatty():
-        raise UserError(
-            "the explorer needs a terminal; for scripts use the headless commands "
-            "(streams, events, state, diff, verify) with --json"
-        )
     location = source if source is not None else _default_demo()
     opened = open_source(location, format=source_format, read_only=True)
     try:
@@ -60,6 +55,11 @@ def open_command(
             from domain.plugin import load_plugin
 
             load_plugin(domain_module)  # a plugin that does not import fails here, politely
+        if not sys.stdout.isatty() or not sys.stdin.isatty():
+            raise UserError(
+                "the explorer needs a terminal; for scripts use the headless commands "
+                "(streams, events, state, diff, verify) with --json"
+            )
         from explorer.app import make_app
 
         app = make_app(source=opened, domain=domain_module, stream=stream, version=version)

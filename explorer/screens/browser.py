@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from explorer.app import ReportsWorkerErrors
 from explorer.safe_text import shorten, visible_text
 from explorer.widgets.filter_bar import BrowserFilter, FilterBar, FilterError, parse_filter
 from explorer.widgets.rate_chart import RateChart
@@ -87,8 +88,10 @@ def event_row(event: RecordedEvent) -> VirtualRow:
     )
 
 
-class BrowserScreen(Screen[None]):
+class BrowserScreen(ReportsWorkerErrors, Screen[None]):
     """Stream browser (home)."""
+
+    HELP_TITLE = "Stream browser"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", key_display="/", id="browser.filter"),

@@ -19,6 +19,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, Tree
 
+from explorer.app import ReportsWorkerErrors
 from explorer.safe_text import shorten, visible_text
 from explorer.widgets.status_bar import StatusBar
 from store.records import RecordedEvent
@@ -64,7 +65,7 @@ def causation_forest(events: list[RecordedEvent]) -> list[tuple[RecordedEvent, l
     return [build(root, frozenset()) for root in roots]
 
 
-class CorrelationScreen(Screen[None]):
+class CorrelationScreen(ReportsWorkerErrors, Screen[None]):
     """All events sharing a correlation id, as a causation tree; enter opens one."""
 
     HELP_TITLE = "Correlation trace"

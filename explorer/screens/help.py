@@ -27,6 +27,7 @@ def binding_rows(screen: Screen) -> list[VirtualRow]:
             continue
         rank, where = _where(active.node, screen)
         description = binding.description or binding.action.replace("_", " ")
+        description = description[:1].upper() + description[1:]
         display = app.get_key_display(binding)
         rows.append((rank, description.lower(), VirtualRow(key, (display, description, where))))
     rows.sort(key=lambda item: (item[0], item[1]))

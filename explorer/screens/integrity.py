@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from explorer.app import Integrity
+from explorer.app import Integrity, ReportsWorkerErrors
 from explorer.safe_text import shorten, visible_text
 from explorer.widgets.status_bar import StatusBar
 from store.records import RecordedEvent, VerifyReport, format_timestamp
@@ -31,7 +31,7 @@ class VerifyCancelled(Exception):
     """Raised from the progress callback to stop a walk nobody is waiting for."""
 
 
-class IntegrityScreen(Screen[None]):
+class IntegrityScreen(ReportsWorkerErrors, Screen[None]):
     """Verify the chain; `enter` opens the first broken event's stream at that version."""
 
     HELP_TITLE = "Integrity"

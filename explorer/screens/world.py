@@ -25,6 +25,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from explorer.app import ReportsWorkerErrors
 from explorer.safe_text import shorten, visible_text
 from explorer.widgets.rate_chart import RateChart
 from explorer.widgets.status_bar import StatusBar
@@ -68,6 +69,20 @@ def compact_json(value: Any, width: int = 400) -> str:
     return shorten(text, width)
 
 
+def document_text(key: str, document: Any, limit: int = 4000) -> Content:
+    """The highlighted row's document, indented; literal text (payloads are data)."""
+    if document is None:
+        return Content("")
+    try:
+        body = orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+    except TypeError:
+        body = repr(document)
+    if len(body) > limit:
+        body = body[:limit] + "\n… (truncated)"
+    lines = "\n".join(visible_text(line) for line in body.split("\n"))
+    return Content.assemble((visible_text(key), "bold $accent"), "\n", lines)
+
+
 class TimePrompt(ModalScreen[datetime | None]):
     """Ask for a moment (ISO 8601, naive = UTC); one sentence under the box if it is bad."""
 
@@ -107,7 +122,7 @@ class TimePrompt(ModalScreen[datetime | None]):
         self.dismiss(None)
 
 
-class WorldScreen(Screen[None]):
+class WorldScreen(ReportsWorkerErrors, Screen[None]):
     """Projections as of a global position, scrubbed with the arrow keys."""
 
     HELP_TITLE = "World as of T"
@@ -158,6 +173,7 @@ class WorldScreen(Screen[None]):
         self.moment: datetime | None = None
         self.settle_delay = SETTLE  # tests set a huge value and call flush() after each move
         self.computations = 0  # how many projection evaluations were started
+        self._documents: dict[str, Any] = {}
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
@@ -171,6 +187,7 @@ class WorldScreen(Screen[None]):
                 yield VirtualTable(
                     ROW_COLUMNS, id="world-rows", empty_text="no rows at this moment"
                 )
+                yield Static(id="world-detail")
         yield RateChart(title="events per slice", id="world-rate")
         yield StatusBar()
         yield Footer()
@@ -331,6 +348,8 @@ class WorldScreen(Screen[None]):
             self.query_one(RateChart).set_marker(moment)
         table = self.query_one("#world-rows", VirtualTable)
         items = [VirtualRow(key, (key, compact_json(doc))) for key, doc in rows]
+        self._documents = dict(rows)
+        self.query_one("#world-detail", Static).update("")
         table.reset(lambda start, limit: items[start : start + limit], len(items))
         if error:
             self._caption(Content.assemble(("⚠ ", "bold $error"), (visible_text(error), "$error")))
@@ -341,6 +360,11 @@ class WorldScreen(Screen[None]):
                     f"  ·  {len(items):,} rows as of position {position:,}",
                 )
             )
+
+    @on(VirtualTable.RowHighlighted, "#world-rows")
+    def _show_document(self, event: VirtualTable.RowHighlighted) -> None:
+        document = self._documents.get(str(event.row.key))
+        self.query_one("#world-detail", Static).update(document_text(str(event.row.key), document))
 
     @on(VirtualTable.RowSelected, "#world-rows")
     def _open_row(self, event: VirtualTable.RowSelected) -> None:

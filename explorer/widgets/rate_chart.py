@@ -94,8 +94,8 @@ class RateChart(PlotextPlot):
         else:
             counts = [count for _, count in self._buckets]
             xs = list(range(len(counts)))
-            plt.bar(xs, counts, marker="sd", color=self._colour("primary"), width=0.8)
-            plt.xlim(-0.5, len(xs) - 0.5)
+            plt.plot(xs, counts, fillx=True, marker="braille", color=self._colour("primary"))
+            plt.xlim(0, max(1, len(xs) - 1))
             top = max(counts) or 1
             plt.ylim(0, top)
             plt.yticks(_int_ticks(top), [f"{v:,}" for v in _int_ticks(top)])
@@ -135,7 +135,7 @@ def _span_text(buckets: list[tuple[datetime, int]]) -> str:
 
 def _label(buckets: list[tuple[datetime, int]], index: int) -> str:
     first, last = buckets[0][0], buckets[-1][0]
-    fmt = "%Y-%m-%d" if (last - first).days >= 2 else "%m-%d %H:%M"
+    fmt = "%Y-%m-%d" if (last - first).days >= 14 else "%m-%d %H:%M"
     return buckets[index][0].strftime(fmt)
 
 
@@ -146,4 +146,4 @@ def _marker_index(buckets: list[tuple[datetime, int]], moment: datetime) -> floa
     first, second = buckets[0][0], buckets[1][0]
     width = (second - first).total_seconds() or 1
     index = (moment - first).total_seconds() / width
-    return max(0.0, min(len(buckets) - 1.0, index - 0.5))
+    return max(0.0, min(len(buckets) - 1.0, index))

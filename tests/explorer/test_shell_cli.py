@@ -1,0 +1,94 @@
+"""`eventscope open`: user mistakes end as one sentence before Textual starts; in a real
+terminal (tmux) a deep link lands on the timeline and quitting leaves the shell clean."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from shell_store import build_store
+
+from explorer.cli import main
+
+EVENTSCOPE = Path(sys.executable).with_name("eventscope")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_store(tmp_path_factory.mktemp("cli") / "shell.db")
+
+
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
+        (["--version", "3"], "--version needs --stream"),
+        (["--stream", "account-9999"], "there is no stream 'account-9999' in this source"),
+        (["--stream", "account-0004", "--version", "99"], "--version 99 is past its end"),
+        (["--domain", "no_such_module_xyz"], "no_such_module_xyz"),
+        ([], "the explorer needs a terminal"),
+    ],
+)
+def test_mistakes_are_one_sentence(store: Path, args: list[str], sentence: str) -> None:
+    result = CliRunner().invoke(main, ["open", str(store), *args])
+    assert result.exit_code == 2, result.output
+    assert sentence in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_missing_file_is_one_sentence(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["open", str(tmp_path / "nope.db")])
+    assert result.exit_code != 0
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "nope.db").exists()  # opening read-only never creates a store
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_deep_link_in_a_real_terminal_and_clean_quit(store: Path) -> None:
+    session = f"es-cli-{uuid.uuid4().hex[:8]}"
+    command = f"{EVENTSCOPE} open {store} --stream account-0004 --version 3; echo EXITED=$?"
+    subprocess.run(
+        [
+            "tmux",
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            "160",
+            "-y",
+            "48",
+            command + "; exec cat",
+        ],
+        check=True,
+    )
+
+    def screen() -> str:
+        return subprocess.run(
+            ["tmux", "capture-pane", "-t", session, "-p"], capture_output=True, text=True
+        ).stdout
+
+    def wait_for(text: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            shown = screen()
+            if text in shown:
+                return shown
+            time.sleep(0.05)  # polling a real terminal, not synchronising threads
+        raise AssertionError(f"{text!r} never appeared:\n{screen()}")
+
+    try:
+        shown = wait_for("v 3 / ")
+        assert "timeline account-0004" in shown
+        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
+        after = wait_for("EXITED=0")
+        # The alternate screen is gone: nothing of the UI is left in the pane.
+        assert "timeline account-0004" not in after and "READ-ONLY" not in after
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)

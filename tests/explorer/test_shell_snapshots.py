@@ -1,0 +1,85 @@
+"""SVG snapshots (160×48, deterministic stores, dark theme pinned) of the shell's screens.
+
+Create or update them only after looking at the report:
+``python -m pytest tests/explorer/test_shell_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from shell_store import build_store
+
+from demo_data import build_fixture_store
+from explorer.app import make_app
+
+SIZE = (160, 48)
+
+
+async def settle(pilot) -> None:
+    for _ in range(4):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def keys(*presses: str):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        for press in presses:
+            await pilot.press(press)
+            await settle(pilot)
+            flush = getattr(pilot.app.screen, "flush", None)
+            if callable(flush):  # the world screen's coalesced recompute, without a timer
+                flush()
+                await settle(pilot)
+
+    return run_before
+
+
+@pytest.fixture(autouse=True)
+def pinned(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("EVENTSCOPE_THEME", "dark")
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def small() -> str:
+    return str(build_store(Path("shell.db"), accounts=120))
+
+
+@pytest.fixture
+def tampered() -> str:
+    build_fixture_store(Path("demo.db"), tamper=True)
+    return "demo.db"
+
+
+def test_browser(snap_compare, small: str) -> None:
+    assert snap_compare(make_app(small), terminal_size=SIZE, run_before=keys("down", "down"))
+
+
+def test_browser_event_filter(snap_compare, small: str) -> None:
+    presses = ("slash", *"corr:corr-transfer-1", "enter")
+    assert snap_compare(make_app(small), terminal_size=SIZE, run_before=keys(*presses))
+
+
+def test_integrity_broken(snap_compare, tampered: str) -> None:
+    assert snap_compare(make_app(tampered), terminal_size=SIZE, run_before=keys("v"))
+
+
+def test_world(snap_compare, tampered: str) -> None:
+    presses = ("w", "home", "shift+right", "shift+right", "shift+right")
+    assert snap_compare(make_app(tampered), terminal_size=SIZE, run_before=keys(*presses))
+
+
+def test_correlation(snap_compare, small: str) -> None:
+    presses = ("slash", *"corr:corr-transfer-1", "enter", "c")
+    assert snap_compare(make_app(small), terminal_size=SIZE, run_before=keys(*presses))
+
+
+def test_help(snap_compare, small: str) -> None:
+    assert snap_compare(make_app(small), terminal_size=SIZE, run_before=keys("question_mark"))
+
+
+def test_browser_small_terminal(snap_compare, small: str) -> None:
+    assert snap_compare(make_app(small), terminal_size=(80, 24), run_before=keys())
