@@ -1,0 +1,237 @@
+"""The audit report as one self-contained HTML page that prints well.
+
+No scripts, no external stylesheets, fonts or images: the file is evidence and must look
+the same offline in ten years. The markup is well-formed XML (every element closed, only
+XML's own entities), so it parses with `xml.etree` as well as with browsers. Every data
+string goes through `domain.evidence.text.h` (visible controls, then entity-escaped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from domain.evidence.report import AuditReport, ClaimCheck
+from domain.evidence.text import h, json_text, path_text, time_text
+
+_CSS = """
+body { font: 10.5pt/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+       color: #111; margin: 2em auto; max-width: 80em; padding: 0 1em; }
+h1 { font-size: 1.5em; border-bottom: 2px solid #333; padding-bottom: .2em; }
+h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #999; }
+table { border-collapse: collapse; width: 100%; margin: .5em 0; }
+th, td { border: 1px solid #bbb; padding: .2em .4em; text-align: left;
+         vertical-align: top; }
+th { background: #eee; }
+td.code, pre, code { font-family: ui-monospace, "SF Mono", Menlo, Consolas, monospace;
+                     font-size: .92em; }
+td.code { word-break: break-all; }
+pre { background: #f6f6f6; border: 1px solid #ddd; padding: .6em;
+      white-space: pre-wrap; word-break: break-all; }
+.ok { color: #05651f; font-weight: bold; }
+.bad { color: #a40000; font-weight: bold; }
+.muted { color: #555; font-style: italic; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 9pt; }
+  thead { display: table-header-group; }
+  tr, pre { page-break-inside: avoid; break-inside: avoid; }
+  h2 { page-break-after: avoid; break-after: avoid; }
+  th { background: #eee !important; -webkit-print-color-adjust: exact;
+       print-color-adjust: exact; }
+}
+@page { size: A4 landscape; margin: 12mm; }
+"""
+
+
+def render_html(report: AuditReport) -> str:
+    """The whole report as one HTML5 document (well-formed XML)."""
+    body = [
+        f"<h1>{h(report.title)}</h1>",
+        _summary(report),
+        "<h2>State</h2>",
+        f"<pre>{h(json_text(report.state, indent=True))}</pre>",
+        "<h2>Field blame</h2>",
+        _blame(report),
+        f"<h2>Events up to version {report.version}</h2>",
+        _events(report),
+        "<h2>Schema upcasts applied</h2>",
+        _upcasts(report),
+        "<h2>Events skipped by the derivation</h2>",
+        _skipped(report),
+        "<h2>Snapshot and projection consistency</h2>",
+        _claims(report.claims),
+        "<h2>Hash chain</h2>",
+        _chain(report),
+    ]
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8"/>\n'
+        '<meta name="generator" content="eventscope"/>\n'
+        f"<title>{h(report.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], code: Sequence[int] = ()) -> str:
+    """A table; `headers` and cells must already be escaped. Columns in `code` are
+    set in monospace (hashes, payloads)."""
+    head = "".join(f"<th>{cell}</th>" for cell in headers)
+    lines = [f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>"]
+    for row in rows:
+        cells = "".join(
+            f'<td class="code">{cell}</td>' if index in code else f"<td>{cell}</td>"
+            for index, cell in enumerate(row)
+        )
+        lines.append(f"<tr>{cells}</tr>")
+    lines.append("</tbody>\n</table>")
+    return "\n".join(lines)
+
+
+def _muted(text: str) -> str:
+    return f'<p class="muted">{h(text)}</p>'
+
+
+def _summary(report: AuditReport) -> str:
+    if report.requested_at is not None:
+        asked = f"as of {time_text(report.requested_at)} ({report.axis} time)"
+    elif report.requested_version is not None:
+        asked = f"at version {report.requested_version}"
+    else:
+        asked = "at its latest version"
+    rows = [
+        ("Stream", report.stream_id),
+        ("Stream type", report.stream_type),
+        ("Requested", asked),
+        ("Version shown", f"{report.version} of {report.latest_version}"),
+        (f"Time of version ({report.axis})", time_text(report.moment)),
+        ("State derived by", report.derivation),
+        ("Source", f"{report.source.kind}: {report.source.location}"),
+        ("Generated", f"{time_text(report.generated_at)} by eventscope {report.tool_version}"),
+    ]
+    body = "".join(f"<tr><th>{h(k)}</th><td>{h(v)}</td></tr>" for k, v in rows)
+    return f"<table>\n<tbody>{body}</tbody>\n</table>"
+
+
+def _blame(report: AuditReport) -> str:
+    if not report.blame:
+        return _muted("The state has no fields.")
+    rows = []
+    for entry in report.blame:
+        field, value = h(path_text(entry.path)), h(json_text(entry.value))
+        if entry.version == 0:
+            rows.append((field, value, "initial state", "", "", "", ""))
+            continue
+        rows.append(
+            (
+                field,
+                value,
+                f"v{entry.version} @{entry.position}",
+                h(entry.event_type or ""),
+                h(entry.command or ""),
+                h(entry.actor or ""),
+                h(time_text(entry.recorded_at)),
+            )
+        )
+    return table(
+        ("Field", "Value", "Set by", "Event", "Command", "Actor", "Recorded at"), rows, (1,)
+    )
+
+
+def _events(report: AuditReport) -> str:
+    if not report.events:
+        return _muted("No events up to this moment.")
+    rows = [
+        (
+            str(row.version),
+            str(row.position),
+            h(row.event_type) + (f" (v{row.schema_version})" if row.schema_version != 1 else ""),
+            h(row.command or ""),
+            h(row.actor or ""),
+            h(row.correlation_id or ""),
+            h(time_text(row.occurred_at)),
+            h(time_text(row.recorded_at)),
+            h(json_text(row.data)),
+            h(row.hash),
+        )
+        for row in report.events
+    ]
+    headers = (
+        "Version",
+        "Position",
+        "Event",
+        "Command",
+        "Actor",
+        "Correlation",
+        "Occurred at",
+        "Recorded at",
+        "Payload (as stored)",
+        "Hash",
+    )
+    return table(headers, rows, (8, 9))
+
+
+def _upcasts(report: AuditReport) -> str:
+    upcasts = report.upcasts
+    if not upcasts:
+        return _muted("None: every event was applied in the schema it was stored in.")
+    rows = [
+        (
+            str(row.version),
+            str(row.position),
+            h(row.event_type),
+            f"{row.schema_version} → {row.upcast_schema_version}",
+            h(" → ".join(row.upcast_chain)),
+        )
+        for row in upcasts
+    ]
+    return table(("Version", "Position", "Event", "Schema", "Steps"), rows)
+
+
+def _skipped(report: AuditReport) -> str:
+    if not report.skipped:
+        return _muted("None: the state includes every event up to this version.")
+    rows = [(str(s.version), str(s.position), h(s.event_type), h(s.reason)) for s in report.skipped]
+    return table(("Version", "Position", "Event", "Why it was skipped"), rows)
+
+
+def _claims(claims: Sequence[ClaimCheck]) -> str:
+    if not claims:
+        return _muted("No stored snapshot or projection row for this stream up to this moment.")
+    rows = []
+    for claim in claims:
+        css = {"matches": "ok", "differs": "bad"}.get(claim.status, "muted")
+        detail = "<br/>".join(
+            f"{h(path_text(d.path))} {d.op}: {h(json_text(d.before))} → {h(json_text(d.after))}"
+            for d in claim.differences
+        )
+        rows.append(
+            (
+                h(claim.label),
+                f'<span class="{css}">{claim.status.upper()}</span>',
+                detail or h(claim.note),
+            )
+        )
+    return table(("Stored claim", "Result", "Differences (claim → events)"), rows, (2,))
+
+
+def _chain(report: AuditReport) -> str:
+    chain = report.chain
+    if chain is None:
+        return _muted("Not verified for this report.")
+    if not chain.has_chain or chain.report is None:
+        return _muted(f"The source ({report.source.kind}) has no hash chain; nothing to verify.")
+    result = chain.report
+    if result.ok:
+        verdict = f'<p><span class="ok">OK</span>: {result.checked} events verified.</p>'
+    else:
+        verdict = (
+            f'<p><span class="bad">BROKEN</span> at position {result.first_bad_position}: '
+            f"{h(result.reason or 'the chain does not verify')}.</p>"
+        )
+    head = h(str(chain.head)) if chain.head else "-"
+    return (
+        f"{verdict}\n<p>Head digest: <code>{head}</code></p>\n"
+        "<p>Keep this digest outside the system (the case file); "
+        "<code>eventscope verify SOURCE --against DIGEST</code> proves later that the history "
+        "up to it is unchanged and was not cut short.</p>"
+    )

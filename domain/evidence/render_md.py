@@ -1,0 +1,186 @@
+"""The audit report as Markdown (GitHub-flavoured tables), safe to print or to render.
+
+Every data string goes through `domain.evidence.text` (control characters visible,
+Markdown specials and HTML escaped); the state is a fenced JSON block whose fence no
+payload can close.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from domain.evidence.report import AuditReport, ClaimCheck
+from domain.evidence.text import json_text, md, md_code_block, path_text, time_text
+
+
+def render_markdown(report: AuditReport) -> str:
+    """The whole report as one Markdown document."""
+    parts = [
+        f"# {md(report.title)}",
+        _summary(report),
+        "## State",
+        md_code_block(json_text(report.state, indent=True), "json"),
+        "## Field blame",
+        _blame(report),
+        f"## Events up to version {report.version}",
+        _events(report),
+        "## Schema upcasts applied",
+        _upcasts(report),
+        "## Events skipped by the derivation",
+        _skipped(report),
+        "## Snapshot and projection consistency",
+        _claims(report.claims),
+        "## Hash chain",
+        _chain(report),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A GFM table; cells must already be escaped with `md`."""
+    lines = [
+        "| " + " | ".join(headers) + " |",
+        "|" + "|".join(" --- " for _ in headers) + "|",
+    ]
+    lines.extend("| " + " | ".join(row) + " |" for row in rows)
+    return "\n".join(lines)
+
+
+def _summary(report: AuditReport) -> str:
+    if report.requested_at is not None:
+        asked = f"as of {time_text(report.requested_at)} ({report.axis} time)"
+    elif report.requested_version is not None:
+        asked = f"at version {report.requested_version}"
+    else:
+        asked = "at its latest version"
+    rows = [
+        ("Stream", md(report.stream_id)),
+        ("Stream type", md(report.stream_type)),
+        ("Requested", md(asked)),
+        ("Version shown", f"{report.version} of {report.latest_version}"),
+        (f"Time of version ({report.axis})", md(time_text(report.moment))),
+        ("State derived by", md(report.derivation)),
+        ("Source", md(f"{report.source.kind}: {report.source.location}")),
+        ("Generated", md(f"{time_text(report.generated_at)} by eventscope {report.tool_version}")),
+    ]
+    return table(("", ""), rows)
+
+
+def _blame(report: AuditReport) -> str:
+    if not report.blame:
+        return "_The state has no fields._"
+    rows = []
+    for entry in report.blame:
+        field, value = md(path_text(entry.path)), md(json_text(entry.value))
+        if entry.version == 0:
+            rows.append((field, value, "initial state", "", "", "", ""))
+            continue
+        rows.append(
+            (
+                field,
+                value,
+                f"v{entry.version} @{entry.position}",
+                md(entry.event_type or ""),
+                md(entry.command or ""),
+                md(entry.actor or ""),
+                md(time_text(entry.recorded_at)),
+            )
+        )
+    return table(("Field", "Value", "Set by", "Event", "Command", "Actor", "Recorded at"), rows)
+
+
+def _events(report: AuditReport) -> str:
+    if not report.events:
+        return "_No events up to this moment._"
+    rows = [
+        (
+            str(row.version),
+            str(row.position),
+            md(row.event_type) + (f" (v{row.schema_version})" if row.schema_version != 1 else ""),
+            md(row.command or ""),
+            md(row.actor or ""),
+            md(row.correlation_id or ""),
+            md(time_text(row.occurred_at)),
+            md(time_text(row.recorded_at)),
+            md(json_text(row.data)),
+            md(row.hash),
+        )
+        for row in report.events
+    ]
+    return table(
+        (
+            "Version",
+            "Position",
+            "Event",
+            "Command",
+            "Actor",
+            "Correlation",
+            "Occurred at",
+            "Recorded at",
+            "Payload (as stored)",
+            "Hash",
+        ),
+        rows,
+    )
+
+
+def _upcasts(report: AuditReport) -> str:
+    upcasts = report.upcasts
+    if not upcasts:
+        return "_None: every event was applied in the schema it was stored in._"
+    rows = [
+        (
+            str(row.version),
+            str(row.position),
+            md(row.event_type),
+            f"{row.schema_version} → {row.upcast_schema_version}",
+            md(" → ".join(row.upcast_chain)),
+        )
+        for row in upcasts
+    ]
+    return table(("Version", "Position", "Event", "Schema", "Steps"), rows)
+
+
+def _skipped(report: AuditReport) -> str:
+    if not report.skipped:
+        return "_None: the state includes every event up to this version._"
+    rows = [
+        (str(s.version), str(s.position), md(s.event_type), md(s.reason)) for s in report.skipped
+    ]
+    return table(("Version", "Position", "Event", "Why it was skipped"), rows)
+
+
+def _claims(claims: Sequence[ClaimCheck]) -> str:
+    if not claims:
+        return "_No stored snapshot or projection row for this stream up to this moment._"
+    rows = []
+    for claim in claims:
+        detail = "; ".join(
+            f"{md(path_text(d.path))} {d.op}: {md(json_text(d.before))} → {md(json_text(d.after))}"
+            for d in claim.differences
+        )
+        rows.append((md(claim.label), claim.status.upper(), detail or md(claim.note)))
+    return table(("Stored claim", "Result", "Differences (claim → events)"), rows)
+
+
+def _chain(report: AuditReport) -> str:
+    chain = report.chain
+    if chain is None:
+        return "_Not verified for this report._"
+    if not chain.has_chain or chain.report is None:
+        return md(f"The source ({report.source.kind}) has no hash chain; nothing to verify.")
+    result = chain.report
+    head = f"`{chain.head}`" if chain.head else "-"
+    if result.ok:
+        verdict = f"**OK**: {result.checked} events verified."
+    else:
+        verdict = (
+            f"**BROKEN** at position {result.first_bad_position}: "
+            f"{md(result.reason or 'the chain does not verify')}."
+        )
+    return (
+        f"{verdict}\n\nHead digest: {head}\n\n"
+        "Keep this digest outside the system (the case file); "
+        "`eventscope verify SOURCE --against DIGEST` proves later that the history up to it "
+        "is unchanged and was not cut short."
+    )
