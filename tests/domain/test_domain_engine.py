@@ -6,6 +6,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import orjson
 import pytest
 from domain_helpers import PLUGIN, Ledger, LedgerV2, ledger_event, unique_stream
 from hypothesis import HealthCheck, given, settings
@@ -214,3 +215,47 @@ def test_load_plugin_and_its_errors(plugin_dir: Path) -> None:
             load_plugin(spec)
         assert message in str(info.value)
         assert "\n" not in str(info.value)
+
+
+def test_foreign_json_lines_history_with_an_unreadable_event(tmp_path: Path) -> None:
+    from store.jsonl_source import JsonlSource
+
+    lines = [
+        {"stream_id": "order-7", "event_type": "Placed", "data": {"total": 10, "lines": [1]},
+         "metadata": {"actor": "shop"}, "recorded_at": "2026-01-01T10:00:00Z"},
+        {"stream_id": "order-7", "event_type": "Mangled", "data": {},
+         "decode_error": "payload was not valid JSON", "recorded_at": "2026-01-01T11:00:00Z"},
+        {"stream_id": "order-7", "event_type": "Paid", "data": {"total": 12, "paid": True},
+         "metadata": {"actor": "psp"}, "recorded_at": "2026-01-01T12:00:00Z"},
+    ]  # fmt: skip
+    path = tmp_path / "history.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(line) for line in lines) + b"\n")
+    source = JsonlSource.open(path)
+    try:
+        engine = Engine(source)
+        timeline = engine.timeline("order-7")
+        latest = timeline.state_at()
+        assert latest.state == {"total": 12, "lines": [1], "paid": True}
+        assert [(s.version, s.reason) for s in latest.skipped] == [
+            (2, "payload was not valid JSON")
+        ]
+        assert timeline.event(2).error == "payload was not valid JSON"
+        assert {b.path: b.actor for b in timeline.blame_at()} == {
+            ("total",): "psp",
+            ("lines", 0): "shop",
+            ("paid",): "psp",
+        }
+        assert timeline.version_at_time("2026-01-01T11:30:00Z") == 2
+    finally:
+        source.close()
+
+
+def test_engine_on_both_backends(store: EventStore) -> None:
+    store.append("acct-1", [NewEvent("A", {"x": {"y": i}}, {"actor": "ann"}) for i in range(70)])
+    engine = Engine(store, checkpoint_every=16)
+    timeline = engine.timeline("acct-1")
+    assert timeline.state_at(33).state == {"x": {"y": 32}}
+    assert timeline.changes_at(70) == [DiffEntry(("x", "y"), "changed", 68, 69)]
+    assert [(b.path, b.version, b.actor) for b in timeline.blame_at(50)] == [
+        (("x", "y"), 50, "ann")
+    ]
