@@ -132,3 +132,15 @@ EVENT_COLUMNS = (
     "position, stream_id, stream_type, version, event_id, event_type, schema_version, "
     "data, metadata, occurred_at, recorded_at, hash"
 )
+
+# verify reads the hashed text columns as UTF-8 bytes, ready to concatenate.
+VERIFY_COLUMNS_SQLITE = (
+    "position, stream_id, stream_type, version, event_id, event_type, schema_version, "
+    "CAST(data AS BLOB), CAST(metadata AS BLOB), CAST(occurred_at AS BLOB), "
+    "CAST(recorded_at AS BLOB), hash"
+)
+VERIFY_COLUMNS_POSTGRES = (
+    "position, stream_id, stream_type, version, event_id, event_type, schema_version, "
+    "convert_to(data, 'UTF8'), convert_to(metadata, 'UTF8'), convert_to(occurred_at, 'UTF8'), "
+    "convert_to(recorded_at, 'UTF8'), hash"
+)

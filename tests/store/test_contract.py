@@ -598,3 +598,16 @@ def test_retry_of_an_event_holding_a_huge_integral_float_is_still_idempotent(sto
     original = store.append("s-1", [event])
     assert store.append("s-1", [event], expected_version=NO_STREAM) == original
     assert store.head_position() == 1
+
+
+def test_records_built_on_the_fast_path_equal_the_dataclass(store) -> None:
+    from store import RecordedEvent
+
+    [appended] = store.append("s-1", [NewEvent("X", {"a": [1, 2.5]}, {"actor": "ann"})])
+    [read] = list(store.read_stream("s-1"))
+    fields = {name: getattr(read, name) for name in RecordedEvent.__dataclass_fields__}
+    rebuilt = RecordedEvent(**fields)
+    assert appended == read == rebuilt and repr(read) == repr(rebuilt)
+    assert hash(read.event_id) == hash(rebuilt.event_id) and read.decode_error is None
+    with pytest.raises(AttributeError):
+        read.position = 5  # type: ignore[misc]  # still frozen
