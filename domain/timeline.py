@@ -199,6 +199,7 @@ class Timeline:
         self._occurred: list[datetime] = []
         self._positions = array("q")
         self._skipped: dict[int, SkippedEvent] = {}
+        self._skipped_sorted: tuple[list[int], list[SkippedEvent]] | None = None
         self._chunks: OrderedDict[int, _Chunk] = OrderedDict()
         self._time_index: dict[str, _TimeIndex] = {}
         self._blame_checkpoints: list[bytes] | None = None
@@ -390,6 +391,7 @@ class Timeline:
         del self._positions[first - 1 :]
         for version in [v for v in self._skipped if v >= first]:
             del self._skipped[version]
+        self._skipped_sorted = None
         self._time_index.clear()
         self._blame_checkpoints = None
         self._series.clear()
@@ -522,12 +524,19 @@ class Timeline:
         return state
 
     def _skip(self, record: RecordedEvent, reason: str) -> None:
+        self._skipped_sorted = None
         self._skipped[record.version] = SkippedEvent(
             record.version, record.position, record.event_type, reason
         )
 
     def _skipped_upto(self, version: int) -> tuple[SkippedEvent, ...]:
-        return tuple(self._skipped[v] for v in sorted(self._skipped) if v <= version)
+        if not self._skipped:
+            return ()
+        if self._skipped_sorted is None:  # rebuilt only after new skips were found
+            versions = sorted(self._skipped)
+            self._skipped_sorted = (versions, [self._skipped[v] for v in versions])
+        versions, events = self._skipped_sorted
+        return tuple(events[: bisect_right(versions, version)])
 
     def _check(self, version: int | None, allow_zero: bool = True) -> int:
         self._ensure_built()

@@ -296,3 +296,55 @@ def test_engine_uses_the_plugins_aggregate_and_generic_fold_otherwise(
     state = generic.state(ledger).state  # no plugin: every event merges, nothing skipped
     assert state["owner"] == "ann" and state["tags"] == ["b", "c"] and state["to"] == "x"
     assert generic.state(ledger, at=at(-1000)).version == 0
+
+
+LEDGER_STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("credit"), st.integers(1, 50)),
+        st.tuples(st.just("debit"), st.integers(1, 30)),
+        st.tuples(st.just("tag"), st.sampled_from(["a", "b", "c"])),
+        st.tuples(st.just("bad"), st.sampled_from(["Exploded", "Renamed", "Noted"])),
+    ),
+    max_size=40,
+)
+BAD = {
+    "Exploded": ({"why": "boom"}, 1),
+    "Renamed": ({"to": "x"}, 1),
+    "Noted": ({"note": "no body"}, 1),
+}
+
+
+@PROPERTY
+@given(steps=LEDGER_STEPS, k=st.integers(1, 6), probe=st.data())
+def test_aggregate_state_via_the_cache_equals_a_full_replay_skipping_bad_events(
+    sqlite_store: EventStore, steps, k, probe
+) -> None:
+    from domain.errors import CommandRejected
+
+    stream = unique_stream("ledger")
+    ledger = Ledger(stream)
+    ledger.open("ann")
+    events = ledger.pending_events(actor="ann")
+    expected = [Ledger.initial_state(), copy.deepcopy(ledger.plain_state)]
+    bad_versions = []
+    for name, arg in steps:
+        if name == "bad":
+            data, schema = BAD[arg]
+            events.append(NewEvent(arg, data, {"actor": "x"}, schema_version=schema))
+            bad_versions.append(len(expected))
+            expected.append(copy.deepcopy(expected[-1]))
+            continue
+        ledger.mark_saved()
+        try:
+            getattr(ledger, name)(arg)
+        except CommandRejected:
+            continue
+        events.extend(ledger.pending_events(actor="ann"))
+        expected.append(copy.deepcopy(ledger.plain_state))
+    sqlite_store.append(stream, events, stream_type="ledger")
+    timeline = Engine(sqlite_store, PLUGIN, checkpoint_every=k).timeline(stream)
+    assert timeline.length == len(expected) - 1
+    for version in probe.draw(st.permutations(range(len(expected)))):
+        got = timeline.state_at(version)
+        assert got.state == expected[version]
+        assert [s.version for s in got.skipped] == [v for v in bad_versions if v <= version]
