@@ -276,3 +276,16 @@ async def test_huge_payloads_are_cut_in_the_list_and_the_detail(tmp_path):
         assert any("more characters" in line for line in detail)
         assert any("more lines" in line for line in detail)
         assert app.is_running
+
+
+async def test_unknown_stream_is_one_sentence_not_a_crash(store_path):
+    app = open_app(store_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(TimelineScreen("no-such-[b]stream"))
+        await settle(app, pilot)
+        screen = app.screen
+        assert screen.error == "there is no stream 'no-such-[b]stream' in this source"
+        assert "there is no stream 'no-such-[b]stream'" in screen_text(app)
+        await pilot.press("right", "t")  # nothing to step or jump in; nothing breaks
+        assert app.screen is screen and app.is_running
