@@ -1,0 +1,59 @@
+"""Shared evidence fixtures: the small demo store (built once per module, never written
+after) and helpers to run the CLI and the standalone verifier."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from click.testing import CliRunner
+
+from demo_data import build_fixture_store
+from explorer.cli import main
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("evidence") / "demo.db"
+    build_fixture_store(path)
+    return str(path)
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """The `eventscope` CLI in-process: (exit code, stdout, stderr)."""
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def unzip(bundle: Path, folder: Path) -> Path:
+    folder.mkdir()
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(folder)
+    return folder
+
+
+def run_verifier(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The bundle's own verify_bundle.py in an isolated interpreter with no site-packages
+    (`-I -S`), from the unzipped folder: proof that it needs only the standard library."""
+    return subprocess.run(
+        [sys.executable, "-I", "-S", str(folder / "verify_bundle.py"), *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def load_verifier(folder: Path) -> ModuleType:
+    """Import the bundle's verify_bundle.py (for many checks without a subprocess each)."""
+    spec = importlib.util.spec_from_file_location("bundle_verifier", folder / "verify_bundle.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
