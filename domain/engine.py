@@ -51,7 +51,7 @@ from domain.errors import DomainError, PluginError
 from domain.events import EventRegistry
 from domain.plugin import DomainPlugin
 from domain.projection import Projection
-from domain.projection_runner import ProjectionState, evaluate_as_of
+from domain.projection_runner import ProjectionHistory, ProjectionState
 from domain.timeline import (
     DEFAULT_CHECKPOINT_EVERY,
     AggregateFolder,
@@ -157,6 +157,7 @@ class Engine:
         self._max_timelines = max(1, cached_timelines)
         self._timelines: OrderedDict[str, Timeline] = OrderedDict()
         self._projection_cache: OrderedDict[tuple[str, int], ProjectionState] = OrderedDict()
+        self._histories: dict[str, ProjectionHistory] = {}
         self._lock = threading.Lock()
 
     # --- timelines ----------------------------------------------------------------------
@@ -201,6 +202,7 @@ class Engine:
             if stream_id is None:
                 self._timelines.clear()
                 self._projection_cache.clear()
+                self._histories.clear()
             else:
                 self._timelines.pop(stream_id, None)
 
@@ -254,7 +256,8 @@ class Engine:
         return self.plugin.projection(name)
 
     def projection_state(self, name: str, position: int | None = None) -> ProjectionState:
-        """The projection evaluated in memory as of `position` (None = head); cached."""
+        """The projection evaluated in memory as of `position` (None = head); nothing is
+        written. Repeated requests reuse in-memory checkpoints (`ProjectionHistory`)."""
         projection = self.projection(name)
         head = self.source.head_position() if position is None else position
         key = (name, head)
@@ -263,7 +266,12 @@ class Engine:
             if cached is not None:
                 self._projection_cache.move_to_end(key)
                 return cached
-        state = evaluate_as_of(self.source, projection, head, self.registry)
+            history = self._histories.get(name)
+            if history is None:
+                history = self._histories[name] = ProjectionHistory(
+                    self.source, projection, self.registry
+                )
+        state = history.as_of(head)
         with self._lock:
             self._projection_cache[key] = state
             while len(self._projection_cache) > 2:

@@ -14,7 +14,9 @@ it again (a second guard, e.g. when two runners race).
 
 from __future__ import annotations
 
+import threading
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import islice
@@ -174,6 +176,81 @@ def evaluate_as_of(
         fold.feed_many(source.read_all(0, head, filter=_filter_for(projection)))
     fold.state.position = head
     return fold.state
+
+
+class ProjectionHistory:
+    """A projection as of *any* position, fast on repeated requests ("world as of T").
+
+    The first evaluation walks the events once and keeps, in memory, a few checkpoints
+    of the documents (orjson bytes) at evenly spaced positions; later requests start from
+    the nearest checkpoint at or below the position and apply only the events after it.
+    Events at or below the head never change (the log is append-only), so checkpoints
+    stay valid while the source grows. Memory is bounded by `budget_bytes` per
+    projection: when the documents are large, fewer checkpoints are kept.
+    """
+
+    def __init__(
+        self,
+        source: EventSource,
+        projection: Projection,
+        registry: EventRegistry | None = None,
+        *,
+        checkpoints: int = 32,
+        min_step: int = 2000,
+        budget_bytes: int = 64 * 1024 * 1024,
+    ) -> None:
+        self.source = source
+        self.projection = projection
+        self.registry = registry or EventRegistry()
+        self._wanted = max(1, checkpoints)
+        self._min_step = max(1, min_step)
+        self._budget = budget_bytes
+        self._used = 0
+        self._positions: list[int] = [0]
+        self._blobs: list[bytes] = [orjson.dumps({"d": {}, "p": {}, "f": []})]
+        self._step: int | None = None
+        self._lock = threading.Lock()
+
+    def as_of(self, position: int | None = None) -> ProjectionState:
+        """The documents computed from events up to `position` (None = head)."""
+        with self._lock:
+            head = self.source.head_position() if position is None else position
+            if self._step is None:
+                self._step = max(self._min_step, self.source.head_position() // self._wanted)
+            at = bisect_right(self._positions, head) - 1
+            start = self._positions[at]
+            fold = ProjectionFold(self.projection, self.registry)
+            saved = orjson.loads(self._blobs[at])
+            fold.state.documents = saved["d"]
+            fold.state.positions = saved["p"]
+            fold.state.failures = [ProjectionFailure(*f) for f in saved["f"]]
+            fold.state.position = start
+            if self.projection.handles and head > start:
+                events = self.source.read_all(start, head, filter=_filter_for(self.projection))
+                next_mark = start + self._step
+                while True:
+                    batch = list(islice(events, 1000))
+                    if batch:
+                        fold.feed_many(batch)
+                        if batch[-1].position >= next_mark:
+                            self._keep(batch[-1].position, fold.state)
+                            next_mark = batch[-1].position + self._step
+                    if len(batch) < 1000:
+                        break
+            fold.state.position = head
+            return fold.state
+
+    def _keep(self, position: int, state: ProjectionState) -> None:
+        if position <= self._positions[-1] and position in self._positions:
+            return
+        failures = [[f.position, f.event_type, f.reason] for f in state.failures]
+        blob = orjson.dumps({"d": state.documents, "p": state.positions, "f": failures})
+        if self._used + len(blob) > self._budget:
+            return
+        at = bisect_right(self._positions, position)
+        self._positions.insert(at, position)
+        self._blobs.insert(at, blob)
+        self._used += len(blob)
 
 
 @dataclass(frozen=True, slots=True)

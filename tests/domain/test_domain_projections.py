@@ -113,3 +113,23 @@ def test_failures_are_recorded_and_do_not_stop_a_run(store: EventStore) -> None:
         "L-0": {"sum": 10},
         "L-2": {"sum": 12},
     }
+
+
+def test_projection_history_as_of_any_position_equals_a_fresh_evaluation(
+    store: EventStore,
+) -> None:
+    import random
+
+    from domain.projection_runner import ProjectionHistory
+
+    fill(store, range(12))
+    history = ProjectionHistory(store, Owners(), REGISTRY, checkpoints=4, min_step=5)
+    rng = random.Random(3)
+    for position in [48, 0, 7, *(rng.randint(0, 48) for _ in range(25)), 48, 3]:
+        got = history.as_of(position)
+        fresh = evaluate_as_of(store, Owners(), position, REGISTRY)
+        assert (got.documents, got.positions) == (fresh.documents, fresh.positions), position
+    assert len(history._positions) > 2  # noqa: SLF001 - checkpoints were kept
+    # the caller may mutate what it got without harming later answers
+    history.as_of(48).documents["owner-0"]["ledgers"] = 999
+    assert history.as_of(48).documents["owner-0"]["ledgers"] == 4
