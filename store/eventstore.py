@@ -19,12 +19,9 @@ Design choices (why):
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +30,15 @@ from sqlalchemy import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
 from store import postgres_backend, sqlite_backend
+from store.appending import (
+    PreparedBatch,
+    StreamState,
+    VersionMismatch,
+    check_expected,
+    now_text,
+    prepare_batch,
+    same_content,
+)
 from store.canonical import GENESIS_HASH, canonical_json
 from store.chain import ENVELOPE_TEMPLATE, JsonStrings, ProgressCallback, walk
 from store.errors import (
@@ -44,9 +50,9 @@ from store.errors import (
     SourceNotFound,
     StoreError,
 )
+from store.filters import filter_sql, stream_where
 from store.records import (
     ANY,
-    NO_STREAM,
     Digest,
     ExpectedVersion,
     NewEvent,
@@ -56,8 +62,8 @@ from store.records import (
     SourceInfo,
     StreamInfo,
     VerifyReport,
-    format_timestamp,
 )
+from store.rows import event_from_row, record, snapshot_from_row, stream_from_row, ts
 from store.schema import (
     EVENT_COLUMNS,
     HASH_ALGORITHM,
@@ -68,6 +74,8 @@ from store.schema import (
 )
 from store.source import EventFilter
 
+_loads = orjson.loads
+
 READ_CHUNK = 5000
 VERIFY_CHUNK = 20000
 IN_CHUNK = 500
@@ -77,144 +85,6 @@ _STATE_SQL = (
     "SELECT stream_id, stream_type, version, first_recorded_at, first_position, last_position "
     "FROM streams WHERE stream_id IN "
 )
-
-Batch = tuple[str, Sequence[NewEvent], "ExpectedVersion | int", "str | None"]
-
-_loads = orjson.loads
-
-
-@lru_cache(maxsize=8192)
-def _ts(text: str) -> datetime:
-    """Stored timestamp text -> aware UTC datetime (cached: a batch shares recorded_at)."""
-    return datetime.fromisoformat(text)
-
-
-_new = object.__new__
-(
-    _set_position,
-    _set_stream_id,
-    _set_stream_type,
-    _set_version,
-    _set_event_id,
-    _set_event_type,
-    _set_schema_version,
-    _set_data,
-    _set_metadata,
-    _set_occurred_at,
-    _set_recorded_at,
-    _set_hash,
-    _set_decode_error,
-) = (
-    getattr(RecordedEvent, name).__set__
-    for name in (
-        "position",
-        "stream_id",
-        "stream_type",
-        "version",
-        "event_id",
-        "event_type",
-        "schema_version",
-        "data",
-        "metadata",
-        "occurred_at",
-        "recorded_at",
-        "hash",
-        "decode_error",
-    )
-)
-
-
-def _record(
-    position: int,
-    stream_id: str,
-    stream_type: str,
-    version: int,
-    event_id: str,
-    event_type: str,
-    schema_version: int,
-    data: dict[str, Any],
-    metadata: dict[str, Any],
-    occurred_at: datetime,
-    recorded_at: datetime,
-    hash_hex: str,
-) -> RecordedEvent:
-    """Build a RecordedEvent through its slot descriptors.
-
-    Equal to calling the frozen dataclass (a test holds it), but it skips the generated
-    ``__init__``'s per-field ``object.__setattr__`` calls -- about a third of the cost
-    of `read_stream` beyond the raw fetch and JSON decode, which DESIGN.md caps at 1.3x.
-    """
-    event = _new(RecordedEvent)
-    _set_position(event, position)
-    _set_stream_id(event, stream_id)
-    _set_stream_type(event, stream_type)
-    _set_version(event, version)
-    _set_event_id(event, event_id)
-    _set_event_type(event, event_type)
-    _set_schema_version(event, schema_version)
-    _set_data(event, data)
-    _set_metadata(event, metadata)
-    _set_occurred_at(event, occurred_at)
-    _set_recorded_at(event, recorded_at)
-    _set_hash(event, hash_hex)
-    _set_decode_error(event, None)
-    return event
-
-
-def _event(row: Sequence[Any]) -> RecordedEvent:
-    """A stored row (`EVENT_COLUMNS` order) -> RecordedEvent, JSON decoded with orjson."""
-    event = _new(RecordedEvent)
-    _set_position(event, row[0])
-    _set_stream_id(event, row[1])
-    _set_stream_type(event, row[2])
-    _set_version(event, row[3])
-    _set_event_id(event, row[4])
-    _set_event_type(event, row[5])
-    _set_schema_version(event, row[6])
-    _set_data(event, _loads(row[7]))
-    _set_metadata(event, _loads(row[8]))
-    _set_occurred_at(event, _ts(row[9]))
-    _set_recorded_at(event, _ts(row[10]))
-    _set_hash(event, row[11])
-    _set_decode_error(event, None)
-    return event
-
-
-def _now_text() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@dataclass(slots=True)
-class _Prepared:
-    """An event validated and canonicalised outside the write lock."""
-
-    event_id: str
-    event_type: str
-    schema_version: int
-    data_json: bytes
-    metadata_json: bytes
-    data_text: str
-    metadata_text: str
-    occurred_at: str | None
-    recorded_at: str | None
-    actor: str | None
-    correlation_id: str | None
-    causation_id: str | None
-
-
-@dataclass(slots=True)
-class _StreamState:
-    stream_type: str
-    version: int
-    first_recorded_at: str | None
-    first_position: int | None
-    exists: bool
-    last_position: int | None = None
-
-
-class _VersionMismatch(Exception):
-    def __init__(self, stream_id: str, expected: object, actual: int | None) -> None:
-        self.args_ = (stream_id, expected, actual)
 
 
 class EventStore:
@@ -365,7 +235,7 @@ class EventStore:
                     "INSERT INTO store_info (id, schema_version, hash_algorithm, created_at) "
                     "VALUES (1, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
                 ),
-                (SCHEMA_VERSION, HASH_ALGORITHM, _now_text()),
+                (SCHEMA_VERSION, HASH_ALGORITHM, now_text()),
             )
             conn.exec_driver_sql(
                 "INSERT INTO chain_head (id, position, hash, recorded_at) "
@@ -451,7 +321,7 @@ class EventStore:
         raises ConcurrencyError and nothing of any batch is stored.
         """
         self._require_writable("append events")
-        prepared = [self._prepare_batch(item) for item in batches]
+        prepared = [prepare_batch(item, self._max_payload) for item in batches]
         seen: set[str] = set()
         for _stream, events, _expected, _type in prepared:
             for event in events:
@@ -462,7 +332,7 @@ class EventStore:
             return [[] for _ in prepared]
         try:
             return self._write(prepared)
-        except _VersionMismatch as mismatch:
+        except VersionMismatch as mismatch:
             originals = self._originals(prepared)
             if originals is not None:
                 return originals
@@ -475,82 +345,7 @@ class EventStore:
         except DBAPIError as exc:
             raise StoreError(f"the database refused the append: {_first_line(exc)}") from None
 
-    def _prepare_batch(
-        self, item: Sequence[Any]
-    ) -> tuple[str, list[_Prepared], ExpectedVersion | int, str | None]:
-        if len(item) < 2 or len(item) > 4:
-            raise InvalidEvent("each batch is (stream_id, events, expected_version, stream_type)")
-        stream_id = item[0]
-        expected = item[2] if len(item) > 2 else ANY
-        stream_type = item[3] if len(item) > 3 else None
-        if not isinstance(stream_id, str) or not stream_id:
-            raise InvalidEvent(f"a stream id must be a non-empty string, not {stream_id!r}")
-        if stream_type is not None and (not isinstance(stream_type, str) or not stream_type):
-            raise InvalidEvent(f"a stream type must be a non-empty string, not {stream_type!r}")
-        if not (
-            isinstance(expected, ExpectedVersion)
-            or (isinstance(expected, int) and not isinstance(expected, bool) and expected >= 0)
-        ):
-            raise InvalidEvent(
-                f"expected_version must be NO_STREAM, ANY or a version number, not {expected!r}"
-            )
-        if isinstance(item[1], NewEvent):
-            raise InvalidEvent("events must be a list of NewEvent, not a single NewEvent")
-        return stream_id, [self._prepare(event) for event in item[1]], expected, stream_type
-
-    def _prepare(self, event: NewEvent) -> _Prepared:
-        if not isinstance(event, NewEvent):
-            raise InvalidEvent(f"expected a NewEvent, got a {type(event).__name__}")
-        if not isinstance(event.event_type, str) or not event.event_type:
-            raise InvalidEvent(
-                f"an event type must be a non-empty string, not {event.event_type!r}"
-            )
-        if not isinstance(event.data, dict):
-            raise InvalidEvent(
-                f"event data must be a JSON object, not a {type(event.data).__name__}"
-            )
-        if not isinstance(event.metadata, dict):
-            raise InvalidEvent(
-                f"event metadata must be a JSON object, not a {type(event.metadata).__name__}"
-            )
-        version = event.schema_version
-        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-            raise InvalidEvent(f"schema_version must be a positive integer, not {version!r}")
-        try:
-            event_id = str(
-                event.event_id
-                if isinstance(event.event_id, uuid.UUID)
-                else uuid.UUID(str(event.event_id))
-            )
-        except ValueError:
-            raise InvalidEvent(f"event id {event.event_id!r} is not a UUID") from None
-        data_json = canonical_json(event.data)
-        metadata_json = canonical_json(event.metadata)
-        size = len(data_json) + len(metadata_json)
-        if size > self._max_payload:
-            raise InvalidEvent(
-                f"event {event_id} is {size} bytes of JSON, over the limit of "
-                f"{self._max_payload} bytes"
-            )
-        meta = event.metadata
-        return _Prepared(
-            event_id=event_id,
-            event_type=event.event_type,
-            schema_version=version,
-            data_json=data_json,
-            metadata_json=metadata_json,
-            data_text=data_json.decode(),
-            metadata_text=metadata_json.decode(),
-            occurred_at=_optional_ts(event.occurred_at, "occurred_at"),
-            recorded_at=_optional_ts(event.recorded_at, "recorded_at"),
-            actor=_text_or_none(meta.get("actor")),
-            correlation_id=_text_or_none(meta.get("correlation_id")),
-            causation_id=_text_or_none(meta.get("causation_id")),
-        )
-
-    def _write(
-        self, batches: list[tuple[str, list[_Prepared], ExpectedVersion | int, str | None]]
-    ) -> list[list[RecordedEvent]]:
+    def _write(self, batches: list[PreparedBatch]) -> list[list[RecordedEvent]]:
         with self._writing() as conn:
             run = conn.exec_driver_sql
             position, head_hash, last_recorded = run(
@@ -558,22 +353,22 @@ class EventStore:
             ).fetchone()
             previous = bytes.fromhex(head_hash) if head_hash else GENESIS_HASH
             states = self._stream_states(conn, {b[0] for b in batches})
-            now = _now_text()
+            now = now_text()
             if last_recorded and now < last_recorded:
                 now = last_recorded  # the clock stepped back: never go back in time
             last = last_recorded or ""
             rows: list[tuple[Any, ...]] = []
             results: list[list[RecordedEvent]] = []
-            touched: dict[str, _StreamState] = {}
+            touched: dict[str, StreamState] = {}
             sha256 = hashlib.sha256
             template = ENVELOPE_TEMPLATE
             quote = JsonStrings()
             for stream_id, events, expected, stream_type in batches:
                 state = states.get(stream_id)
                 current = state.version if state is not None else None
-                _check_expected(stream_id, expected, current)
+                check_expected(stream_id, expected, current)
                 if state is None:
-                    state = _StreamState(
+                    state = StreamState(
                         stream_type or stream_id.split("-", 1)[0], 0, None, None, False
                     )
                     states[stream_id] = state
@@ -641,7 +436,7 @@ class EventStore:
                         )
                     )
                     recorded.append(
-                        _record(
+                        record(
                             position,
                             stream_id,
                             state.stream_type,
@@ -651,8 +446,8 @@ class EventStore:
                             ev.schema_version,
                             _loads(ev.data_json),
                             _loads(ev.metadata_json),
-                            _ts(occurred_at),
-                            _ts(recorded_at),
+                            ts(occurred_at),
+                            ts(recorded_at),
                             digest,
                         )
                     )
@@ -680,8 +475,8 @@ class EventStore:
             )
         return results
 
-    def _stream_states(self, conn: Connection, stream_ids: set[str]) -> dict[str, _StreamState]:
-        states: dict[str, _StreamState] = {}
+    def _stream_states(self, conn: Connection, stream_ids: set[str]) -> dict[str, StreamState]:
+        states: dict[str, StreamState] = {}
         ids = sorted(stream_ids)
         for start in range(0, len(ids), IN_CHUNK):
             chunk = ids[start : start + IN_CHUNK]
@@ -691,13 +486,13 @@ class EventStore:
                 tuple(chunk),
             )
             for stream_id, stream_type, version, first_at, first_pos, last_pos in result:
-                states[stream_id] = _StreamState(
+                states[stream_id] = StreamState(
                     stream_type, version, first_at, first_pos, True, last_pos
                 )
         return states
 
     def _save_streams(
-        self, conn: Connection, touched: dict[str, _StreamState], recorded_at: str
+        self, conn: Connection, touched: dict[str, StreamState], recorded_at: str
     ) -> None:
         new_rows = []
         updates = []
@@ -738,9 +533,7 @@ class EventStore:
                 updates,
             )
 
-    def _originals(
-        self, batches: list[tuple[str, list[_Prepared], ExpectedVersion | int, str | None]]
-    ) -> list[list[RecordedEvent]] | None:
+    def _originals(self, batches: list[PreparedBatch]) -> list[list[RecordedEvent]] | None:
         """After a failed write: if the events are already stored identically, their
         records (a retry); None if none of them is stored; else a clear error."""
         wanted = [event.event_id for _s, events, _e, _t in batches for event in events]
@@ -751,7 +544,7 @@ class EventStore:
             marks = ", ".join("?" * len(chunk))
             sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE event_id IN ({marks})"  # noqa: S608
             for row in self._fetchall(sql, chunk):
-                found[row[4]] = _event(row)
+                found[row[4]] = event_from_row(row)
                 stored_json[row[4]] = (row[7], row[8])
         if not found:
             return None
@@ -764,7 +557,7 @@ class EventStore:
                 if original is None:
                     missing = missing or event.event_id
                     continue
-                if not _same_content(original, stored_json[event.event_id], stream_id, event):
+                if not same_content(original, stored_json[event.event_id], stream_id, event):
                     raise IdempotencyConflict(event.event_id, original.position)
                 out.append(original)
             results.append(out)
@@ -792,7 +585,7 @@ class EventStore:
         if not isinstance(state, dict):
             raise InvalidEvent("a snapshot's state must be a JSON object")
         state_text = canonical_json(state).decode()
-        created = _now_text()
+        created = now_text()
         with self._writing() as conn:
             conn.exec_driver_sql(
                 self._q(
@@ -820,7 +613,7 @@ class EventStore:
             aggregate_type,
             schema_version,
             code_version,
-            _ts(created),
+            ts(created),
         )
 
     def save_checkpoint(self, name: str, position: int) -> None:
@@ -896,7 +689,7 @@ class EventStore:
             )
             while True:
                 rows = self._fetchall(sql, (stream_id, from_version, high, READ_CHUNK))
-                yield from map(_event, rows)
+                yield from map(event_from_row, rows)
                 if len(rows) < READ_CHUNK:
                     return
                 high = rows[-1][3] - 1
@@ -908,7 +701,7 @@ class EventStore:
             )
             while True:
                 rows = self._fetchall(sql, (stream_id, low, high, READ_CHUNK))
-                yield from map(_event, rows)
+                yield from map(event_from_row, rows)
                 if len(rows) < READ_CHUNK:
                     return
                 low = rows[-1][3] + 1
@@ -922,7 +715,7 @@ class EventStore:
         limit: int | None = None,
         backwards: bool = False,
     ) -> Iterator[RecordedEvent]:
-        where, params = self._filter_sql(filter)
+        where, params = filter_sql(filter)
         remaining = limit
         if backwards:
             cursor = from_position if from_position > 0 else 2**62
@@ -941,7 +734,7 @@ class EventStore:
         while remaining is None or remaining > 0:
             size = READ_CHUNK if remaining is None else min(READ_CHUNK, remaining)
             rows = self._fetchall(sql, (cursor, low, *params, size))
-            yield from map(_event, rows)
+            yield from map(event_from_row, rows)
             if len(rows) < size:
                 return
             cursor = rows[-1][0]
@@ -953,7 +746,7 @@ class EventStore:
             f"SELECT {EVENT_COLUMNS} FROM events WHERE position = ?",  # noqa: S608
             (position,),
         )
-        return _event(row) if row else None
+        return event_from_row(row) if row else None
 
     def event_by_id(self, event_id: str) -> RecordedEvent | None:
         """The event with this id, or None."""
@@ -961,12 +754,12 @@ class EventStore:
             f"SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ?",  # noqa: S608
             (str(event_id),),
         )
-        return _event(row) if row else None
+        return event_from_row(row) if row else None
 
     def count_events(self, filter: EventFilter | None = None) -> int:  # noqa: A002
         if filter is None or filter.is_empty():
             return self.head_position()
-        where, params = self._filter_sql(filter)
+        where, params = filter_sql(filter)
         sql = f"SELECT COUNT(*) FROM events WHERE 1 = 1{where}"  # noqa: S608
         return self._fetchone(sql, params)[0]
 
@@ -979,14 +772,14 @@ class EventStore:
         GROUP BY over a bucket index computed in SQL."""
         if buckets < 1:
             raise ValueError("a histogram needs at least one bucket")
-        where, params = self._filter_sql(filter)
+        where, params = filter_sql(filter)
         lo_text, hi_text = self._fetchone(
             f"SELECT MIN(recorded_at), MAX(recorded_at) FROM events WHERE 1 = 1{where}",  # noqa: S608
             params,
         )
         if lo_text is None:
             return []
-        lo, hi = _ts(lo_text), _ts(hi_text)
+        lo, hi = ts(lo_text), ts(hi_text)
         span = (hi - lo).total_seconds()
         width = span / buckets if span > 0 else 1e-6
         epoch = datetime(1970, 1, 1, tzinfo=UTC)
@@ -1005,40 +798,6 @@ class EventStore:
         step = timedelta(seconds=width)
         return [(lo + step * i, counts[i]) for i in range(buckets)]
 
-    def _filter_sql(self, flt: EventFilter | None) -> tuple[str, list[Any]]:
-        """Fixed SQL fragments plus bound parameters; filter text is matched literally."""
-        if flt is None:
-            return "", []
-        clauses: list[str] = []
-        params: list[Any] = []
-        if flt.event_types is not None:
-            types = list(flt.event_types)
-            if not types:
-                clauses.append("1 = 0")
-            else:
-                clauses.append(f"event_type IN ({', '.join('?' * len(types))})")
-                params.extend(types)
-        for column, value in (
-            ("stream_type", flt.stream_type),
-            ("stream_id", flt.stream_id),
-            ("correlation_id", flt.correlation_id),
-            ("actor", flt.actor),
-        ):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        if flt.stream_prefix:
-            clause, values = _prefix_sql("stream_id", flt.stream_prefix)
-            clauses.append(clause)
-            params.extend(values)
-        if flt.since is not None:
-            clauses.append("recorded_at >= ?")
-            params.append(format_timestamp(flt.since))
-        if flt.until is not None:
-            clauses.append("recorded_at < ?")
-            params.append(format_timestamp(flt.until))
-        return "".join(f" AND {clause}" for clause in clauses), params
-
     # --- streams ------------------------------------------------------------------------
     _STREAM_COLUMNS = (
         "stream_id, stream_type, version, event_count, first_recorded_at, last_recorded_at, "
@@ -1052,7 +811,7 @@ class EventStore:
         after: str | None = None,
         limit: int = 100,
     ) -> list[StreamInfo]:
-        where, params = _stream_where(stream_type, prefix)
+        where, params = stream_where(stream_type, prefix)
         if after is not None:
             where += " AND stream_id > ?"
             params.append(after)
@@ -1060,14 +819,14 @@ class EventStore:
             f"SELECT {self._STREAM_COLUMNS} FROM streams WHERE 1 = 1{where} "  # noqa: S608
             "ORDER BY stream_id LIMIT ?"
         )
-        return [_stream(row) for row in self._fetchall(sql, (*params, limit))]
+        return [stream_from_row(row) for row in self._fetchall(sql, (*params, limit))]
 
     def stream_info(self, stream_id: str) -> StreamInfo | None:
         row = self._fetchone(
             f"SELECT {self._STREAM_COLUMNS} FROM streams WHERE stream_id = ?",  # noqa: S608
             (stream_id,),
         )
-        return _stream(row) if row else None
+        return stream_from_row(row) if row else None
 
     def stream_types(self) -> list[tuple[str, int]]:
         rows = self._fetchall(
@@ -1076,7 +835,7 @@ class EventStore:
         return [(row[0], row[1]) for row in rows]
 
     def count_streams(self, stream_type: str | None = None, prefix: str | None = None) -> int:
-        where, params = _stream_where(stream_type, prefix)
+        where, params = stream_where(stream_type, prefix)
         return self._fetchone(f"SELECT COUNT(*) FROM streams WHERE 1 = 1{where}", params)[0]  # noqa: S608
 
     # --- derived claims (reads) ---------------------------------------------------------
@@ -1086,7 +845,7 @@ class EventStore:
 
     def snapshots(self, stream_id: str) -> list[Snapshot]:
         sql = f"SELECT {self._SNAPSHOT_COLUMNS} FROM snapshots WHERE stream_id = ? ORDER BY version"  # noqa: S608
-        return [_snapshot(row) for row in self._fetchall(sql, (stream_id,))]
+        return [snapshot_from_row(row) for row in self._fetchall(sql, (stream_id,))]
 
     def snapshot_at(self, stream_id: str, version: int) -> Snapshot | None:
         row = self._fetchone(
@@ -1094,7 +853,7 @@ class EventStore:
             "WHERE stream_id = ? AND version <= ? ORDER BY version DESC LIMIT 1",
             (stream_id, version),
         )
-        return _snapshot(row) if row else None
+        return snapshot_from_row(row) if row else None
 
     def checkpoints(self) -> dict[str, int]:
         return {
@@ -1165,113 +924,8 @@ class EventStore:
 
 
 # --- helpers ---------------------------------------------------------------------------
-def _check_expected(stream_id: str, expected: ExpectedVersion | int, current: int | None) -> None:
-    if expected is ANY:
-        return
-    if expected is NO_STREAM or expected == 0:
-        if current is not None:
-            raise _VersionMismatch(stream_id, expected, current)
-        return
-    if current != expected:
-        raise _VersionMismatch(stream_id, expected, current)
-
-
-def _same_content(
-    original: RecordedEvent, stored_json: tuple[str, str], stream_id: str, event: _Prepared
-) -> bool:
-    """Compare the stored canonical text, not re-canonicalised decoded values: a float
-    such as 2.0**60 is stored as an integer literal that would not pass validation again."""
-    if (
-        original.stream_id != stream_id
-        or original.event_type != event.event_type
-        or original.schema_version != event.schema_version
-        or stored_json != (event.data_text, event.metadata_text)
-    ):
-        return False
-    if (
-        event.occurred_at is not None
-        and format_timestamp(original.occurred_at) != event.occurred_at
-    ):
-        return False
-    return not (
-        event.recorded_at is not None
-        and format_timestamp(original.recorded_at) != event.recorded_at
-    )
 
 
 def _first_line(exc: DBAPIError) -> str:
     lines = [line.strip() for line in str(exc.orig).splitlines() if line.strip()]
     return lines[0].rstrip(".") if lines else type(exc.orig).__name__
-
-
-def _optional_ts(value: datetime | None, name: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
-        raise InvalidEvent(f"{name} must be a datetime, not a {type(value).__name__}")
-    return format_timestamp(value)
-
-
-def _text_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _successor(prefix: str) -> str | None:
-    """The smallest string greater than every string starting with `prefix` (code-point
-    order), or None when there is none."""
-    chars = list(prefix)
-    while chars:
-        code = ord(chars[-1]) + 1
-        if code == 0xD800:
-            code = 0xE000
-        if code <= 0x10FFFF:
-            chars[-1] = chr(code)
-            return "".join(chars)
-        chars.pop()
-    return None
-
-
-def _prefix_sql(column: str, prefix: str) -> tuple[str, list[Any]]:
-    """A literal prefix match as an index range (no LIKE, so % and _ stay literal)."""
-    upper = _successor(prefix)
-    if upper is None:
-        return f"{column} >= ?", [prefix]
-    return f"{column} >= ? AND {column} < ?", [prefix, upper]
-
-
-def _stream_where(stream_type: str | None, prefix: str | None) -> tuple[str, list[Any]]:
-    where = ""
-    params: list[Any] = []
-    if stream_type is not None:
-        where += " AND stream_type = ?"
-        params.append(stream_type)
-    if prefix:
-        clause, values = _prefix_sql("stream_id", prefix)
-        where += f" AND {clause}"
-        params.extend(values)
-    return where, params
-
-
-def _stream(row: Sequence[Any]) -> StreamInfo:
-    return StreamInfo(
-        stream_id=row[0],
-        stream_type=row[1],
-        version=row[2],
-        event_count=row[3],
-        first_recorded_at=_ts(row[4]) if row[4] else None,
-        last_recorded_at=_ts(row[5]) if row[5] else None,
-        first_position=row[6],
-        last_position=row[7],
-    )
-
-
-def _snapshot(row: Sequence[Any]) -> Snapshot:
-    return Snapshot(
-        stream_id=row[0],
-        version=row[1],
-        state=_loads(row[2]),
-        aggregate_type=row[3],
-        schema_version=row[4],
-        code_version=row[5],
-        created_at=_ts(row[6]),
-    )
