@@ -167,6 +167,8 @@ async def test_version_number_jump_and_playback(store_path):
         await pilot.press("enter")
         await settle(app, pilot)
         assert screen.shown.version == 8
+        await pilot.press("left_square_bracket", "left_square_bracket", "left_square_bracket")
+        assert screen.query_one(TimeSlider).speed == 1  # one event a second
         await pilot.press("space")
         assert screen.query_one(TimeSlider).playing
         screen._play_timer.pause()  # beats by hand: a loaded machine must not race the test
