@@ -88,12 +88,16 @@ def build_demo(
 
 
 def _build(
-    path: Path, events: int, seed: int, progress: Progress | None, snapshot_every: int | None
+    path: Path,
+    events: int,
+    seed: int,
+    progress: Progress | None,
+    snapshot_every: int | None,
 ) -> dict[str, Any]:
     store = EventStore.open(str(path), synchronous="NORMAL")
     try:
         sim = Simulation(events, seed, snapshot_every)
-        writer = StoreWriter(store, progress)
+        writer = StoreWriter(store, events, progress)
         counts: Counter[tuple[str, int]] = Counter()
         streams: Counter[str] = Counter()
 

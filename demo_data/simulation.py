@@ -43,6 +43,13 @@ MIN_EVENTS = 300
 DEFAULT_EVENTS = 20_000
 DEFAULT_SEED = 42
 
+# Version 4 and the RFC 4122 variant, as uuid.UUID(version=4) sets them.
+_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
+_UUID_V4 = (0x4000 << 64) | (0x8000 << 48)
+_new_uuid = object.__new__
+_set = object.__setattr__
+_UNKNOWN_SAFETY = uuid.SafeUUID.unknown
+
 CURRENT_VERSION = {name: REGISTRY.current_version(name) or 1 for name in REGISTRY.event_types()}
 
 
@@ -141,7 +148,13 @@ class Simulation:
 
     # --- ids and time -------------------------------------------------------------------
     def new_uuid(self) -> uuid.UUID:
-        return uuid.UUID(int=self._id_bits(128), version=4)
+        """A random (version 4) UUID from the seeded generator; what ``uuid.UUID(int=...,
+        version=4)`` builds, without its argument checks (this runs once per event)."""
+        value = (self._id_bits(128) & _UUID_CLEAR) | _UUID_V4
+        made = _new_uuid(uuid.UUID)
+        _set(made, "int", value)
+        _set(made, "is_safe", _UNKNOWN_SAFETY)
+        return made
 
     def command_id(self) -> str:
         return f"cmd-{self._id_bits(48):012x}"
@@ -206,11 +219,10 @@ class Simulation:
         if handlers is not None:
             day = self.day(when)
             sid = stream.id
+            skip = self.skip_projection
             for projection in handlers:
                 key = projection.key(event_type, data, sid, day)
-                if self.skip_projection is not None and self.skip_projection(
-                    projection.name, key, event_type, data
-                ):
+                if skip is not None and skip(projection.name, key, event_type, data):
                     continue
                 doc = projection.docs.get(key)
                 if doc is None:
@@ -237,7 +249,9 @@ class Simulation:
                     metadata,
                     event_id,
                     schema_version,
-                    recorded if occurred is None else clock.moment(occurred),
+                    # None means "same as recorded_at" (the store fills it in, and
+                    # formats one timestamp instead of two).
+                    None if occurred is None else clock.moment(occurred),
                     recorded,
                 ),
             )

@@ -8,6 +8,7 @@ integer cents (exact, cheap to add, and numeric so the explorer can chart a bala
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 CURRENCIES = ("EUR", "USD", "GBP")
 AMOUNT_PATTERN = r"^-?\d+\.\d{2}$"
