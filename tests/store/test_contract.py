@@ -611,3 +611,38 @@ def test_records_built_on_the_fast_path_equal_the_dataclass(store) -> None:
     assert hash(read.event_id) == hash(rebuilt.event_id) and read.decode_error is None
     with pytest.raises(AttributeError):
         read.position = 5  # type: ignore[misc]  # still frozen
+
+
+def test_prefix_filters_match_exactly_the_ids_that_start_with_the_prefix(store) -> None:
+    ids = [
+        "a",
+        "a-1",
+        "a%",
+        "a_b",
+        "a\\b",
+        "ab",
+        "a\uffff",
+        "a\U0010ffff",
+        "a\U0010ffffz",
+        "a\ud7ffx",
+        "a\ue000",
+        "b",
+        "é-1",
+        "éa",
+        "Z",
+        "zz",
+        "😀",
+        "😀x",
+    ]
+    store.append_streams([(stream_id, [NewEvent("X", {})], NO_STREAM, "t") for stream_id in ids])
+    # Keyset order is code-point order on both backends (PostgreSQL columns use "C").
+    assert [s.stream_id for s in store.streams(limit=100)] == sorted(ids)
+    page = store.streams(after="a_b", limit=3)
+    assert [s.stream_id for s in page] == sorted(ids)[sorted(ids).index("a_b") + 1 :][:3]
+    prefixes = {stream_id[:cut] for stream_id in ids for cut in range(1, len(stream_id) + 1)}
+    for prefix in sorted(prefixes):
+        expected = sorted(s for s in ids if s.startswith(prefix))
+        assert sorted(s.stream_id for s in store.streams(prefix=prefix, limit=100)) == expected
+        assert store.count_streams(prefix=prefix) == len(expected), prefix
+        found = {e.stream_id for e in store.read_all(filter=EventFilter(stream_prefix=prefix))}
+        assert found == set(expected), prefix
