@@ -51,7 +51,7 @@ from domain.errors import DomainError, PluginError
 from domain.events import EventRegistry
 from domain.plugin import DomainPlugin
 from domain.projection import Projection
-from domain.projection_runner import ProjectionHistory, ProjectionState
+from domain.projection_runner import ProjectionHistory, ProjectionState, evaluate_many
 from domain.timeline import (
     DEFAULT_CHECKPOINT_EVERY,
     AggregateFolder,
@@ -385,8 +385,9 @@ class Engine:
             done += 1
             if progress is not None and done % 100 == 0:
                 progress(done, total)
+        replays = self._replay_projections(projection_names)
         for name in projection_names:
-            self._check_projection(name, report)
+            self._check_projection(name, report, replays.get(name))
             done += 1
             if progress is not None:
                 progress(done, total)
@@ -431,7 +432,24 @@ class Engine:
                     Inconsistency("snapshot", entries, info.stream_id, snapshot.version)
                 )
 
-    def _check_projection(self, name: str, report: ConsistencyReport) -> None:
+    def _replay_projections(self, names: list[str]) -> dict[str, ProjectionState]:
+        """Replays of every checkable projection as of its checkpoint, one read of the
+        log per distinct checkpoint (projections usually share one)."""
+        if self.plugin is None:
+            return {}
+        checkpoints = self.source.checkpoints()
+        groups: dict[int, list[Projection]] = {}
+        for name in names:
+            if name in self.plugin.projection_names() and name in checkpoints:
+                groups.setdefault(checkpoints[name], []).append(self.plugin.projection(name))
+        out: dict[str, ProjectionState] = {}
+        for position, projections in groups.items():
+            out.update(evaluate_many(self.source, projections, position, self.registry))
+        return out
+
+    def _check_projection(
+        self, name: str, report: ConsistencyReport, replay: ProjectionState | None = None
+    ) -> None:
         if self.plugin is None or name not in self.plugin.projection_names():
             report.unchecked.append(f"projection {name} (its code is not loaded)")
             return
@@ -447,7 +465,8 @@ class Engine:
         position = (
             checkpoint if checkpoint is not None else max((r.position for r in rows), default=0)
         )
-        replay = self.projection_state(name, position)
+        if replay is None or replay.position != position:
+            replay = self.projection_state(name, position)
         stored_keys = set()
         for row in rows:
             stored_keys.add(row.key)

@@ -178,6 +178,25 @@ def evaluate_as_of(
     return fold.state
 
 
+def evaluate_many(
+    source: EventSource,
+    projections: Iterable[Projection],
+    position: int,
+    registry: EventRegistry | None = None,
+) -> dict[str, ProjectionState]:
+    """Several projections as of one position, reading the events they need once."""
+    folds = [ProjectionFold(p, registry) for p in projections]
+    types = sorted({t for fold in folds for t in fold.projection.handles})
+    if types:
+        events = source.read_all(0, position, filter=EventFilter(event_types=types))
+        while batch := list(islice(events, 2000)):
+            for fold in folds:
+                fold.feed_many(batch)
+    for fold in folds:
+        fold.state.position = position
+    return {fold.projection.name: fold.state for fold in folds}
+
+
 class ProjectionHistory:
     """A projection as of *any* position, fast on repeated requests ("world as of T").
 
