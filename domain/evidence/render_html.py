@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.evidence.report import AuditReport, ClaimCheck
-from domain.evidence.text import h, json_text, path_text, time_text
+from domain.evidence.text import h, h_block, json_text, path_text, time_text
 
 _CSS = """
 body { font: 10.5pt/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -48,7 +48,7 @@ def render_html(report: AuditReport) -> str:
         f"<h1>{h(report.title)}</h1>",
         _summary(report),
         "<h2>State</h2>",
-        f"<pre>{h(json_text(report.state, indent=True))}</pre>",
+        f"<pre>{h_block(json_text(report.state, indent=True))}</pre>",
         "<h2>Field blame</h2>",
         _blame(report),
         f"<h2>Events up to version {report.version}</h2>",

@@ -21,6 +21,10 @@ from store.records import format_timestamp
 _UNSAFE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]"
 )
+# In JSON text a raw newline is layout (indentation); inside strings JSON escapes it.
+_UNSAFE_IN_JSON = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]"
+)
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~<>&])")
 
 
@@ -41,11 +45,13 @@ def visible(text: object) -> str:
 
 
 def json_text(value: Any, indent: bool = False) -> str:
-    """A JSON value as text (sorted keys), with control characters made visible."""
+    """A JSON value as text (sorted keys) with every control character as a JSON escape."""
     option = orjson.OPT_SORT_KEYS | (orjson.OPT_INDENT_2 if indent else 0)
     text = orjson.dumps(value, option=option, default=str).decode()
-    # JSON already escapes C0 controls; C1 and bidi controls pass through it raw.
-    return "\n".join(visible(line) for line in text.split("\n"))
+    # JSON already escapes C0 controls; C1 and bidi controls pass through it raw. They can
+    # only occur inside JSON strings, where \uXXXX is a valid escape of the same character,
+    # so the text stays JSON that decodes to exactly the stored value.
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def time_text(moment: datetime | None) -> str:
@@ -83,3 +89,8 @@ def visible_block(text: str) -> str:
 def h(text: object) -> str:
     """HTML text or attribute value: visible controls, then entity-escaped."""
     return html.escape(visible(text), quote=True)
+
+
+def h_block(text: str) -> str:
+    """Like `h`, but keeps the newlines of a multi-line block (for <pre>)."""
+    return html.escape(visible_block(text), quote=True)
