@@ -41,22 +41,25 @@ class StatusBar(Static):
         integrity = getattr(app, "integrity", None)
         if summary is None:
             return Content("")
+        narrow = 0 < self.size.width < 120
         parts: list[str | tuple[str, str]] = [(f" {summary.kind} ", "bold reverse $primary")]
-        width = max(16, self.size.width - 100) if self.size.width else 48
+        width = max(12, self.size.width - (70 if narrow else 100)) if self.size.width else 48
         parts.append(" " + shorten(visible_text(summary.location), width))
-        parts.append(("  │  ", "$text-muted"))
+        parts.append(("  │  " if not narrow else " │ ", "$text-muted"))
         if summary.event_count is None:
             parts.append(("counting…", "$text-muted"))
+        elif narrow:
+            parts += [(f"{summary.event_count:,}", "bold"), " ev"]
         else:
             parts += [(f"{summary.event_count:,}", "bold"), " events  head "]
             parts.append((f"{summary.head_position:,}", "bold"))
-        parts.append(("  │  ", "$text-muted"))
+        parts.append(("  │  " if not narrow else " │ ", "$text-muted"))
         if summary.read_only:
-            parts.append((" READ-ONLY ", "bold reverse $success"))
+            parts.append((" READ-ONLY " if not narrow else " RO ", "bold reverse $success"))
         else:
             parts.append((" WRITABLE ", "bold reverse $error"))
         if integrity is not None:
-            parts.append(("  │  integrity: ", "$text-muted"))
+            parts.append(("  │  integrity: " if not narrow else " │ ", "$text-muted"))
             style = {
                 "verified": "bold $success",
                 "broken": "bold reverse $error",
