@@ -85,6 +85,7 @@ def stale_snapshots(world: World) -> None:
                 "stream_id": account.id,
                 "version": account.version,
                 "code_version": LEGACY_CODE_VERSION,
+                "written_at": format_timestamp(sim.moment()),
                 "field": "balance_cents",
                 "snapshot_value": legacy["balance_cents"],
                 "replay_value": account.state["balance_cents"],
