@@ -39,19 +39,20 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from domain.aggregate import Aggregate
 from domain.bisect import first_divergence
+from domain.consistency import ConsistencyChecker, ConsistencyReport, Inconsistency
 from domain.diff import DiffEntry, diff, same
 from domain.errors import DomainError, PluginError
 from domain.events import EventRegistry
 from domain.plugin import DomainPlugin
 from domain.projection import Projection
-from domain.projection_runner import ProjectionHistory, ProjectionState, evaluate_many
+from domain.projection_runner import ProjectionHistory, ProjectionState
 from domain.timeline import (
     DEFAULT_CHECKPOINT_EVERY,
     AggregateFolder,
@@ -63,6 +64,8 @@ from domain.timeline import (
 from store.errors import StreamNotFound
 from store.records import JSONObject, Snapshot, StreamInfo
 from store.source import EventSource
+
+__all__ = ["ConsistencyReport", "Divergence", "Engine", "Inconsistency"]
 
 ProgressCallback = Callable[[int, int], None]
 # A derivation of a stream's state: "replay" (the engine's own), "generic", an Aggregate
@@ -87,55 +90,6 @@ class Divergence:
             "version": self.version,
             "differences": [d.to_json() for d in self.differences],
             "evaluations": self.evaluations,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Inconsistency:
-    """A stored claim (snapshot or projection row) that the events do not support."""
-
-    kind: Literal["snapshot", "projection"]
-    differences: list[DiffEntry]
-    stream_id: str | None = None
-    version: int | None = None
-    projection: str | None = None
-    key: str | None = None
-    position: int | None = None
-
-    def to_json(self) -> JSONObject:
-        return {
-            "kind": self.kind,
-            "stream_id": self.stream_id,
-            "version": self.version,
-            "projection": self.projection,
-            "key": self.key,
-            "position": self.position,
-            "differences": [d.to_json() for d in self.differences],
-        }
-
-
-@dataclass
-class ConsistencyReport:
-    """What `Engine.consistency` checked, what disagrees, and what it could not check."""
-
-    checked_snapshots: int = 0
-    checked_rows: int = 0
-    problems: list[Inconsistency] = field(default_factory=list)
-    # Claims that need code we do not have (e.g. a snapshot written by an aggregate class
-    # that no --domain plugin provides); comparing them to the generic fold would be noise.
-    unchecked: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def to_json(self) -> JSONObject:
-        return {
-            "ok": self.ok,
-            "checked_snapshots": self.checked_snapshots,
-            "checked_rows": self.checked_rows,
-            "problems": [p.to_json() for p in self.problems],
-            "unchecked": self.unchecked,
         }
 
 
@@ -363,132 +317,9 @@ class Engine:
         return snapshots[result.version - 1] if result.version is not None else None
 
     # --- consistency --------------------------------------------------------------------
-    def _all_streams(self) -> Iterator[StreamInfo]:
-        after: str | None = None
-        while True:
-            page = self.source.streams(after=after, limit=500)
-            yield from page
-            if len(page) < 500:
-                return
-            after = page[-1].stream_id
 
+    # --- consistency --------------------------------------------------------------------
     def consistency(self, progress: ProgressCallback | None = None) -> ConsistencyReport:
-        """Check every stored snapshot and projection row against a replay from events."""
-        report = ConsistencyReport()
-        projection_names = self.source.projection_names()
-        total = self.source.count_streams() + len(projection_names)
-        done = 0
-        for info in self._all_streams():
-            snapshots = self.source.snapshots(info.stream_id)
-            if snapshots:
-                self._check_snapshots(info, snapshots, report)
-            done += 1
-            if progress is not None and done % 100 == 0:
-                progress(done, total)
-        replays = self._replay_projections(projection_names)
-        for name in projection_names:
-            self._check_projection(name, report, replays.get(name))
-            done += 1
-            if progress is not None:
-                progress(done, total)
-        if progress is not None:
-            progress(total, total)
-        return report
-
-    def _check_snapshots(
-        self, info: StreamInfo, snapshots: list[Snapshot], report: ConsistencyReport
-    ) -> None:
-        folder = self.folder_for(info.stream_type)
-        timeline: Timeline | None = None
-        for snapshot in snapshots:
-            if type(folder) is Folder and snapshot.aggregate_type not in ("", "generic"):
-                report.unchecked.append(
-                    f"snapshot of {info.stream_id} at version {snapshot.version} "
-                    f"(written by {snapshot.aggregate_type}, whose code is not loaded)"
-                )
-                continue
-            if snapshot.version > info.version:
-                report.problems.append(
-                    Inconsistency(
-                        "snapshot",
-                        [DiffEntry((), "changed", snapshot.version, info.version)],
-                        info.stream_id,
-                        snapshot.version,
-                    )
-                )
-                continue
-            if timeline is None:
-                timeline = Timeline(
-                    self.source,
-                    info.stream_id,
-                    folder=folder,
-                    registry=self.registry,
-                    checkpoint_every=self.checkpoint_every,
-                )
-            report.checked_snapshots += 1
-            entries = diff(snapshot.state, timeline.state_at(snapshot.version).state)
-            if entries:
-                report.problems.append(
-                    Inconsistency("snapshot", entries, info.stream_id, snapshot.version)
-                )
-
-    def _replay_projections(self, names: list[str]) -> dict[str, ProjectionState]:
-        """Replays of every checkable projection as of its checkpoint, one read of the
-        log per distinct checkpoint (projections usually share one)."""
-        if self.plugin is None:
-            return {}
-        checkpoints = self.source.checkpoints()
-        groups: dict[int, list[Projection]] = {}
-        for name in names:
-            if name in self.plugin.projection_names() and name in checkpoints:
-                groups.setdefault(checkpoints[name], []).append(self.plugin.projection(name))
-        out: dict[str, ProjectionState] = {}
-        for position, projections in groups.items():
-            out.update(evaluate_many(self.source, projections, position, self.registry))
-        return out
-
-    def _check_projection(
-        self, name: str, report: ConsistencyReport, replay: ProjectionState | None = None
-    ) -> None:
-        if self.plugin is None or name not in self.plugin.projection_names():
-            report.unchecked.append(f"projection {name} (its code is not loaded)")
-            return
-        checkpoint = self.source.checkpoints().get(name)
-        after: str | None = None
-        rows = []
-        while True:
-            page = self.source.projection_rows(name, after=after, limit=500)
-            rows.extend(page)
-            if len(page) < 500:
-                break
-            after = page[-1].key
-        position = (
-            checkpoint if checkpoint is not None else max((r.position for r in rows), default=0)
-        )
-        if replay is None or replay.position != position:
-            replay = self.projection_state(name, position)
-        stored_keys = set()
-        for row in rows:
-            stored_keys.add(row.key)
-            report.checked_rows += 1
-            expected = replay.documents.get(row.key)
-            if expected is None:
-                entries = [DiffEntry((), "removed", row.document, None)]
-            else:
-                entries = diff(row.document, expected)
-            if entries:
-                report.problems.append(
-                    Inconsistency(
-                        "projection", entries, projection=name, key=row.key, position=row.position
-                    )
-                )
-        for key in sorted(set(replay.documents) - stored_keys):
-            report.problems.append(
-                Inconsistency(
-                    "projection",
-                    [DiffEntry((), "added", None, replay.documents[key])],
-                    projection=name,
-                    key=key,
-                    position=replay.positions.get(key),
-                )
-            )
+        """Check every stored snapshot and projection row against a replay from events
+        (see `domain.consistency`)."""
+        return ConsistencyChecker(self).run(progress)
