@@ -112,11 +112,8 @@ def prepare_event(event: NewEvent, max_payload: int) -> Prepared:
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise InvalidEvent(f"schema_version must be a positive integer, not {version!r}")
     try:
-        event_id = str(
-            event.event_id
-            if isinstance(event.event_id, uuid.UUID)
-            else uuid.UUID(str(event.event_id))
-        )
+        raw_id = event.event_id
+        event_id = str(raw_id if type(raw_id) is uuid.UUID else uuid.UUID(str(raw_id)))
     except ValueError:
         raise InvalidEvent(f"event id {event.event_id!r} is not a UUID") from None
     data_json = canonical_json(event.data)
@@ -127,19 +124,24 @@ def prepare_event(event: NewEvent, max_payload: int) -> Prepared:
             f"event {event_id} is {size} bytes of JSON, over the limit of {max_payload} bytes"
         )
     meta = event.metadata
+    actor = meta.get("actor")
+    correlation_id = meta.get("correlation_id")
+    causation_id = meta.get("causation_id")
+    occurred_at = event.occurred_at
+    recorded_at = event.recorded_at
     return Prepared(
-        event_id=event_id,
-        event_type=event.event_type,
-        schema_version=version,
-        data_json=data_json,
-        metadata_json=metadata_json,
-        data_text=data_json.decode(),
-        metadata_text=metadata_json.decode(),
-        occurred_at=_optional_ts(event.occurred_at, "occurred_at"),
-        recorded_at=_optional_ts(event.recorded_at, "recorded_at"),
-        actor=_text_or_none(meta.get("actor")),
-        correlation_id=_text_or_none(meta.get("correlation_id")),
-        causation_id=_text_or_none(meta.get("causation_id")),
+        event_id,
+        event.event_type,
+        version,
+        data_json,
+        metadata_json,
+        data_json.decode(),
+        metadata_json.decode(),
+        None if occurred_at is None else _timestamp(occurred_at, "occurred_at"),
+        None if recorded_at is None else _timestamp(recorded_at, "recorded_at"),
+        actor if type(actor) is str else None,
+        correlation_id if type(correlation_id) is str else None,
+        causation_id if type(causation_id) is str else None,
     )
 
 
@@ -177,13 +179,7 @@ def same_content(
     )
 
 
-def _optional_ts(value: datetime | None, name: str) -> str | None:
-    if value is None:
-        return None
+def _timestamp(value: datetime, name: str) -> str:
     if not isinstance(value, datetime):
         raise InvalidEvent(f"{name} must be a datetime, not a {type(value).__name__}")
     return format_timestamp(value)
-
-
-def _text_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) else None

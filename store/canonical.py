@@ -72,10 +72,31 @@ def canonical_json(value: Any) -> bytes:
 
 
 def _fast_path_ok(value: Any, depth: int) -> bool:
-    """Validate the tree; True when orjson's output is guaranteed to equal JCS output."""
+    """Validate the tree; True when orjson's output is guaranteed to equal JCS output.
+
+    Scalars inside containers are checked inline (this runs for every appended event).
+    Floats qualify when non-integral with 1e-4 <= |x| < 1e15: there orjson, Python's
+    repr and ECMAScript all print the same shortest fixed-notation digits (checked by a
+    test); other floats (5.0, 1e21, 1e-7) take the careful path.
+    """
     if depth > MAX_DEPTH:
         raise InvalidEvent(f"payload is nested deeper than {MAX_DEPTH} levels")
     kind = type(value)
+    if kind is dict:
+        ok = True
+        for key, item in value.items():
+            if type(key) is not str:
+                raise InvalidEvent(f"payload has a non-string object key {key!r}")
+            if not key.isascii():
+                ok = False
+            item_kind = type(item)
+            if item_kind is str or item is None or item_kind is bool:
+                continue
+            if item_kind is int and -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                continue
+            if not _fast_path_ok(item, depth + 1):
+                ok = False
+        return ok
     if kind is str or value is None or kind is bool:
         return True
     if kind is int:
@@ -85,16 +106,6 @@ def _fast_path_ok(value: Any, depth: int) -> bool:
             "payload holds an integer beyond 2^53, which JSON readers cannot agree on; "
             "store it as a string"
         )
-    if kind is dict:
-        ok = True
-        for key, item in value.items():
-            if type(key) is not str:
-                raise InvalidEvent(f"payload has a non-string object key {key!r}")
-            if not key.isascii():
-                ok = False
-            if not _fast_path_ok(item, depth + 1):
-                ok = False
-        return ok
     if kind is list or kind is tuple:
         ok = True
         for item in value:
@@ -104,7 +115,7 @@ def _fast_path_ok(value: Any, depth: int) -> bool:
     if kind is float:
         if math.isnan(value) or math.isinf(value):
             raise InvalidEvent("payload holds NaN or Infinity, which JSON cannot represent")
-        return False
+        return 1e-4 <= abs(value) < 1e15 and not value.is_integer()
     if isinstance(value, bool):
         return True
     if isinstance(value, int | float | str | dict | list):

@@ -166,3 +166,16 @@ def test_deep_nesting_is_a_controlled_error() -> None:
         value = [value]
     with pytest.raises(InvalidEvent, match="nested deeper"):
         canonical_json(value)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.floats(allow_nan=False, allow_infinity=False)
+    | st.floats(1e-4, 1e15)
+    | st.floats(-1e15, -1e-4)
+    | st.integers(-(10**6), 10**6).map(lambda n: n / 100)
+)
+def test_floats_on_the_orjson_fast_path_print_like_ecmascript(value: float) -> None:
+    """The fast path trusts orjson for non-integral floats with 1e-4 <= |x| < 1e15."""
+    assert canonical_json(value) == rfc8785.dumps(value)
+    assert canonical_json({"k": [value]}) == rfc8785.dumps({"k": [value]})
