@@ -25,8 +25,11 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    """The `eventscope` CLI in-process: (exit code, stdout, stderr)."""
+    """The `eventscope` CLI in-process: (exit code, stdout, stderr). An exception that
+    escaped the CLI (a traceback a user would see) is re-raised, failing the test."""
     result = CliRunner().invoke(main, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
     return result.exit_code, result.stdout, result.stderr
 
 
