@@ -39,12 +39,16 @@ MEDIUM_COLUMNS = [COLUMNS[0], COLUMNS[1], Column("actor", 0, min_width=8)]
 NARROW_COLUMNS = [Column("v", 7, justify="right"), Column("event type", 0, min_width=10)]
 
 
+def _needed(columns: list[Column]) -> int:
+    """Cells a column set needs: widths (flexible ones at their minimum) and separators."""
+    return sum(c.width if c.width > 0 else c.min_width for c in columns) + len(columns) + 1
+
+
 def columns_for(width: int) -> list[Column]:
-    """The columns that fit `width` cells without a horizontal scrollbar."""
-    if width >= 74:
-        return COLUMNS
-    if width >= 40:
-        return MEDIUM_COLUMNS
+    """The widest column set that fits `width` cells without a horizontal scrollbar."""
+    for columns in (COLUMNS, MEDIUM_COLUMNS):
+        if width >= _needed(columns):
+            return columns
     return NARROW_COLUMNS
 
 

@@ -143,11 +143,19 @@ class LinesView(ScrollView, can_focus=True):
             return Strip(left).adjust_cell_length(width, row_style or self.rich_style)
         right = self._segments(item.right, row_style)
         right_len = sum(segment.cell_length for segment in right)
-        right_len = min(right_len, max(0, width - 40, width // 2))
+        limit = max(0, width - 32, width // 2)
+        right_strip = Strip(right)
+        if right_len > limit:  # cut the end, with an ellipsis
+            right_strip = Strip(
+                [
+                    *right_strip.crop(0, max(0, limit - 1)),
+                    Segment("…", row_style or self.rich_style),
+                ]
+            )
+            right_len = limit
         left_strip = Strip(left).adjust_cell_length(
             max(0, width - right_len - 1), row_style or self.rich_style
         )
-        right_strip = Strip(right).crop(0, right_len)
         gap = Segment(" ", row_style or self.rich_style)
         return Strip([*left_strip, gap, *right_strip]).adjust_cell_length(
             width, row_style or self.rich_style

@@ -68,19 +68,24 @@ def format_time(moment: Any) -> str:
 
 
 def blame_text(entry: Any) -> tuple[Part, ...]:
-    """The blame column for one leaf: ``v12 Deposited · alice · 2026-03-01 10:00:00``."""
+    """The blame column for one leaf: ``v12 Deposited · 2026-03-01 10:00 · alice``.
+
+    The actor comes last: when the column is cut on a narrow screen, the event and the
+    time survive and the actor's name is what gets shortened."""
     version = get_field(entry, "version")
-    event_type = visible_text(shorten(str(get_field(entry, "event_type", "") or ""), 28))
+    if not version:
+        return (("initial state", "muted"),)
+    event_type = visible_text(shorten(str(get_field(entry, "event_type", "") or ""), 24))
     actor = get_field(entry, "actor")
-    actor_text = visible_text(shorten(str(actor), 18)) if actor else "—"
+    actor_text = visible_text(shorten(str(actor), 24)) if actor else "—"
     when = format_time(get_field(entry, "recorded_at"))[:16]
     return (
         (f"v{version} ", "accent"),
         (event_type, ""),
         (" · ", "muted"),
-        (actor_text, ""),
-        (" · ", "muted"),
         (when, "muted"),
+        (" · ", "muted"),
+        (actor_text, ""),
     )
 
 

@@ -72,7 +72,7 @@ async def test_stepping_changes_the_state_and_highlights_the_changed_field(store
         assert "v 5 / 12" in shown and "balance: 49" in shown
         assert "Deposited" in app.screen.query_one(EventDetail).plain_lines()[0]
         # The blame column names the event, actor and time that last set the field.
-        assert "v5 Deposited · alice · 2026-03-01 14:00" in text
+        assert "v5 Deposited · 2026-03-01 14:00 · alice" in text
 
 
 async def test_keys_reach_the_slider_whatever_has_focus(store_path):
