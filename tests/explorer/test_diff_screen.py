@@ -127,3 +127,24 @@ async def test_consistency_lists_stale_snapshots_and_opens_their_diff(store_path
         diff = app.screen
         assert isinstance(diff, DiffScreen) and diff.stream_id == STALE
         assert diff.query_one(DiffView).plain_lines() == ["~ balance: 1007 → 7"]
+
+
+async def test_the_store_is_byte_identical_after_a_session(store_path):
+    import hashlib
+
+    def digest() -> str:
+        return hashlib.sha256(store_path.read_bytes()).hexdigest()
+
+    before = digest()
+    app = open_app(store_path, stream=STALE, version=8)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("left", "shift+left", "home", "end", "b", "f", "a")
+        await settle(app, pilot)
+        await pilot.press("d")
+        await settle(app, pilot)
+        await pilot.press("f")  # bisect, back on the timeline
+        await settle(app, pilot)
+        app.push_screen(ConsistencyScreen())
+        await settle(app, pilot)
+    assert digest() == before
