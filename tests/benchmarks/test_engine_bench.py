@@ -114,9 +114,7 @@ def build_store(path: Path, streams: dict[str, int], interleave: int = 100) -> E
             events = []
             for _ in range(size):
                 counter += 1
-                events.append(
-                    NewEvent("Moved", payload(counter), {"actor": f"user-{counter % 7}"})
-                )
+                events.append(NewEvent("Moved", payload(counter), {"actor": f"user-{counter % 7}"}))
             batches.append((stream_id, events, "ANY" and _any(), "account"))
             written[stream_id] += size
         store.append_streams(batches)
@@ -189,7 +187,9 @@ def test_full_replay_of_a_10k_event_stream_vs_the_raw_floor(tmp_path: Path) -> N
         Timeline(store, "acct-target").state_at()
 
     def aggregate() -> None:
-        Timeline(store, "acct-target", folder=AggregateFolder(Account), registry=registry).state_at()
+        Timeline(
+            store, "acct-target", folder=AggregateFolder(Account), registry=registry
+        ).state_at()
 
     def floor() -> None:
         raw_floor(path, "acct-target")
@@ -305,19 +305,27 @@ def test_projection_rebuild_throughput(tmp_path: Path) -> None:
     def floor() -> None:
         raw_floor(path, None)
 
-    floors, rebuilds = [], []
+    def store_read() -> None:
+        for _ in store.read_all(0):
+            pass
+
+    floors, reads, rebuilds = [], [], []
     for _ in range(3):
         floors += timed(floor, 1)
+        reads += timed(store_read, 1)
         began = time.perf_counter()
         report = runner.rebuild("totals")
         rebuilds.append(time.perf_counter() - began)
         assert report.applied == total
     base = statistics.median(floors)
     rebuild = statistics.median(rebuilds)
+    read = statistics.median(reads)
     table(
         f"Projection rebuild over {total:,} events into {len(streams):,} rows (SQLite file)",
         [
             ("floor: sqlite3 SELECT + orjson.loads + dict.update", ms(base), "1.00x", ""),
+            ("store.read_all alone (RecordedEvents, no projection)", ms(read),
+             f"{read / base:.2f}x", f"{total / read:,.0f} ev/s"),
             ("rebuild (read, decode, apply, write rows+checkpoint)", ms(rebuild),
              f"{rebuild / base:.2f}x", ""),
             ("rebuild throughput", f"{total / rebuild:,.0f} ev/s", "", ">= 100,000 ev/s"),
