@@ -91,7 +91,7 @@ def build_chart(series: Series, width: int, height: int, theme: str) -> _Built |
     if high_y > low_y:
         yticks = [low_y + (high_y - low_y) * i / 4 for i in range(5)]
         plot.yticks(yticks, [_number(tick, high_y - low_y) for tick in yticks])
-    plot.title(series.label)
+    # No plotext title: the pane's border already names the field, and a row is precious.
     text = plot.build()
     monitor = plot.monitor
     cols = monitor.matrix.Cols_canvas
