@@ -4,11 +4,12 @@ How it stays fast and bounded (DESIGN.md "Consequences"):
 
 * the first pass reads the stream once, folds plain dicts (orjson-decoded payloads, no
   pydantic on the hot path) and keeps a *checkpoint* of the state every K events as
-  compact orjson bytes, plus two arrays of timestamps (for the time axes);
+  compact orjson bytes, plus each event's position and times (turned into sorted
+  integer arrays on the first lookup by time);
 * afterwards, the state at version v = the checkpoint at ``v // K * K`` + at most K - 1
   applies of events read back by version range; recently used ranges ("chunks") stay in a
-  small LRU, so memory is bounded by the checkpoints, the timestamp arrays and the LRU --
-  never by the whole stream;
+  small LRU, so memory is bounded by the checkpoints, the per-event positions/times and
+  the LRU -- never by the payloads of the whole stream;
 * blame keeps its own checkpoints (built on the first blame request), so blame at any
   version costs the same as state.
 
@@ -26,7 +27,7 @@ import threading
 from array import array
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -660,6 +661,3 @@ def _number_at(state: Any, path: Path) -> float | None:
 def _describe(exc: BaseException) -> str:
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-FoldCallable = Callable[[JSONObject, str, JSONObject], JSONObject]
