@@ -32,7 +32,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -65,6 +65,8 @@ class BundleSummary:
     streams: int
     links: Links
     chain_links: int
+    # [first, last] global position of the selected events (for the access log).
+    selected_positions: list[int] = field(default_factory=list)
 
     def to_json(self) -> JSONObject:
         return {
@@ -307,6 +309,7 @@ def build_bundle(
         streams=len(selection.picks),
         links=links,
         chain_links=counts["links"],
+        selected_positions=[counts["first"], counts["last"]] if counts["selected"] else [],
     )
 
 
@@ -319,7 +322,7 @@ def _write_lines(
     chain_path: Path,
 ) -> dict[str, int]:
     """One pass over positions start+1..head: events.jsonl and chain.jsonl."""
-    counts = {"selected": 0, "links": 0, "context": 0, "hash_only": 0}
+    counts = {"selected": 0, "links": 0, "context": 0, "hash_only": 0, "first": 0, "last": 0}
     previous = start_hash
     expected = start + 1
     with events_path.open("wb") as events_file, chain_path.open("wb") as chain_file:
@@ -339,6 +342,8 @@ def _write_lines(
                 events_file.write(canonical_json(line) + b"\n")
                 link["selected"] = True
                 counts["selected"] += 1
+                counts["first"] = counts["first"] or event.position
+                counts["last"] = event.position
                 _fold(selection.picks[event.stream_id], event)
             elif links == "full":
                 link["envelope"] = envelope

@@ -4,6 +4,11 @@
                       [--format md|html] [-o FILE [--force]] [--domain MODULE]
     eventscope bundle SOURCE (--streams A,B | --stream A ... | --correlation ID) [--at TIME]
                       -o case.zip [--links full|hashes] [--force] [--domain MODULE] [--json]
+    eventscope access-log verify [--against SEQ:HASH] [--json] | show [--json] | digest
+
+Every report and bundle is recorded in the hash-chained access log
+(`domain.evidence.access_log`; `--no-access-log` to skip): who exported which stream of
+which source, and which positions.
 
 `--format` here is the report's format, so the source format (normally detected) is
 `--source-format`. Files are written atomically and an existing file is never replaced
@@ -43,6 +48,31 @@ def source_format_option(func: Any) -> Any:
     )(func)
 
 
+def access_log_option(func: Any) -> Any:
+    """`--no-access-log`: do not record this export in the access log."""
+    return click.option(
+        "--no-access-log",
+        "no_access_log",
+        is_flag=True,
+        help="Do not record this export in the access log.",
+    )(func)
+
+
+def _record(
+    enabled: bool, action: str, location: str, stream: str | None, positions: list[int]
+) -> None:
+    """Record an export; a log that cannot be written is a warning, never a lost export."""
+    if not enabled:
+        return
+    from domain.evidence.access_log import record_access
+    from domain.evidence.errors import EvidenceError
+
+    try:
+        record_access(None, action, location, stream, positions)
+    except EvidenceError as exc:
+        click.echo(f"eventscope: warning: {safe_text(exc)}", err=True)
+
+
 def _engine(source: Any, domain_module: str | None) -> Any:
     from domain.engine import Engine
     from domain.plugin import load_plugin
@@ -74,6 +104,7 @@ def _engine(source: Any, domain_module: str | None) -> Any:
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 @domain_option
 @source_format_option
+@access_log_option
 def report_command(
     source: str,
     stream_id: str,
@@ -85,10 +116,13 @@ def report_command(
     force: bool,
     domain_module: str | None,
     source_format: str | None,
+    no_access_log: bool,
 ) -> None:
     """Audit report of STREAM at a moment: state, field blame, every event up to it,
     upcasts, snapshot/projection consistency and the hash-chain check with its digest."""
-    from domain.evidence.report import render_report
+    from domain.evidence.render_html import render_html
+    from domain.evidence.render_md import render_markdown
+    from domain.evidence.report import build_report
 
     if version is not None and at is not None:
         raise UserError("give --version or --at, not both")
@@ -97,14 +131,18 @@ def report_command(
     moment = parse_time_option(at) if at is not None else None
     with opened(source, source_format) as src:
         engine = _engine(src, domain_module)
-        text = render_report(engine, stream_id, at=moment, version=version, fmt=fmt, axis=axis)  # type: ignore[arg-type]
+        report = build_report(engine, stream_id, at=moment, version=version, axis=axis)  # type: ignore[arg-type]
+        location = src.describe().location
+    text = render_markdown(report) if fmt == "md" else render_html(report)
     payload = text.encode("utf-8")
     if output is None:
         sys.stdout.buffer.write(payload)
         sys.stdout.flush()
-        return
-    written = write_bytes_atomically(output, payload, force=force)
-    click.echo(f"report written to {safe_text(written)}", err=True)
+    else:
+        written = write_bytes_atomically(output, payload, force=force)
+        click.echo(f"report written to {safe_text(written)}", err=True)
+    positions = [report.events[0].position, report.events[-1].position] if report.events else []
+    _record(not no_access_log, f"report-{fmt}", location, stream_id, positions)
 
 
 def _split_streams(values: tuple[str, ...], singles: tuple[str, ...]) -> list[str]:
@@ -140,6 +178,7 @@ def _split_streams(values: tuple[str, ...], singles: tuple[str, ...]) -> list[st
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 @domain_option
 @source_format_option
+@access_log_option
 @json_option
 def bundle_command(
     source: str,
@@ -152,6 +191,7 @@ def bundle_command(
     force: bool,
     domain_module: str | None,
     source_format: str | None,
+    no_access_log: bool,
     as_json: bool,
 ) -> None:
     """Write an evidence bundle (zip): the selected events with their chain links to the
@@ -175,6 +215,9 @@ def bundle_command(
                 at=moment,
                 links=links,  # type: ignore[arg-type]
             )
+        location = src.describe().location
+    what = f"correlation {correlation_id}" if correlation_id is not None else ",".join(selected)
+    _record(not no_access_log, "bundle", location, what, summary.selected_positions)
     if as_json:
         print_json({"path": str(output), **summary.to_json()})
         return
@@ -185,4 +228,72 @@ def bundle_command(
     click.echo("Keep both lines in the case file; check with: python3 -I verify_bundle.py")
 
 
-COMMANDS: list[click.Command] = [report_command, bundle_command]
+@click.group("access-log")
+def access_log_group() -> None:
+    """The hash-chained log of who exported which streams (see `report`, `bundle`)."""
+
+
+def _log_path_option(func: Any) -> Any:
+    return click.option(
+        "--log",
+        "log_path",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="The log file (default: EVENTSCOPE_ACCESS_LOG or the user data folder).",
+    )(func)
+
+
+@access_log_group.command("verify")
+@click.option("--against", default=None, metavar="SEQ:HASH", help="A digest kept outside.")
+@_log_path_option
+@json_option
+def access_log_verify(against: str | None, log_path: Path | None, as_json: bool) -> None:
+    """Walk the access log's hash chain; exit status 1 when an entry was altered."""
+    from domain.evidence.access_log import verify_access_log
+
+    result = verify_access_log(log_path, against)
+    if as_json:
+        print_json(result.to_json())
+    elif result.ok:
+        click.echo(f"ok: {result.checked} entries checked; head {result.head}")
+    else:
+        click.echo(f"BROKEN at entry {result.first_bad_seq}: {safe_text(result.reason)}")
+    if not result.ok:
+        click.get_current_context().exit(1)
+
+
+@access_log_group.command("show")
+@_log_path_option
+@json_option
+def access_log_show(log_path: Path | None, as_json: bool) -> None:
+    """Print the access log's entries (unchecked: use `verify`)."""
+    from domain.evidence.access_log import read_entries
+
+    entries = list(read_entries(log_path))
+    if as_json:
+        print_json(entries)
+        return
+    for entry in entries:
+        positions = entry.get("positions") or []
+        span = f" positions {positions[0]}..{positions[-1]}" if positions else ""
+        click.echo(
+            safe_text(
+                f"{entry.get('seq')}  {entry.get('at')}  {entry.get('actor')}  "
+                f"{entry.get('action')}  {entry.get('source')}  {entry.get('stream') or ''}{span}"
+            )
+        )
+
+
+@access_log_group.command("digest")
+@_log_path_option
+def access_log_digest(log_path: Path | None) -> None:
+    """Print SEQ:HASH of the last entry, to keep outside (verify --against it later)."""
+    from domain.evidence.access_log import verify_access_log
+
+    result = verify_access_log(log_path)
+    if not result.ok:
+        raise UserError(f"the access log is broken at entry {result.first_bad_seq}")
+    click.echo(result.head)
+
+
+COMMANDS: list[click.Command] = [report_command, bundle_command, access_log_group]

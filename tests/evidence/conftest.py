@@ -7,6 +7,7 @@ import importlib.util
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -15,6 +16,16 @@ from click.testing import CliRunner
 
 from demo_data import build_fixture_store
 from explorer.cli import main
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_access_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Exports record themselves in the access log: keep it out of the real user data
+    folder. Tests that inspect the log point EVENTSCOPE_ACCESS_LOG at their own file."""
+    path = tmp_path_factory.mktemp("access-log") / "access-log.jsonl"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EVENTSCOPE_ACCESS_LOG", str(path))
+        yield path
 
 
 @pytest.fixture(scope="module")
