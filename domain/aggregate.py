@@ -50,6 +50,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import orjson
 from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
 
 from domain.errors import CommandRejected
 from domain.events import DomainEvent
@@ -88,7 +89,7 @@ def command(func: F) -> F:
     def run(self: Aggregate[Any], *args: Any, **kwargs: Any) -> Any:
         if self._command is not None:  # a command calling another: one unit of work
             return func(self, *args, **kwargs)
-        saved = (orjson.dumps(self._state), self.version, len(self._pending))
+        saved = (_dumps(self._state), self.version, len(self._pending))
         self._command = func.__name__
         try:
             return func(self, *args, **kwargs)
@@ -103,6 +104,11 @@ def command(func: F) -> F:
             self._command = None
 
     return run  # type: ignore[return-value]
+
+
+def _dumps(state: Any) -> bytes:
+    """JSON bytes of a plain state (non-JSON values an applier left there in JSON form)."""
+    return orjson.dumps(state, default=to_jsonable_python)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +273,7 @@ class Aggregate(Generic[S]):
     def from_state(cls: type[A], aggregate_id: str, state: JSONObject, version: int) -> A:
         """An instance at `version` with the given plain state (e.g. from a snapshot)."""
         instance = cls(aggregate_id)
-        instance._state = orjson.loads(orjson.dumps(state))
+        instance._state = orjson.loads(_dumps(state))
         instance.version = version
         return instance
 

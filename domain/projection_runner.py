@@ -23,6 +23,7 @@ from itertools import islice
 from typing import Any, Protocol
 
 import orjson
+from pydantic_core import to_jsonable_python
 
 from domain.events import EventRegistry
 from domain.projection import Projection
@@ -263,7 +264,10 @@ class ProjectionHistory:
         if position <= self._positions[-1] and position in self._positions:
             return
         failures = [[f.position, f.event_type, f.reason] for f in state.failures]
-        blob = orjson.dumps({"d": state.documents, "p": state.positions, "f": failures})
+        blob = orjson.dumps(
+            {"d": state.documents, "p": state.positions, "f": failures},
+            default=to_jsonable_python,
+        )
         if self._used + len(blob) > self._budget:
             return
         at = bisect_right(self._positions, position)

@@ -35,6 +35,7 @@ from operator import attrgetter
 from typing import Any, Literal
 
 import orjson
+from pydantic_core import to_jsonable_python
 
 from domain.blame import BlameEntry, blamed_leaves, initial_tree, leaves
 from domain.blame import update as update_blame
@@ -126,8 +127,14 @@ def _micros(moment: datetime) -> int:
     return round(moment.timestamp() * 1_000_000)
 
 
+def _dumps(state: Any) -> bytes:
+    """State -> bytes. Appliers should keep states JSON-shaped; one that stores a Decimal,
+    datetime or UUID is turned into its JSON form rather than stopping the view."""
+    return orjson.dumps(state, default=to_jsonable_python)
+
+
 def _copy(state: Any) -> Any:
-    return orjson.loads(orjson.dumps(state))
+    return orjson.loads(_dumps(state))
 
 
 class Timeline:
@@ -380,7 +387,7 @@ class Timeline:
             self._remember(chunk)  # before folding: a failing applier re-reads it
             state = self._fold_chunk(state, chunk, last, record_skips=True)
             if len(records) == k:
-                self._checkpoints.append(orjson.dumps(state))
+                self._checkpoints.append(_dumps(state))
             expected = last + 1
             if len(records) < k:
                 break

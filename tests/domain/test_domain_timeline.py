@@ -348,3 +348,30 @@ def test_aggregate_state_via_the_cache_equals_a_full_replay_skipping_bad_events(
         got = timeline.state_at(version)
         assert got.state == expected[version]
         assert [s.version for s in got.skipped] == [v for v in bad_versions if v <= version]
+
+
+def test_an_applier_leaving_non_json_values_does_not_stop_the_view(
+    sqlite_store: EventStore,
+) -> None:
+    from decimal import Decimal
+
+    from domain.aggregate import applies as _applies
+
+    class Sloppy(Ledger):
+        stream_type = "ledger"
+
+        @_applies("Credited")
+        def _credited(state: dict, data: dict) -> None:
+            state["balance"] = Decimal(state["balance"]) + data["amount"]  # not JSON
+
+    stream = unique_stream("ledger")
+    sqlite_store.append(
+        stream,
+        [ledger_event("Credited", {"amount": i, "currency": "EUR"}, schema_version=2)
+         for i in range(1, 6)],
+        stream_type="ledger",
+    )  # fmt: skip
+    timeline = Timeline(sqlite_store, stream, folder=AggregateFolder(Sloppy), checkpoint_every=2)
+    assert timeline.state_at(4).state["balance"] == "10"  # its JSON form at a checkpoint
+    assert timeline.state_at(5).skipped == ()
+    assert timeline.blame_at(5)[1].version == 5
