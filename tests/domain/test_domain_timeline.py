@@ -375,3 +375,29 @@ def test_an_applier_leaving_non_json_values_does_not_stop_the_view(
     assert timeline.state_at(4).state["balance"] == "10"  # its JSON form at a checkpoint
     assert timeline.state_at(5).skipped == ()
     assert timeline.blame_at(5)[1].version == 5
+
+
+def test_state_at_any_version_costs_at_most_k_applies_after_the_first_pass(
+    sqlite_store: EventStore,
+) -> None:
+    class Counting(AggregateFolder):
+        calls = 0
+
+        def apply(self, state: dict, event_type: str, data: dict) -> dict:
+            Counting.calls += 1
+            return super().apply(state, event_type, data)
+
+    stream = unique_stream("ledger")
+    sqlite_store.append(
+        stream,
+        [ledger_event("Credited", {"amount": 1, "currency": "EUR"}, schema_version=2)
+         for _ in range(500)],
+        stream_type="ledger",
+    )  # fmt: skip
+    timeline = Timeline(sqlite_store, stream, folder=Counting(Ledger), checkpoint_every=16)
+    assert timeline.length == 500
+    assert Counting.calls == 500  # the first pass applies each event once
+    for version in (0, 1, 15, 16, 17, 250, 255, 499, 500):
+        Counting.calls = 0
+        assert timeline.state_at(version).state["balance"] == version
+        assert Counting.calls <= 15
