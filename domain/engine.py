@@ -317,8 +317,6 @@ class Engine:
         return snapshots[result.version - 1] if result.version is not None else None
 
     # --- consistency --------------------------------------------------------------------
-
-    # --- consistency --------------------------------------------------------------------
     def consistency(self, progress: ProgressCallback | None = None) -> ConsistencyReport:
         """Check every stored snapshot and projection row against a replay from events
         (see `domain.consistency`)."""
