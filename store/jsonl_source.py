@@ -145,7 +145,7 @@ class JsonlSource:
         stream = self._index.stream_numbers.get(stream_id)
         if stream is None:
             return iter(())
-        ordinals = self._index.stream_events[stream]
+        ordinals = self._index.stream_ordinals(stream)
         low = max(from_version, 1) - 1
         high = len(ordinals) if to_version is None else max(min(to_version, len(ordinals)), 0)
         if low >= high:
@@ -334,13 +334,13 @@ class JsonlSource:
     # --- internals ----------------------------------------------------------------------
     def _info(self, stream: int) -> StreamInfo:
         index = self._index
-        ordinals = index.stream_events[stream]
-        first, last = ordinals[0], ordinals[-1]
+        count = index.stream_length(stream)
+        first, last = index.ordinal_of(stream, 1), index.ordinal_of(stream, count)
         return StreamInfo(
             stream_id=index.stream_ids[stream],
             stream_type=index.stream_type_names[index.stream_type_of[stream]],
-            version=len(ordinals),
-            event_count=len(ordinals),
+            version=count,
+            event_count=count,
             first_recorded_at=micros_to_datetime(index.recorded[first]),
             last_recorded_at=micros_to_datetime(index.recorded[last]),
             first_position=index.positions[first],
@@ -397,7 +397,7 @@ class JsonlSource:
             if stream is None:
                 return iter(())
             # Only this stream's ordinals, clipped to the window.
-            ordinals = index.stream_events[stream]
+            ordinals = index.stream_ordinals(stream)
             selected = [o for o in ordinals if low <= o < high]
             if backwards:
                 selected.reverse()
@@ -563,10 +563,11 @@ class JsonlSource:
             )
 
     def _chain_rows(self) -> Iterator[list[tuple]]:
-        """Events as rows in `schema.EVENT_COLUMNS` order, for `store.chain.walk`."""
+        """Events as rows in `schema.EVENT_COLUMNS` order, for `store.chain.walk`, with
+        data, metadata and the two times as UTF-8 bytes (the form `walk` hashes)."""
         count = self._index.event_count
         for start in range(0, count, _VERIFY_CHUNK):
-            ordinals = array("l", range(start, min(start + _VERIFY_CHUNK, count)))
+            ordinals = array("i", range(start, min(start + _VERIFY_CHUNK, count)))
             rows = []
             for event in self._events(ordinals):
                 rows.append(
@@ -578,20 +579,20 @@ class JsonlSource:
                         event.event_id,
                         event.event_type,
                         event.schema_version,
-                        _canonical_text(event.data),
-                        _canonical_text(event.metadata),
-                        format_timestamp(event.occurred_at),
-                        format_timestamp(event.recorded_at),
+                        _canonical_bytes(event.data),
+                        _canonical_bytes(event.metadata),
+                        format_timestamp(event.occurred_at).encode(),
+                        format_timestamp(event.recorded_at).encode(),
                         event.hash,
                     )
                 )
             yield rows
 
 
-def _canonical_text(value: object) -> str:
+def _canonical_bytes(value: object) -> bytes:
     try:
-        return canonical_json(value).decode()
+        return canonical_json(value)
     except StoreError:
-        # Not canonicalisable (e.g. NaN cannot occur in JSON, but a huge integer can):
-        # the link cannot match, which is what verify should report.
-        return "null"
+        # Not canonicalisable (e.g. an integer beyond 2^53): the link cannot match, which
+        # is what verify should report.
+        return b"null"
