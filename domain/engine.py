@@ -20,6 +20,8 @@
                                                            #   the row's position
     engine.first_divergence("acct-1", OtherAggregateClass) # bisect: code A vs code B
     engine.first_divergent_snapshot("acct-1")     # the first stored snapshot that is wrong
+    engine.first_projection_divergence(NewBalances(), key="acct-1")   # projection code
+                                                  #   A (plugin's) vs B: first position
     engine.projection_as_of("account_balances", position)  # {key: document}, no writes
     engine.consistency(progress)                  # every snapshot/row that disagrees
 
@@ -65,7 +67,7 @@ from store.errors import StreamNotFound
 from store.records import JSONObject, Snapshot, StreamInfo
 from store.source import EventSource
 
-__all__ = ["ConsistencyReport", "Divergence", "Engine", "Inconsistency"]
+__all__ = ["ConsistencyReport", "Divergence", "Engine", "Inconsistency", "ProjectionDivergence"]
 
 ProgressCallback = Callable[[int, int], None]
 # A derivation of a stream's state: "replay" (the engine's own), "generic", an Aggregate
@@ -91,6 +93,16 @@ class Divergence:
             "differences": [d.to_json() for d in self.differences],
             "evaluations": self.evaluations,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionDivergence:
+    """The first global position where two projection codes disagree."""
+
+    position: int
+    key: str | None
+    differences: list[DiffEntry]
+    evaluations: int
 
 
 class Engine:
@@ -300,6 +312,44 @@ class Engine:
             diff(left_state, right_state),
             evaluations,
         )
+
+    def first_projection_divergence(
+        self,
+        right: Projection,
+        left: str | Projection | None = None,
+        key: str | None = None,
+        upto: int | None = None,
+    ) -> ProjectionDivergence | None:
+        """The first global position (<= `upto`, default the head) where two projection
+        codes disagree -- on one document `key`, or on any document -- in O(log n)
+        evaluations. `left` defaults to the plugin's projection of the same name."""
+        left_projection = (
+            self.projection(left or right.name) if not isinstance(left, Projection) else left
+        )
+        head = self.source.head_position() if upto is None else upto
+        histories = [
+            ProjectionHistory(self.source, p, self.registry) for p in (left_projection, right)
+        ]
+
+        def documents(position: int) -> tuple[Any, Any]:
+            states = [h.as_of(position).documents for h in histories]
+            if key is not None:
+                return states[0].get(key), states[1].get(key)
+            return states[0], states[1]
+
+        def differs(position: int) -> bool:
+            a, b = documents(position)
+            return not same(a, b)
+
+        if differs(0):
+            position, evaluations = 0, 1
+        else:
+            result = first_divergence(0, head, differs)
+            if result.version is None:
+                return None
+            position, evaluations = result.version, result.evaluations + 1
+        a, b = documents(position)
+        return ProjectionDivergence(position, key, diff(a, b), evaluations)
 
     def first_divergent_snapshot(self, stream_id: str) -> Snapshot | None:
         """The earliest stored snapshot that disagrees with the replay (bisect over the

@@ -49,10 +49,16 @@ class Projection:
     handles: ClassVar[tuple[str, ...]] = ()
     # Bump when `apply` changes meaning: stored rows from older code are then suspect.
     code_version: ClassVar[str] = "1"
+    _named: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if not cls.__dict__.get("name"):
+        # A name set in the class body wins; a subclass of a *named* projection keeps its
+        # name (it is the same projection with other code, e.g. a fix being compared);
+        # otherwise the class name.
+        if cls.__dict__.get("name"):
+            cls._named = True
+        elif not getattr(cls, "_named", False):
             cls.name = cls.__name__
         raw = cls.__dict__.get("handles", cls.handles)
         cls.handles = tuple(item if isinstance(item, str) else _event_type_of(item) for item in raw)

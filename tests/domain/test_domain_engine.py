@@ -259,3 +259,37 @@ def test_engine_on_both_backends(store: EventStore) -> None:
     assert [(b.path, b.version, b.actor) for b in timeline.blame_at(50)] == [
         (("x", "y"), 50, "ann")
     ]
+
+
+def test_first_projection_divergence_between_two_projection_codes(store: EventStore) -> None:
+    from domain_helpers import Balances
+
+    class BuggyBalances(Balances):
+        """Ignores debits of 5 or more: diverges at the first such debit."""
+
+        def apply(self, document, event):
+            if event.event_type == "Debited" and event.data["amount"] >= 5:
+                document["events"] += 1
+                return document
+            return super().apply(document, event)
+
+    for i in range(8):
+        store.append(
+            f"L-{i}",
+            [
+                ledger_event("Opened", {"owner": "o"}),
+                ledger_event("Credited", {"amount": 20}, schema_version=1),
+                ledger_event("Debited", {"amount": i}),
+            ],
+            stream_type="ledger",
+        )
+    engine = Engine(store, PLUGIN)
+    found = engine.first_projection_divergence(BuggyBalances())
+    assert found is not None and found.position == 18  # L-5's debit: the first of 5+
+    assert found.evaluations <= (24).bit_length() + 2
+    assert [(d.path, d.before, d.after) for d in found.differences] == [
+        (("L-5", "balance"), 15, 20)
+    ]
+    keyed = engine.first_projection_divergence(BuggyBalances(), key="L-7")
+    assert keyed.position == 24 and keyed.key == "L-7"
+    assert engine.first_projection_divergence(Balances(), "balances") is None
