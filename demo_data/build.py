@@ -15,9 +15,9 @@ from typing import Any
 
 import orjson
 
-from demo_data import world as world_module
 from demo_data.clock import SPAN_DAYS, START
-from demo_data.simulation import DEFAULT_EVENTS, DEFAULT_SEED, MIN_EVENTS, Simulation
+from demo_data.pipeline import SimulationSummary, Snapshots, simulate
+from demo_data.simulation import DEFAULT_EVENTS, DEFAULT_SEED, MIN_EVENTS, Emitted
 from demo_data.tamper import tamper as tamper_store
 from demo_data.writer import Progress, StoreWriter
 from domain.demo.events import REGISTRY
@@ -56,10 +56,12 @@ def build_demo(
     force: bool = False,
     progress: Progress | None = None,
     snapshot_every: int | None = None,
+    in_child: bool | None = None,
 ) -> dict[str, Any]:
     """Build a demo store at `db` and return its manifest (also written beside it).
 
-    Same `events` and `seed` -> byte-identical events, timestamps and hashes.
+    Same `events` and `seed` -> byte-identical events, timestamps and hashes. Large builds
+    simulate in a child process while this one writes (`in_child` forces either way).
     """
     db = Path(db).expanduser()
     if events < MIN_EVENTS:
@@ -73,7 +75,7 @@ def build_demo(
     temporary = db.with_name(f".{db.name}.building-{os.getpid()}")
     _remove(temporary)
     try:
-        manifest = _build(temporary, events, seed, progress, snapshot_every)
+        manifest = _build(temporary, events, seed, progress, snapshot_every, in_child)
         if tamper:
             manifest["anomalies"].append(tamper_store(temporary))
             manifest["tampered"] = True
@@ -93,28 +95,28 @@ def _build(
     seed: int,
     progress: Progress | None,
     snapshot_every: int | None,
+    in_child: bool | None,
 ) -> dict[str, Any]:
     store = EventStore.open(str(path), synchronous="NORMAL")
     try:
-        sim = Simulation(events, seed, snapshot_every)
         writer = StoreWriter(store, events, progress)
         counts: Counter[tuple[str, int]] = Counter()
         streams: Counter[str] = Counter()
 
-        def drain(s: Simulation) -> None:
-            for _stream_id, stream_type, version, event in s.out:
+        def sink(chunk: list[Emitted], snapshots: Snapshots) -> None:
+            for _stream_id, stream_type, version, event in chunk:
                 counts[(event.event_type, event.schema_version)] += 1
                 if version == 1:
                     streams[stream_type] += 1
-            writer(s)
+            writer(chunk, snapshots)
 
-        world = world_module.run(sim, drain)
-        rows = sim.projection_rows()
+        summary = simulate(events, seed, snapshot_every, sink, in_child=in_child)
+        rows = summary.projection_rows
         for name, items in rows.items():
-            store.put_projection_rows(name, items, checkpoint=sim.count)
+            store.put_projection_rows(name, items, checkpoint=summary.count)
         digest = store.head_digest()
         first = store.event_at(1)
-        last = store.event_at(sim.count)
+        last = store.event_at(summary.count)
     finally:
         store.close()
     assert first is not None and last is not None
@@ -122,8 +124,8 @@ def _build(
         "format": MANIFEST_FORMAT,
         "generator_version": GENERATOR_VERSION,
         "seed": seed,
-        "events": sim.count,
-        "snapshot_every": sim.snapshot_every,
+        "events": summary.count,
+        "snapshot_every": summary.snapshot_every,
         "snapshots": writer.snapshots,
         "head_digest": str(digest),
         "recorded_from": format_timestamp(first.recorded_at),
@@ -133,24 +135,24 @@ def _build(
         "event_types": {
             f"{name} v{version}": count for (name, version), count in sorted(counts.items())
         },
-        "schema_changes": _schema_changes(world, counts),
+        "schema_changes": _schema_changes(summary, counts),
         "projections": {
-            name: {"rows": len(items), "checkpoint": sim.count} for name, items in rows.items()
+            name: {"rows": len(items), "checkpoint": summary.count} for name, items in rows.items()
         },
-        "rejected_commands": sim.stats["rejected_commands"],
-        "anomalies": sorted(sim.anomalies, key=_anomaly_order),
+        "rejected_commands": summary.stats["rejected_commands"],
+        "anomalies": sorted(summary.anomalies, key=_anomaly_order),
         "tampered": False,
     }
 
 
-def _schema_changes(world: world_module.World, counts: Counter[tuple[str, int]]) -> list[dict]:
+def _schema_changes(summary: SimulationSummary, counts: Counter[tuple[str, int]]) -> list[dict]:
     from demo_data.clock import moment
 
     out = []
     changes = (
-        ("MoneyDeposited", world.money_v2_seconds, "multi-currency launch"),
-        ("MoneyWithdrawn", world.money_v2_seconds, "multi-currency launch"),
-        ("CustomerRegistered", world.address_v2_seconds, "structured addresses"),
+        ("MoneyDeposited", summary.money_v2_seconds, "multi-currency launch"),
+        ("MoneyWithdrawn", summary.money_v2_seconds, "multi-currency launch"),
+        ("CustomerRegistered", summary.address_v2_seconds, "structured addresses"),
     )
     for event_type, since, story in changes:
         out.append(

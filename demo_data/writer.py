@@ -19,10 +19,11 @@ from typing import Any
 
 import orjson
 
-from demo_data.simulation import Emitted, Simulation
+from demo_data.simulation import Emitted
 from store import NO_STREAM, EventStore
 
 Progress = Callable[[int, int], None]
+Snapshots = list[tuple[str, int, bytes, str, str]]
 
 
 class StoreWriter:
@@ -35,8 +36,8 @@ class StoreWriter:
         self.written = 0
         self.snapshots = 0
 
-    def __call__(self, sim: Simulation) -> None:
-        events, snapshots = sim.take_output()
+    def __call__(self, events: list[Emitted], snapshots: Snapshots) -> None:
+        """Store one chunk: its events in one transaction, then its snapshots."""
         if events:
             self._append(events)
         for stream_id, version, state, aggregate_type, code_version in snapshots:

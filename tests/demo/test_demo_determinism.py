@@ -36,6 +36,16 @@ def test_two_builds_with_the_same_seed_and_size_are_identical(tmp_path: Path) ->
     assert first["head_digest"] == f"1500:{rows_a[-1][-1]}"
 
 
+def test_a_child_process_simulation_writes_the_same_store(tmp_path: Path) -> None:
+    """Large builds simulate in a child process; the history must not depend on it."""
+    here = build_demo(tmp_path / "here.db", 800, seed=5, in_child=False)
+    child = build_demo(tmp_path / "child.db", 800, seed=5, in_child=True)
+    assert event_rows(tmp_path / "here.db") == event_rows(tmp_path / "child.db")
+    assert _derived(tmp_path / "here.db") == _derived(tmp_path / "child.db")
+    here.pop("store"), child.pop("store")
+    assert here == child
+
+
 def test_another_seed_gives_another_history(tmp_path: Path) -> None:
     build_demo(tmp_path / "a.db", FIXTURE_EVENTS, seed=1)
     build_demo(tmp_path / "b.db", FIXTURE_EVENTS, seed=2)

@@ -1,0 +1,163 @@
+"""Run the simulation here, or in a child process while this process writes the store.
+
+Why a process and not a thread: the simulation is pure Python and so is much of the
+store's append path; two threads would share one GIL (and `sqlite3` releases it per row,
+which makes a writer thread queue behind the simulation -- measured slower than doing the
+two one after the other). A child process simulates chunk N+1 on the other core while
+this one stores chunk N. Chunks travel as tuples of plain values (cheap to pickle); the
+pipe's small buffer keeps at most about one chunk in flight, so memory stays bounded.
+
+Small builds stay in-process: starting a child costs a few hundred milliseconds.
+The history is the same either way (same code, same seed).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from demo_data import world as world_module
+from demo_data.simulation import Emitted, Simulation
+from store.records import NewEvent
+
+PIPELINE_FROM = 100_000  # events; below this the child's start-up costs more than it saves
+
+Snapshots = list[tuple[str, int, bytes, str, str]]
+Sink = Callable[[list[Emitted], Snapshots], None]
+Packed = tuple[str, str, int, str, dict, dict, int, int, "datetime | None", "datetime | None"]
+
+
+@dataclass
+class SimulationSummary:
+    """What the build needs from a finished simulation besides the events themselves."""
+
+    count: int
+    snapshot_every: int
+    projection_rows: dict[str, list[tuple[str, dict[str, Any], int]]]
+    anomalies: list[dict[str, Any]]
+    stats: dict[str, int]
+    money_v2_seconds: float
+    address_v2_seconds: float
+
+
+def simulate(
+    events: int, seed: int, snapshot_every: int | None, sink: Sink, *, in_child: bool | None = None
+) -> SimulationSummary:
+    """Simulate `events` events, handing each chunk to `sink(events, snapshots)` in order."""
+    if in_child is None:
+        in_child = events >= PIPELINE_FROM
+    if in_child:
+        return _simulate_in_child(events, seed, snapshot_every, sink)
+    return _simulate_here(events, seed, snapshot_every, lambda sim: sink(*sim.take_output()))
+
+
+def _simulate_here(
+    events: int, seed: int, snapshot_every: int | None, drain: Callable[[Simulation], None]
+) -> SimulationSummary:
+    sim = Simulation(events, seed, snapshot_every)
+    world = world_module.run(sim, drain)
+    return SimulationSummary(
+        count=sim.count,
+        snapshot_every=sim.snapshot_every,
+        projection_rows=sim.projection_rows(),
+        anomalies=sim.anomalies,
+        stats=dict(sim.stats),
+        money_v2_seconds=world.money_v2_seconds,
+        address_v2_seconds=world.address_v2_seconds,
+    )
+
+
+# --- the child process ----------------------------------------------------------------------
+def _pack(item: Emitted) -> Packed:
+    stream_id, stream_type, version, event = item
+    return (
+        stream_id,
+        stream_type,
+        version,
+        event.event_type,
+        event.data,
+        event.metadata,
+        event.event_id.int,
+        event.schema_version,
+        event.occurred_at,
+        event.recorded_at,
+    )
+
+
+_new = object.__new__
+_set = object.__setattr__
+_UNKNOWN_SAFETY = uuid.SafeUUID.unknown
+
+
+def _unpack(item: Packed) -> Emitted:
+    stream_id, stream_type, version, event_type, data, metadata, id_int, schema, occurred, rec = (
+        item
+    )
+    event_id = _new(uuid.UUID)
+    _set(event_id, "int", id_int)  # already a valid version-4 UUID value
+    _set(event_id, "is_safe", _UNKNOWN_SAFETY)
+    return (
+        stream_id,
+        stream_type,
+        version,
+        NewEvent(event_type, data, metadata, event_id, schema, occurred, rec),
+    )
+
+
+def _child_main(connection: Any, events: int, seed: int, snapshot_every: int | None) -> None:
+    def send(sim: Simulation) -> None:
+        out, snapshots = sim.take_output()
+        message = ("chunk", [_pack(item) for item in out], snapshots)
+        connection.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+    try:
+        summary = _simulate_here(events, seed, snapshot_every, send)
+        connection.send_bytes(pickle.dumps(("done", summary), protocol=pickle.HIGHEST_PROTOCOL))
+    except BaseException as exc:  # reported in the parent, which raises it
+        try:
+            connection.send_bytes(pickle.dumps(("error", f"{type(exc).__name__}: {exc}")))
+        except OSError:
+            pass  # the parent stopped listening (it failed first and says why)
+    finally:
+        connection.close()
+
+
+def _simulate_in_child(
+    events: int, seed: int, snapshot_every: int | None, sink: Sink
+) -> SimulationSummary:
+    # "spawn", not "fork": the caller may be a threaded program (the explorer), and a
+    # forked child could inherit a lock some other thread was holding.
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(
+        target=_child_main,
+        args=(sender, events, seed, snapshot_every),
+        name="eventscope-demo-simulation",
+        daemon=True,
+    )
+    child.start()
+    sender.close()
+    try:
+        while True:
+            try:
+                kind, *rest = pickle.loads(receiver.recv_bytes())
+            except EOFError:
+                raise RuntimeError("the demo simulation process stopped unexpectedly") from None
+            if kind == "chunk":
+                packed, snapshots = rest
+                sink([_unpack(item) for item in packed], snapshots)
+            elif kind == "done":
+                return rest[0]
+            else:
+                raise RuntimeError(f"the demo simulation failed: {rest[0]}")
+    finally:
+        receiver.close()
+        child.join(timeout=10)
+        if child.is_alive():
+            child.terminate()
+            child.join()
