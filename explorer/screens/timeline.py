@@ -333,7 +333,7 @@ class TimelineScreen(Screen[None]):
     def _show(self, step: Step) -> None:
         self.shown = step
         tree = self.state_tree
-        tree.set_lines(step.state_lines)
+        tree.set_lines(step.state_lines, left_width=step.state_left_width)
         tree.reveal_changes()
         title = Text(f"state at v{step.version:,}")
         tree.border_title = title

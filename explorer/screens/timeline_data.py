@@ -17,7 +17,7 @@ from typing import Any
 
 from explorer.widgets.event_detail import EventView, build_detail_lines
 from explorer.widgets.field_chart import Series
-from explorer.widgets.lines_view import Line
+from explorer.widgets.lines_view import Line, left_width_of
 from explorer.widgets.state_tree import build_state_lines, get_field
 from store.records import RecordedEvent
 
@@ -39,6 +39,8 @@ class Step:
     occurred_at: datetime | None = None
     event_type: str = ""
     correlation_id: str | None = None
+    state_left_width: int | None = None
+    """Where the blame column starts (computed here, off the event loop)."""
     blamed: bool = True
     """False while the state was drawn without its blame column (first paint only)."""
 
@@ -94,9 +96,11 @@ def compute_step(timeline: Any, version: int, with_blame: bool = True) -> Step:
     changes: Sequence[Any] = list(timeline.changes_at(version) or ())
     blame: Sequence[Any] = list(timeline.blame_at(version) or ()) if with_blame else ()
     record = view.record
+    state_lines = build_state_lines(state, changes, blame)
     return Step(
         version=version,
-        state_lines=build_state_lines(state, changes, blame),
+        state_lines=state_lines,
+        state_left_width=left_width_of(state_lines) + 2,
         detail_lines=build_detail_lines(view),
         changes=len(changes),
         skipped=skipped,

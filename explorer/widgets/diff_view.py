@@ -69,6 +69,8 @@ def build_diff_lines(entries: Sequence[Any]) -> tuple[list[Line], DiffCounts]:
             parts.append((" → ", "muted"))
             parts.append((format_value(after), "added"))
         lines.append(Line(tuple(parts), (), _ROW.get(op, "")))
+    if not lines:
+        lines.append(Line((("  no differences: both sides agree", "muted"),)))
     return lines, DiffCounts(counts["added"], counts["removed"], counts["changed"])
 
 

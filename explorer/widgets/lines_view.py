@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Size
@@ -35,6 +36,16 @@ class Line:
     parts: tuple[Part, ...]
     right: tuple[Part, ...] = ()
     row_role: str = ""
+
+
+def left_width_of(lines: Sequence[Line], cap: int = 72) -> int:
+    """The widest left side among lines that have a right side (at most `cap` cells), so
+    the right parts can start in one column. Cheap enough for a worker thread."""
+    widest = 0
+    for item in lines:
+        if item.right:
+            widest = max(widest, sum(cell_len(text) for text, _ in item.parts))
+    return min(widest, cap)
 
 
 def line(*parts: Part, right: Sequence[Part] = (), row_role: str = "") -> Line:
@@ -90,6 +101,7 @@ class LinesView(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self._lines: Sequence[Line] = ()
         self._styles: dict[str, Style] = {}
+        self._left_width: int | None = None
         self.show_right = True
         """Whether right-aligned parts (e.g. the blame column) are drawn."""
 
@@ -97,10 +109,16 @@ class LinesView(ScrollView, can_focus=True):
     def lines(self) -> Sequence[Line]:
         return self._lines
 
-    def set_lines(self, lines: Sequence[Line], *, keep_scroll: bool = True) -> None:
+    def set_lines(
+        self, lines: Sequence[Line], *, keep_scroll: bool = True, left_width: int | None = None
+    ) -> None:
         """Show `lines`. Only the visible area is repainted; the layout changes only when
-        the number of lines does (the scrollbar must learn the new height)."""
+        the number of lines does (the scrollbar must learn the new height).
+
+        `left_width` (see `left_width_of`) lines the right-hand parts up in one column;
+        without it they are right-aligned."""
         self._lines = lines
+        self._left_width = left_width
         size = Size(self.size.width, len(lines))
         if size != self.virtual_size:
             self.virtual_size = size
@@ -143,7 +161,14 @@ class LinesView(ScrollView, can_focus=True):
             return Strip(left).adjust_cell_length(width, row_style or self.rich_style)
         right = self._segments(item.right, row_style)
         right_len = sum(segment.cell_length for segment in right)
-        limit = max(0, width - 32, width // 2)
+        # The left text (a field and its value) has priority; the right column gets the
+        # rest, but never less than a third of the width.
+        if self._left_width is not None:
+            column = min(self._left_width, width - width // 3 - 1)
+            limit = max(0, width - column - 1)
+        else:
+            left_len = sum(segment.cell_length for segment in left)
+            limit = max(width // 3, width - left_len - 2)
         right_strip = Strip(right)
         if right_len > limit:  # cut the end, with an ellipsis
             right_strip = Strip(
@@ -153,6 +178,8 @@ class LinesView(ScrollView, can_focus=True):
                 ]
             )
             right_len = limit
+        if self._left_width is not None:
+            right_len = limit  # a column: every right part starts at the same x
         left_strip = Strip(left).adjust_cell_length(
             max(0, width - right_len - 1), row_style or self.rich_style
         )
