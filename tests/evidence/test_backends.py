@@ -33,7 +33,9 @@ def fill(store_factory: StoreFactory) -> None:
         stream_type="case",
     )
     store.append(
-        "other-2", [NewEvent("Noise", {"secret": "zz-private-2", "n": 2})], stream_type="x"
+        "other-2",
+        [NewEvent("Noise", {"secret": "zz-private-2", "inner": {"hash": "x", "position": 9}})],
+        stream_type="x",
     )
     store.close()
 

@@ -3,6 +3,7 @@ and every kind of alteration fails naming the event (or file) that was changed."
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import random
@@ -182,6 +183,24 @@ def test_consistent_forgery_of_an_event_and_its_hash_is_caught_by_the_chain(
     assert names_position(message, event["position"] + 1)
 
 
+def test_every_sampled_one_byte_edit_of_the_chain_fails_naming_its_position(
+    folder: Path,
+) -> None:
+    original = (folder / "chain.jsonl").read_bytes()
+    links = original.split(b"\n")[:-1]
+    owner: list[int] = []  # byte offset -> position of the link it belongs to
+    for raw in links:
+        owner += [orjson.loads(raw)["position"]] * (len(raw) + 1)
+    verifier = load_verifier(folder)
+    for at in sorted(random.Random(11).sample(range(len(original)), 60)):
+        edited = bytearray(original)
+        edited[at] ^= 0x01
+        (folder / "chain.jsonl").write_bytes(bytes(edited))
+        with pytest.raises(verifier.Altered) as caught:
+            verifier.verify(str(folder))
+        assert names_position(str(caught.value), owner[at]), (at, str(caught.value))
+
+
 def test_edited_context_event_fails_naming_it(folder: Path) -> None:
     chain = (folder / "chain.jsonl").read_bytes().split(b"\n")[:-1]
     index = next(i for i, raw in enumerate(chain) if b'"envelope"' in raw)
@@ -275,6 +294,9 @@ def test_verifier_file_in_bundle_is_the_packaged_one(folder: Path) -> None:
 
     assert (folder / "verify_bundle.py").read_bytes() == VERIFIER_PATH.read_bytes()
     assert "import eventscope" not in VERIFIER_PATH.read_text()
+    source = VERIFIER_PATH.read_text()
     for module in ("orjson", "store", "domain", "explorer"):
-        assert not re.search(rf"^\s*(from|import) {module}\b", VERIFIER_PATH.read_text(), re.M)
+        assert not re.search(rf"^\s*(from|import) {module}\b", source, re.M)
+    # the README promises Python 3.8+: the grammar must parse as 3.8
+    ast.parse(source, feature_version=(3, 8))
     shutil.rmtree(folder)
