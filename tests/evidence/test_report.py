@@ -107,6 +107,10 @@ def test_report_names_stale_snapshots_and_broken_chains(tmp_path: Path) -> None:
     row = next(r for r in claims if f"snapshot at version {stale['version']} " in unescape_md(r[0]))
     assert row[1] == "DIFFERS" and stale["field"] in unescape_md(row[2])
     assert f"**BROKEN** at position {bad['position']}" in section(out, "Hash chain")
+    code, html, _ = run("report", str(db), stale["stream_id"], *DOMAIN, "--format", "html")
+    root = xml_tree(html)  # the DIFFERS rows (with <br/> between differences) stay well-formed
+    assert [s.text for s in root.iter("span") if s.get("class") == "bad"].count("BROKEN") == 1
+    assert "DIFFERS" in [s.text for s in root.iter("span")]
 
 
 def test_html_report_is_well_formed_self_contained_and_agrees(demo_db: str, tmp_path: Path) -> None:
