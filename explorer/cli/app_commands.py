@@ -47,6 +47,8 @@ def open_command(
     """
     if version is not None and stream is None:
         raise UserError("--version needs --stream (the version of which stream?)")
+    if source is None and not _interactive():
+        raise UserError(_NO_TERMINAL)  # before spending seconds on building the demo
     location = source if source is not None else _default_demo()
     opened = open_source(location, format=source_format, read_only=True)
     try:
@@ -55,17 +57,24 @@ def open_command(
             from domain.plugin import load_plugin
 
             load_plugin(domain_module)  # a plugin that does not import fails here, politely
-        if not sys.stdout.isatty() or not sys.stdin.isatty():
-            raise UserError(
-                "the explorer needs a terminal; for scripts use the headless commands "
-                "(streams, events, state, diff, verify) with --json"
-            )
+        if not _interactive():
+            raise UserError(_NO_TERMINAL)
         from explorer.app import make_app
 
         app = make_app(source=opened, domain=domain_module, stream=stream, version=version)
         app.run()
     finally:
         opened.close()
+
+
+_NO_TERMINAL = (
+    "the explorer needs a terminal; for scripts use the headless commands "
+    "(streams, events, state, diff, verify) with --json"
+)
+
+
+def _interactive() -> bool:
+    return sys.stdout.isatty() and sys.stdin.isatty()
 
 
 def _check_deep_link(source: Any, stream: str | None, version: int | None) -> None:
@@ -94,14 +103,14 @@ def _default_demo() -> str:
     with Progress(
         TextColumn("building the demo store (first run only)"),
         BarColumn(),
-        TextColumn("{task.completed:,}/{task.total:,} events"),
+        TextColumn("{task.fields[figures]}"),
         TimeRemainingColumn(),
         transient=True,
     ) as progress:
-        task = progress.add_task("demo", total=None)
+        task = progress.add_task("demo", total=None, figures="")
 
         def report(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
+            progress.update(task, completed=done, total=total, figures=f"{done:,}/{total:,} events")
 
         path = ensure_default_demo(report)
     return str(path)

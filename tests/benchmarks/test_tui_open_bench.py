@@ -69,7 +69,10 @@ def big_store() -> Path:
 
 
 class Terminal:
-    """One tmux session running one program (exec'd, so pane pid == program pid)."""
+    """One tmux session running one program (exec'd, so pane pid == program pid).
+
+    COLUMNS/LINES are unset first: tmux may pass 80x24 values from a non-interactive
+    caller (pytest), and Textual would obey them instead of the 160x48 pane."""
 
     def __init__(self, command: str, size: tuple[int, int] = (160, 48)) -> None:
         self.name = f"es-bench-{uuid.uuid4().hex[:8]}"
@@ -85,7 +88,7 @@ class Terminal:
                 str(size[0]),
                 "-y",
                 str(size[1]),
-                f"exec {command}",
+                f"unset COLUMNS LINES; exec {command}",
             ],
             check=True,
         )

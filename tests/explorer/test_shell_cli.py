@@ -49,25 +49,58 @@ def test_missing_file_is_one_sentence(tmp_path: Path) -> None:
     assert not (tmp_path / "nope.db").exists()  # opening read-only never creates a store
 
 
+def test_no_argument_without_a_terminal_builds_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    result = CliRunner().invoke(main, [])
+    assert result.exit_code == 2 and "the explorer needs a terminal" in result.stderr
+    assert not any(tmp_path.rglob("*.db"))
+
+
+def run_in_tmux(command: str) -> str:
+    """Start `command` in a 160x48 tmux pane. COLUMNS/LINES are cleared: tmux can hand a
+    session 80x24 values from a non-interactive caller, and Textual obeys them."""
+    command = f"unset COLUMNS LINES; {command}"
+    session = f"es-cli-{uuid.uuid4().hex[:8]}"
+    size = ["-x", "160", "-y", "48"]
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, *size, command + "; exec cat"], check=True
+    )
+    return session
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_no_argument_builds_the_demo_with_progress_then_opens_it(tmp_path: Path) -> None:
+    session = run_in_tmux(f"XDG_DATA_HOME={tmp_path} {EVENTSCOPE}; echo EXITED=$?")
+    seen: list[str] = []
+
+    def screen() -> str:
+        text = subprocess.run(
+            ["tmux", "capture-pane", "-t", session, "-p"], capture_output=True, text=True
+        ).stdout
+        seen.append(text)
+        return text
+
+    try:
+        deadline = time.monotonic() + 120
+        while "READ-ONLY" not in screen() or "account-0" not in seen[-1]:
+            assert time.monotonic() < deadline and "EXITED=" not in seen[-1], seen[-1]
+            time.sleep(0.05)  # polling a real terminal
+        assert any("building the demo store" in text for text in seen)
+        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
+        while "EXITED=0" not in screen():
+            assert time.monotonic() < deadline, seen[-1]
+            time.sleep(0.05)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    assert list(tmp_path.rglob("demo.db"))
+
+
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_deep_link_in_a_real_terminal_and_clean_quit(store: Path) -> None:
-    session = f"es-cli-{uuid.uuid4().hex[:8]}"
     command = f"{EVENTSCOPE} open {store} --stream account-0004 --version 3; echo EXITED=$?"
-    subprocess.run(
-        [
-            "tmux",
-            "new-session",
-            "-d",
-            "-s",
-            session,
-            "-x",
-            "160",
-            "-y",
-            "48",
-            command + "; exec cat",
-        ],
-        check=True,
-    )
+    session = run_in_tmux(command)
 
     def screen() -> str:
         return subprocess.run(
