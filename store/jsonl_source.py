@@ -22,6 +22,7 @@ from pathlib import Path
 
 import orjson
 
+from store import jsonl_cache
 from store.adapter_support import (
     derived_event_id,
     histogram_of_sorted_micros,
@@ -70,8 +71,15 @@ class JsonlSource:
 
     # --- opening ------------------------------------------------------------------------
     @classmethod
-    def open(cls, location: str | Path, progress: IndexProgress | None = None) -> JsonlSource:
-        """Index `location` and return a source; one clear sentence when it cannot."""
+    def open(
+        cls,
+        location: str | Path,
+        progress: IndexProgress | None = None,
+        *,
+        use_cache: bool = True,
+    ) -> JsonlSource:
+        """Index `location` (or reuse its cached index, see `store.jsonl_cache`) and
+        return a source; one clear sentence when it cannot."""
         path = Path(location).expanduser()
         if not path.exists():
             raise SourceNotFound(f"there is no file at {path}")
@@ -82,7 +90,11 @@ class JsonlSource:
         except OSError as exc:
             raise SourceNotFound(f"cannot read {path}: {exc.strerror}") from None
         try:
-            index = build_index(path, progress)
+            index = jsonl_cache.load(path) if use_cache else None
+            if index is None:
+                index = build_index(path, progress)
+                if use_cache:
+                    jsonl_cache.save(index)
         except OSError as exc:
             os.close(fd)
             raise SourceNotFound(f"cannot read {path}: {exc.strerror}") from None
