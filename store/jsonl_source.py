@@ -54,7 +54,7 @@ from store.records import (
 from store.source import EventFilter, ProgressCallback
 
 # Lines closer together than this are fetched with one read; one read is at most _SPAN.
-_GAP = 64 * 1024
+_GAP = 4096
 _SPAN = 1 << 20
 _BATCH = 2048
 _VERIFY_CHUNK = 5000

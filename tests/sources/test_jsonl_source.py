@@ -10,6 +10,8 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sources_helpers import build_native, reference_history, sha256_of
 
 from store import Digest, EventFilter, NotAStoreError, StoreError
@@ -227,3 +229,12 @@ def test_reading_everything_leaves_the_file_byte_identical(tmp_path: Path) -> No
         source.event_histogram(10, EventFilter(actor="ann"))
     assert sha256_of(path) == before and path.stat().st_mtime_ns == mtime
     assert sorted(p.name for p in tmp_path.iterdir()) == ["h.jsonl", "native"]  # no side files
+
+
+@settings(max_examples=200, deadline=None)
+@given(stream_id=st.text(max_size=40), version=st.integers(0, 2**40))
+def test_derived_ids_are_exactly_uuid5(stream_id: str, version: int) -> None:
+    from store.adapter_support import DERIVED_ID_NAMESPACE
+
+    expected = str(uuid.uuid5(DERIVED_ID_NAMESPACE, f"{stream_id}\n{version}"))
+    assert derived_event_id(stream_id, version) == expected
