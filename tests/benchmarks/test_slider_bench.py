@@ -66,34 +66,31 @@ Floor(int(sys.argv[1]), int(sys.argv[2])).run()
 """
 
 
-def _tmux(*args: str) -> str:
-    result = subprocess.run(["tmux", *args], capture_output=True, text=True, check=False)
-    return result.stdout
-
-
 class Terminal:
-    """One tmux session of 160×48 running `command` (only ours, killed by name)."""
+    """A 160×48 tmux session running `command`, on a tmux server of its own (a private
+    socket), so other tmux users on this machine cannot resize or disturb it; closing it
+    stops only that server."""
 
     def __init__(self, command: str, cwd: Path) -> None:
         self.name = f"es-bench-{uuid.uuid4().hex[:8]}"
-        subprocess.run(
-            [
-                "tmux",
-                "new-session",
-                "-d",
-                "-s",
-                self.name,
-                "-x",
-                "160",
-                "-y",
-                "48",
-                f"cd {cwd} && {command}",
-            ],
-            check=True,
+        self.socket = self.name
+        self._run(
+            "-f", "/dev/null", "new-session", "-d", "-s", self.name,
+            "-x", "160", "-y", "48", f"cd {cwd} && {command}",
+        )  # fmt: skip
+        size = self._run(
+            "display-message", "-p", "-t", self.name, "#{window_width}x#{window_height}"
+        ).strip()
+        assert size == "160x48", f"tmux made a {size} window"
+
+    def _run(self, *args: str) -> str:
+        result = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=False
         )
+        return result.stdout
 
     def screen(self) -> str:
-        return _tmux("capture-pane", "-p", "-t", self.name)
+        return self._run("capture-pane", "-p", "-t", self.name)
 
     def wait_for(self, text: str, timeout: float = 120.0) -> float:
         start = time.perf_counter()
@@ -104,10 +101,10 @@ class Terminal:
         return time.perf_counter() - start
 
     def key(self, name: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, name], check=True)
+        self._run("send-keys", "-t", self.name, name)
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True, check=False)
+        self._run("kill-server")  # our private server only
 
 
 def _step_latencies(
