@@ -329,31 +329,37 @@ def _write_lines(
         for event in selection.source.read_all(start, selection.head.position):
             if event.position != expected:
                 raise EvidenceError(f"the source has no event at position {expected}")
-            envelope = envelope_json(event)
-            computed = chain_hash(previous, canonical_json(envelope))
-            if computed != event.hash:
-                raise EvidenceError(
-                    f"the event at position {event.position} does not reproduce its hash; "
-                    "the store changed while bundling -- run eventscope verify"
-                )
-            link: JSONObject = {"hash": event.hash, "position": event.position}
-            if selection.selects(event):
+            selected = selection.selects(event)
+            if selected or links == "full":
+                envelope = envelope_json(event)
+                envelope_bytes = canonical_json(envelope)
+                if chain_hash(previous, envelope_bytes) != event.hash:
+                    raise EvidenceError(
+                        f"the event at position {event.position} does not reproduce its "
+                        "hash; the store changed while bundling -- run eventscope verify"
+                    )
+            # (A hash-only link is not re-derived: `verify` has just walked the chain.)
+            # Links are canonical JSON written out directly: keys "envelope" < "hash" <
+            # "position" < "selected" are already in order, and the envelope bytes are
+            # the ones just hashed (no second serialisation of 100k payloads).
+            tail = b'"hash":"' + event.hash.encode() + b'","position":' + b"%d" % event.position
+            if selected:
                 line = {**envelope, "hash": event.hash, "prev_hash": previous}
                 events_file.write(canonical_json(line) + b"\n")
-                link["selected"] = True
+                chain_file.write(b"{" + tail + b',"selected":true}\n')
                 counts["selected"] += 1
                 counts["first"] = counts["first"] or event.position
                 counts["last"] = event.position
                 _fold(selection.picks[event.stream_id], event)
             elif links == "full":
-                link["envelope"] = envelope
+                chain_file.write(b'{"envelope":' + envelope_bytes + b"," + tail + b"}\n")
                 counts["context"] += 1
             else:
+                chain_file.write(b"{" + tail + b"}\n")
                 counts["hash_only"] += 1
-            chain_file.write(canonical_json(link) + b"\n")
-            counts["links"] += 1
             previous = event.hash
             expected += 1
+            counts["links"] += 1
     if expected - 1 != selection.head.position:
         raise EvidenceError(
             f"the source ends at position {expected - 1}, before its head digest "
