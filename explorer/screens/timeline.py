@@ -58,21 +58,28 @@ class TimelineScreen(Screen[None]):
     """One stream's history with the time slider (see the module docstring)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left", "step(-1)", "−1", priority=True, id="timeline.back"),
-        Binding("right", "step(1)", "+1", priority=True, id="timeline.forward"),
-        Binding("shift+left", "step(-10)", "−10", priority=True, show=False, id="timeline.back10"),
+        Binding("left", "step(-1)", "Step −1", priority=True, id="timeline.back"),
+        Binding("right", "step(1)", "Step +1", priority=True, id="timeline.forward"),
         Binding(
-            "shift+right", "step(10)", "+10", priority=True, show=False, id="timeline.forward10"
+            "shift+left", "step(-10)", "Step −10", priority=True, show=False, id="timeline.back10"
         ),
-        Binding("home", "first", "Start", priority=True, show=False, id="timeline.start"),
-        Binding("end", "last", "End", priority=True, show=False, id="timeline.end"),
+        Binding(
+            "shift+right",
+            "step(10)",
+            "Step +10",
+            priority=True,
+            show=False,
+            id="timeline.forward10",
+        ),
+        Binding("home", "first", "First event", priority=True, show=False, id="timeline.start"),
+        Binding("end", "last", "Latest event", priority=True, show=False, id="timeline.end"),
         Binding("t", "jump_time", "Jump to time", id="timeline.jump"),
         Binding("a", "axis", "Axis", id="timeline.axis"),
         Binding("space", "play", "Play/pause", priority=True, id="timeline.play"),
         Binding(
             "left_square_bracket",
             "speed(-1)",
-            "Slower",
+            "Play slower",
             key_display="[",
             show=False,
             id="timeline.slower",
@@ -80,7 +87,7 @@ class TimelineScreen(Screen[None]):
         Binding(
             "right_square_bracket",
             "speed(1)",
-            "Faster",
+            "Play faster",
             key_display="]",
             show=False,
             id="timeline.faster",
