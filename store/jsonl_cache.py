@@ -36,8 +36,8 @@ _ARRAYS = (
     "versions",
     "recorded",
     "type_of",
-    "by_stream",
-    "stream_starts",
+    "stream_first",
+    "stream_last",
 )
 
 

@@ -26,6 +26,7 @@ reported with its line number and the reason -- never silently dropped.
 from __future__ import annotations
 
 import os
+import threading
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,10 +69,13 @@ class JsonlIndex:
     stream_ids: list[str] = field(default_factory=list)
     stream_numbers: dict[str, int] = field(default_factory=dict)
     stream_type_of: list[int] = field(default_factory=list)  # stream number -> type number
-    # Ordinals grouped by stream, in version order: stream s owns
-    # by_stream[stream_starts[s] : stream_starts[s + 1]] (one array, not one per stream).
-    by_stream: array = field(default_factory=lambda: array("i"))
-    stream_starts: array = field(default_factory=lambda: array("q", [0]))
+    stream_first: array = field(default_factory=lambda: array("i"))  # stream -> ordinal
+    stream_last: array = field(default_factory=lambda: array("i"))
+    # Ordinals grouped by stream, in version order, built on first use (a stream list
+    # needs only first/last): stream s owns by_stream[stream_starts[s]:stream_starts[s+1]].
+    by_stream: array | None = None
+    stream_starts: array | None = None
+    _group_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     sorted_stream_ids: list[str] = field(default_factory=list)
     # Interned names.
     stream_type_names: list[str] = field(default_factory=list)
@@ -87,13 +91,18 @@ class JsonlIndex:
 
     def stream_ordinals(self, stream: int) -> array:
         """The ordinals of one stream's events, version 1 first."""
-        return self.by_stream[self.stream_starts[stream] : self.stream_starts[stream + 1]]
+        by_stream, starts = self._grouped()
+        return by_stream[starts[stream] : starts[stream + 1]]
 
     def stream_length(self, stream: int) -> int:
-        return self.stream_starts[stream + 1] - self.stream_starts[stream]
+        """Versions are contiguous, so the last event's version is the count."""
+        return self.versions[self.stream_last[stream]]
 
-    def ordinal_of(self, stream: int, version: int) -> int:
-        return self.by_stream[self.stream_starts[stream] + version - 1]
+    def _grouped(self) -> tuple[array, array]:
+        with self._group_lock:
+            if self.by_stream is None or self.stream_starts is None:
+                self.by_stream, self.stream_starts = _group_by_stream(self)
+            return self.by_stream, self.stream_starts
 
     @property
     def has_hash_chain(self) -> bool:
@@ -157,6 +166,11 @@ def build_index(path: Path, progress: IndexProgress | None = None) -> JsonlIndex
     stream_type_numbers: dict[str, int] = {}
     stream_versions: list[int] = []
     stream_versions_append = stream_versions.append
+    stream_first: list[int] = []
+    stream_first_append = stream_first.append
+    stream_last: list[int] = []
+    stream_last_append = stream_last.append
+    ordinal = 0
     # Canonical times ("2026-01-01T10:00:00.123456Z") share their second with their
     # neighbours: the second is parsed once, the microseconds are just digits.
     seconds_cache: dict[str, int] = {}
@@ -335,8 +349,12 @@ def build_index(path: Path, progress: IndexProgress | None = None) -> JsonlIndex
                     stream_numbers[stream_id] = stream
                     stream_type_of.append(stream_type_number)
                     stream_versions_append(version)
+                    stream_first_append(ordinal)
+                    stream_last_append(ordinal)
                 else:
                     stream_versions[stream] = version
+                    stream_last[stream] = ordinal
+                ordinal += 1
                 type_number = type_numbers.get(event_type)
                 if type_number is None:
                     type_number = len(event_type_names)
@@ -357,27 +375,24 @@ def build_index(path: Path, progress: IndexProgress | None = None) -> JsonlIndex
             if progress is not None:
                 progress(min(offset, size), size)
     index.lines_with_hash = hashes
-    _group_by_stream(index, stream_versions)
+    index.stream_first = array("i", stream_first)
+    index.stream_last = array("i", stream_last)
     index.sorted_stream_ids = sorted(index.stream_ids)
     if progress is not None:
         progress(size, size)
     return index
 
 
-def _group_by_stream(index: JsonlIndex, counts: list[int]) -> None:
+def _group_by_stream(index: JsonlIndex) -> tuple[array, array]:
     """Counting sort of ordinals by stream (stable, so each stream stays in version
-    order): one flat array instead of a growing array per stream, which is both smaller
-    and faster to build."""
+    order): one flat array instead of a growing array per stream, smaller and faster."""
     starts = array("q", [0])
     total = 0
-    for count in counts:
-        total += count
+    for stream in range(len(index.stream_last)):
+        total += index.stream_length(stream)
         starts.append(total)
-    cursor = list(starts[:-1])
     by_stream = array("i", bytes(4 * total))
+    versions = index.versions
     for ordinal, stream in enumerate(index.stream_of):
-        slot = cursor[stream]
-        by_stream[slot] = ordinal
-        cursor[stream] = slot + 1
-    index.by_stream = by_stream
-    index.stream_starts = starts
+        by_stream[starts[stream] + versions[ordinal] - 1] = ordinal
+    return by_stream, starts

@@ -347,7 +347,7 @@ class JsonlSource:
     def _info(self, stream: int) -> StreamInfo:
         index = self._index
         count = index.stream_length(stream)
-        first, last = index.ordinal_of(stream, 1), index.ordinal_of(stream, count)
+        first, last = index.stream_first[stream], index.stream_last[stream]
         return StreamInfo(
             stream_id=index.stream_ids[stream],
             stream_type=index.stream_type_names[index.stream_type_of[stream]],
