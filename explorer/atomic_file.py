@@ -66,6 +66,8 @@ def atomic_output(
     )
     try:
         with os.fdopen(handle, "wb") as stream:
+            # mkstemp creates 0600; give the file the mode a plain open() would have.
+            os.fchmod(stream.fileno(), 0o666 & ~_current_umask())
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
@@ -86,6 +88,12 @@ def write_bytes_atomically(
     with atomic_output(target, force=force, within=within) as stream:
         stream.write(payload)
     return Path(os.path.abspath(target))
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_directory(folder: Path) -> None:
