@@ -19,6 +19,7 @@ Detection only reads: SQLite files are probed through `mode=ro` connections.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +51,13 @@ def open_source(
     read_only: bool = True,
     *,
     schema: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> EventSource:
     """Open `location` (a path or URL) as an EventSource; read-only unless asked otherwise.
 
     Foreign formats (JSON Lines, eventsourcing) can only be read: asking for a writable
-    one raises ReadOnlyError.
+    one raises ReadOnlyError. `progress(bytes_read, total_bytes)` is called while a JSON
+    Lines file is being indexed (seconds for millions of lines, the first time).
     """
     text = str(location)
     prefixed, text = split_kind(text)
@@ -80,7 +83,7 @@ def open_source(
 
         if "://" in text:
             raise SourceNotFound("a JSON Lines source is a file path, not a URL")
-        return JsonlSource.open(text)
+        return JsonlSource.open(text, progress)
     from store.eventsourcing_source import EventsourcingSource
 
     return EventsourcingSource.open(text, schema=schema)

@@ -365,6 +365,7 @@ def read_battery(source: EventSource, *, with_hash: bool = True) -> dict[str, An
 
 def assert_read_contract(source: EventSource) -> None:
     """What every source must satisfy on its own, whatever it holds."""
+    assert isinstance(source, EventSource)  # the whole protocol is implemented
     events = list(source.read_all())
     positions = [e.position for e in events]
     assert positions == sorted(set(positions)), "positions strictly increase"

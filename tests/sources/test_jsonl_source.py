@@ -238,3 +238,15 @@ def test_derived_ids_are_exactly_uuid5(stream_id: str, version: int) -> None:
 
     expected = str(uuid.uuid5(DERIVED_ID_NAMESPACE, f"{stream_id}\n{version}"))
     assert derived_event_id(stream_id, version) == expected
+
+
+def test_open_source_reports_indexing_progress(tmp_path: Path) -> None:
+    from store import open_source
+
+    path = write_lines(tmp_path / "h.jsonl", *[ev("s-1", data={"i": i}) for i in range(50)])
+    seen: list[tuple[int, int]] = []
+    with open_source(str(path), progress=lambda done, total: seen.append((done, total))):
+        pass
+    size = path.stat().st_size
+    assert seen and seen[-1] == (size, size)
+    assert all(done <= total == size for done, total in seen)
