@@ -182,6 +182,7 @@ class EventsourcingSource:
         self._tables = tables
         self._catalog: dict[str, _Stream] | None = None
         self._sorted_ids: list[str] = []
+        self._by_stored: dict[Any, tuple[str, _Stream]] = {}
         self._catalog_lock = threading.Lock()
         self._times: dict[int, datetime | None] = {}  # position -> decoded timestamp
         q = _quote(tables.events)
@@ -366,22 +367,27 @@ class EventsourcingSource:
                 f"{stored_filter} ORDER BY {self._pos} LIMIT ?"
             )
         produced = 0
-        types = self._stream_types_by_stored_id()
+        by_stored = self._by_stored
+        filtering = flt is not None and not flt.is_empty()
         while True:
-            rows = self._fetchall(sql, (cursor, bound, *params, _CHUNK))
+            # Without a filter a limit bounds the rows worth fetching (a page of a view).
+            size = _CHUNK if limit is None or filtering else min(_CHUNK, limit - produced)
+            rows = self._fetchall(sql, (cursor, bound, *params, size))
             for row in rows:
-                stream_id = present_id(row[1])
-                stream_type = types.get(row[1], "")
+                known = by_stored.get(row[1])
+                stream_id = known[0] if known is not None else present_id(row[1])
+                stream = known[1] if known is not None else None
+                stream_type = stream.stream_type if stream is not None else ""
                 if not _row_may_match(row, stream_id, stream_type, flt):
                     continue
-                event = self._event(row, stream_id, catalog.get(stream_id))
+                event = self._event(row, stream_id, stream)
                 if flt is not None and not matches(event, flt):
                     continue
                 yield event
                 produced += 1
                 if limit is not None and produced >= limit:
                     return
-            if len(rows) < _CHUNK:
+            if len(rows) < size:
                 return
             cursor = rows[-1][0]
 
@@ -587,12 +593,11 @@ class EventsourcingSource:
             return catalog
         with self._catalog_lock:
             if self._catalog is None:
-                self._catalog = self._load_catalog()
-                self._sorted_ids = sorted(self._catalog)
+                loaded = self._load_catalog()
+                self._sorted_ids = sorted(loaded)
+                self._by_stored = {s.stored_id: (sid, s) for sid, s in loaded.items()}
+                self._catalog = loaded  # last: readers check it without the lock
             return self._catalog
-
-    def _stream_types_by_stored_id(self) -> dict[Any, str]:
-        return {s.stored_id: s.stream_type for s in self._streams_by_id().values()}
 
     def _load_catalog(self) -> dict[str, _Stream]:
         q, pos = self._q, self._pos
