@@ -133,12 +133,18 @@ class ConsistencyScreen(Screen[None]):
         self.app.call_from_thread(self._done, report)
 
     def _progress(self, done: int, total: int) -> None:
+        if not self.is_attached:  # the screen was closed while a worker ran
+            return
         self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
 
     def _failed(self, message: str) -> None:
+        if not self.is_attached:  # the screen was closed while a worker ran
+            return
         self.query_one("#cons-summary", Static).update(Text(message, style="bold red"))
 
     def _done(self, report: Any) -> None:
+        if not self.is_attached:  # the screen was closed while a worker ran
+            return
         self.report = report
         self.problems = list(get_field(report, "problems", ()) or ())
         unchecked = list(get_field(report, "unchecked", ()) or ())

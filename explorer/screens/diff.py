@@ -227,6 +227,8 @@ class DiffScreen(Screen[None]):
         self.app.call_from_thread(self._info_ready, info)
 
     def _info_ready(self, info: DiffInfo) -> None:
+        if not self.is_attached:  # the screen was closed while a worker ran
+            return
         self.info = info
         left, right = self.left, self.right
         if left is None or right is None:
@@ -311,6 +313,8 @@ class DiffScreen(Screen[None]):
         counts: DiffCounts,
         sides: tuple[list[Line], list[Line]],
     ) -> None:
+        if not self.is_attached:  # the screen was closed while a worker ran
+            return
         self.error = None
         self.counts = counts
         summary = Text(no_wrap=True)
@@ -333,6 +337,8 @@ class DiffScreen(Screen[None]):
             tree.border_title = Text(f"{name}: {visible_text(side.label())}")
 
     def _show_error(self, message: str) -> None:
+        if not self.is_attached:  # the screen was closed while a worker ran
+            return
         self.error = message
         self.query_one("#diff-counts", Static).update(Text(message, style="bold red"))
         self.query_one(DiffView).set_lines([])
@@ -389,6 +395,8 @@ class DiffScreen(Screen[None]):
         self.app.call_from_thread(self._bisected, version)
 
     def _bisected(self, version: int | None) -> None:
+        if not self.is_attached:  # the screen was closed while a worker ran
+            return
         if version is None:
             self.app.notify("every stored snapshot of this stream agrees with the replay")
             self.action_compare()

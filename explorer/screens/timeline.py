@@ -241,6 +241,8 @@ class TimelineScreen(Screen[None]):
         return max(0, min(target, length))
 
     def _listed(self, length: int) -> None:
+        if not self.is_attached:  # the screen was closed while a worker ran
+            return
         target = self._target(length)
         self.slider.length = length
         self.slider.version = target
@@ -249,11 +251,15 @@ class TimelineScreen(Screen[None]):
         self.event_list.focus()
 
     def _failed(self, message: str) -> None:
+        if not self.is_attached:  # the screen was closed while a worker ran
+            return
         self.error = message
         self.query_one("#tl-header", Static).update(Text(f" {message}", style="bold red"))
         self.notify(message, severity="error")
 
     def _loaded(self, timeline: Any, overview: StreamOverview) -> None:
+        if not self.is_attached:  # the screen was closed while a worker ran
+            return
         self.timeline = timeline
         self.overview = overview
         self.query_one("#tl-header", Static).update(self._header_text())
@@ -323,6 +329,8 @@ class TimelineScreen(Screen[None]):
         self.app.call_from_thread(self._step_ready, step)
 
     def _step_ready(self, step: Step) -> None:
+        if not self.is_attached:  # the screen was closed while a worker ran
+            return
         self._busy = False
         self._show(step)
         if not self._blame_ready:
@@ -332,12 +340,16 @@ class TimelineScreen(Screen[None]):
             self._request_step()
 
     def _step_failed(self, version: int, message: str) -> None:
+        if not self.is_attached:  # the screen was closed while a worker ran
+            return
         self._busy = False
         self.slider.set_times(None, None, note=f"v{version}: {message}")
         if version != self.version:
             self._request_step()
 
     def _show(self, step: Step) -> None:
+        if not self.is_attached:  # the screen was closed while a worker ran
+            return
         self.shown = step
         tree = self.state_tree
         tree.set_lines(step.state_lines, left_width=step.state_left_width)
@@ -383,6 +395,8 @@ class TimelineScreen(Screen[None]):
         self.app.call_from_thread(self._series_ready, series)
 
     def _series_ready(self, series: Any) -> None:
+        if not self.is_attached:  # the screen was closed while a worker ran
+            return
         self.chart.set_series(series if series.xs else None, "the field has no numeric values")
         self.chart.set_marker(self.version if self.version else None)
 

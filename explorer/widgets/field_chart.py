@@ -200,6 +200,8 @@ class FieldChart(PlotextPlot):
     def _built_ready(
         self, wanted: tuple[Series, int, int, str] | None, built: _Built | None
     ) -> None:
+        if not self.is_attached:  # closed while the worker ran
+            return
         self._building = False
         self.builds += 1
         if wanted is not self._wanted:

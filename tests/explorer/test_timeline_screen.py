@@ -292,3 +292,21 @@ async def test_unknown_stream_is_one_sentence_not_a_crash(store_path):
         assert "there is no stream 'no-such-[b]stream'" in screen_text(app)
         await pilot.press("right", "t")  # nothing to step or jump in; nothing breaks
         assert app.screen is screen and app.is_running
+
+
+async def test_leaving_while_workers_run_is_harmless(tmp_path):
+    from timeline_stores import build_long_stream
+
+    path = build_long_stream(tmp_path / "long.db", 3_000)
+    app = open_app(path)
+    errors: list[str] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        home = app.screen
+        for _ in range(3):  # open and leave at once, before the state or chart arrive
+            app.open_stream("acct-big", 1_500)
+            await pilot.press("right", "escape")
+        await settle(app, pilot)
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert app.screen is home and app.is_running
+    assert errors == []
