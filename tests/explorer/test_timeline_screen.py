@@ -310,3 +310,19 @@ async def test_leaving_while_workers_run_is_harmless(tmp_path):
         errors = [n.message for n in app._notifications if n.severity == "error"]
         assert app.screen is home and app.is_running
     assert errors == []
+
+
+async def test_clicking_the_slider_track_seeks(store_path):
+    app = open_app(store_path, stream=ACCOUNT, version=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        slider = screen.query_one(TimeSlider)
+        track = slider.content_region.width - 2
+        middle = 1 + (track - 1) // 2  # content column of the track's middle
+        await pilot.click(TimeSlider, offset=(slider.styles.padding.left + middle, 0))
+        await settle(app, pilot)
+        assert screen.shown.version == 6
+        await pilot.click(TimeSlider, offset=(slider.styles.padding.left + track, 0))
+        await settle(app, pilot)
+        assert screen.shown.version == 12
