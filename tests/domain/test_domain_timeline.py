@@ -163,6 +163,10 @@ def test_undecodable_and_unappliable_events_are_skipped_with_reasons(
     assert upcast.ok and upcast.raw == {"amount": 100}
     assert upcast.data == {"amount": 100, "currency": "EUR"}
     assert upcast.chain == ("Credited v1→v2 (add_currency)",)
+    # Upcasting is a view: the stored payload and the hash chain are untouched.
+    stored = list(sqlite_store.read_stream(stream, 2, 2))[0]
+    assert stored.data == {"amount": 100} and stored.schema_version == 1
+    assert sqlite_store.verify().ok
     # Skipped events change nothing, so they blame nothing.
     assert timeline.changes_at(4) == [] and timeline.changes_at(6) == []
     blame = {b.path: b.version for b in timeline.blame_at()}
