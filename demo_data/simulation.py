@@ -53,6 +53,17 @@ _UNKNOWN_SAFETY = uuid.SafeUUID.unknown
 CURRENT_VERSION = {name: REGISTRY.current_version(name) or 1 for name in REGISTRY.event_types()}
 
 
+def default_snapshot_every(events: int) -> int:
+    """Snapshot policy: often enough that small demos show several snapshots per account,
+    rarely enough that a million-event build does not spend its time on them (each
+    snapshot is its own small transaction)."""
+    if events < 10_000:
+        return 5
+    if events < 200_000:
+        return 25
+    return 100
+
+
 class Stream:
     """One simulated aggregate instance: its id, type, version and plain state."""
 
@@ -126,7 +137,7 @@ class Simulation:
         self.rng = random.Random(seed)
         self._id_bits = random.Random(f"event-ids:{seed}").getrandbits
         self.clock = clock.BusinessClock()
-        self.snapshot_every = snapshot_every or (25 if events >= 10_000 else 5)
+        self.snapshot_every = snapshot_every or default_snapshot_every(events)
 
         self.count = 0  # events emitted == position of the last one in a fresh store
         self.now = 0.0  # wall seconds since clock.START (recorded_at)
