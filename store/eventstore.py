@@ -269,13 +269,25 @@ class EventStore:
         """Run one SELECT through the driver's cursor: plain tuples, no result-object
         layer (a quarter of `read_stream`'s time otherwise). One statement is its own
         read transaction; the pool rolls the connection back on return."""
-        with self._engine.connect() as conn:
-            cursor = conn.connection.cursor()
-            try:
-                cursor.execute(self._q(sql), tuple(params))
-                return cursor.fetchall()
-            finally:
-                cursor.close()
+        try:
+            with self._engine.connect() as conn:
+                cursor = conn.connection.cursor()
+                try:
+                    cursor.execute(self._q(sql), tuple(params))
+                    return cursor.fetchall()
+                finally:
+                    cursor.close()
+        except DBAPIError as exc:
+            raise self._read_error(exc.orig) from None
+        except self._engine.dialect.loaded_dbapi.Error as exc:
+            raise self._read_error(exc) from None
+
+    def _read_error(self, exc: BaseException) -> StoreError:
+        """A driver error while reading (a damaged file, a lost server) as one sentence:
+        evidence that cannot be read is reported, never shown as a traceback."""
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        reason = lines[0].rstrip(".") if lines else type(exc).__name__
+        return StoreError(f"cannot read the store at {self._location}: {reason}")
 
     def _fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
         rows = self._fetchall(sql, params)
@@ -897,7 +909,10 @@ class EventStore:
         self, against: Digest | None = None, progress: ProgressCallback | None = None
     ) -> VerifyReport:
         """Walk the whole chain in O(1) memory (keyset chunks); see `store.chain`."""
-        recorded_head = self._fetchone("SELECT position FROM chain_head WHERE id = 1")[0]
+        head_row = self._fetchone("SELECT position FROM chain_head WHERE id = 1")
+        # A damaged file can lose the head record; the events are still walked, but the
+        # report cannot vouch that nothing was cut from the tail (see below).
+        recorded_head = head_row[0] if head_row and isinstance(head_row[0], int) else 0
         total = max(recorded_head, self.head_position())
         columns = VERIFY_COLUMNS_POSTGRES if self._pg else VERIFY_COLUMNS_SQLITE
         sql = f"SELECT {columns} FROM events WHERE position > ? ORDER BY position LIMIT ?"  # noqa: S608
@@ -912,9 +927,19 @@ class EventStore:
                     return
                 cursor = rows[-1][0]
 
-        return walk(
+        report = walk(
             chunks(), total=total, recorded_head=recorded_head, against=against, progress=progress
         )
+        if report.ok and head_row is None:
+            last = report.head.position if report.head else 0
+            return VerifyReport(
+                ok=False,
+                checked=report.checked,
+                first_bad_position=last + 1,
+                reason=f"the store's record of its last position is missing, so events after "
+                f"{last} may have been removed",
+            )
+        return report
 
     def head_digest(self) -> Digest:
         row = self._fetchone("SELECT position, hash FROM events ORDER BY position DESC LIMIT 1")
