@@ -9,6 +9,7 @@ step by step (a test holds the two to the same events).
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TYPE_CHECKING
 
 from demo_data import catalog, clock
@@ -43,14 +44,15 @@ def _postcode(world: World, pattern: str) -> str:
 def random_address(world: World) -> dict[str, str]:
     rng = world.rng
     city, country, pattern = rng.choice(catalog.CITIES)
-    street = rng.choice(catalog.STREETS)
+    street = rng.choice(catalog.STREETS[country])
     number = rng.randint(1, 240)
-    line = (
-        f"{street} {number}"
-        if country in ("NL", "DE", "AT", "DK", "PL", "BE")
-        else f"{number} {street}"
-    )
+    line = f"{number} {street}" if country in catalog.NUMBER_FIRST else f"{street} {number}"
     return {"street": line, "postcode": _postcode(world, pattern), "city": city, "country": country}
+
+
+def _ascii(text: str) -> str:
+    """ "zoë.yılmaz" -> "zoe.ylmaz": e-mail addresses stay plain ASCII."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
 def onboard(world: World) -> None:
@@ -58,7 +60,7 @@ def onboard(world: World) -> None:
     sim, rng = world.sim, world.rng
     customer_id = world.next_id("customer", 6)
     first, last = rng.choice(catalog.FIRST_NAMES), rng.choice(catalog.LAST_NAMES)
-    handle = f"{first}.{last}".lower().replace(" ", "").replace("'", "")
+    handle = _ascii(f"{first}.{last}".lower().replace(" ", "").replace("'", ""))
     email = f"{handle}{rng.randint(1, 99)}@{rng.choice(catalog.EMAIL_DOMAINS)}"
     customer = sim.new_stream(customer_id, "customer")
     online = rng.random() < 0.55
@@ -80,6 +82,7 @@ def onboard(world: World) -> None:
         schema_1=address_to_v1 if world.address_v1() else None,
     )
     world.customers.append(customer)
+    world.customers_by_id[customer_id] = customer
     delay = (
         rng.uniform(8 * MINUTE, 30 * MINUTE)
         if rng.random() < 0.7
@@ -161,6 +164,13 @@ def open_account(
     )
     account.meta["opened_at"] = sim.now
     account.meta["fees_cents"] = 0
+    if kind == "checking" and "salaried" not in customer.meta:
+        # Most customers have their salary paid into their first current account.
+        customer.meta["salaried"] = rng.random() < 0.7
+        if customer.meta["salaried"]:
+            account.meta["salary_cents"] = rng.randrange(1800, 5200) * 100 + rng.randrange(100)
+            account.meta["employer"] = rng.choice(catalog.EMPLOYERS)
+    customer.meta.setdefault("accounts", []).append(account)
     world.add_account(account)
     return account, opened
 
@@ -219,15 +229,9 @@ def deposit(world: World, account: Stream | None = None) -> None:
     state = account.state
     roll = rng.random()
     customer_id = state["customer_id"]
-    if roll < 0.25:
-        channel, actor, cents = (
-            "salary",
-            catalog.PAYROLL,
-            rng.randrange(1800, 5200) * 100 + rng.randrange(100),
-        )
-    elif roll < 0.55:
+    if roll < 0.4:
         channel, actor, cents = "atm", catalog.ATM, rng.randrange(2, 40) * 1000
-    elif roll < 0.75:
+    elif roll < 0.65:
         channel, actor, cents = "branch", world.teller(), rng.randrange(50, 3000) * 100
     else:
         channel, actor, cents = (
@@ -310,6 +314,14 @@ def transfer(world: World) -> None:
     if len(world.accounts) < 2:
         return
     source = rng.choice(world.accounts)
+    if rng.random() < 0.2:
+        # Saving: from a current account to the customer's own savings account.
+        own = [a for a in world.customer_accounts(source) if a is not source]
+        if own:
+            target = rng.choice(own)
+            cents = rng.randrange(25, 500) * 100
+            run_transfer(world, source, target, cents, "savings")
+            return
     currency = source.state["currency"]
     pool = world.accounts_by_currency.get(currency, world.accounts)
     target = rng.choice(pool if rng.random() < 0.97 else world.accounts)
@@ -566,4 +578,33 @@ def month_end_batch(world: World) -> None:
                 batch,
                 command="pay_interest",
             )
+        sim.tick(0.01, 0.05)
+
+
+def payroll_batch(world: World) -> None:
+    """05:30 on payday: employers' salary files credit every salaried current account."""
+    sim = world.sim
+    batch = f"payroll-{sim.day(sim.now)[:7]}"
+    for account in list(world.accounts):
+        cents = account.meta.get("salary_cents")
+        if cents is None:
+            continue
+        if not sim.room(1):
+            return
+        state = account.state
+        try:
+            banking.check_credit(state, cents, state["currency"])
+        except CommandRejected:
+            _rejected(world)  # a frozen or closed account: the salary bounces
+            continue
+        sim.emit(
+            account,
+            "MoneyDeposited",
+            {"amount": cents_to_text(cents), "currency": state["currency"], "channel": "salary"},
+            catalog.PAYROLL,
+            batch,
+            f"{batch}-{account.meta['employer'].lower().replace(' ', '-')}",
+            command="deposit",
+            schema_1=money_to_v1 if world.money_v1() else None,
+        )
         sim.tick(0.01, 0.05)

@@ -125,28 +125,22 @@ CITIES = (
     ("København", "DK", "1###"),
 )
 
-STREETS = (
-    "Harbour Street",
-    "Keizersgracht",
-    "Lindenallee",
-    "Rue des Lilas",
-    "Via Roma",
-    "Calle Mayor",
-    "Rua Augusta",
-    "High Street",
-    "Station Road",
-    "Parkweg",
-    "Bahnhofstraße",
-    "Boulevard Voltaire",
-    "Corso Italia",
-    "Avenida da Liberdade",
-    "Mill Lane",
-    "Kerkstraat",
-    "Schillerstraße",
-    "Rue du Marché",
-    "Via Garibaldi",
-    "Church Road",
-)
+# Street names by country; the house number goes first where the country writes it so.
+STREETS = {
+    "NL": ("Keizersgracht", "Kerkstraat", "Parkweg", "Stationsweg", "Prinsengracht"),
+    "DE": ("Lindenallee", "Bahnhofstraße", "Schillerstraße", "Hauptstraße", "Goethestraße"),
+    "AT": ("Mariahilfer Straße", "Hauptstraße", "Lindengasse"),
+    "FR": ("Rue des Lilas", "Boulevard Voltaire", "Rue du Marché", "Avenue Jean Jaurès"),
+    "BE": ("Rue Royale", "Kerkstraat", "Avenue Louise"),
+    "IT": ("Via Roma", "Corso Italia", "Via Garibaldi", "Via Dante"),
+    "ES": ("Calle Mayor", "Calle de Alcalá", "Gran Vía"),
+    "PT": ("Rua Augusta", "Avenida da Liberdade", "Rua do Ouro"),
+    "IE": ("Main Street", "Church Road", "Mill Lane"),
+    "GB": ("High Street", "Station Road", "Church Road", "Mill Lane"),
+    "PL": ("ul. Długa", "ul. Floriańska", "ul. Grodzka"),
+    "DK": ("Nørregade", "Vesterbrogade", "Strandvejen"),
+}
+NUMBER_FIRST = frozenset({"FR", "GB", "IE"})
 
 EMAIL_DOMAINS = ("mail.example", "inbox.example", "post.example", "web.example")
 

@@ -138,5 +138,18 @@ def month_ends(days: int = SPAN_DAYS) -> list[float]:
     return out
 
 
+def paydays(days: int = SPAN_DAYS) -> list[float]:
+    """Seconds of 05:30 on each month's payday: the 25th, or the weekday before it when
+    the 25th falls on a weekend (when employers' salary files arrive)."""
+    out: list[float] = []
+    for day in range(days):
+        when = START + timedelta(days=day)
+        if when.day == 25:
+            while (START + timedelta(days=day)).weekday() >= 5:
+                day -= 1
+            out.append(day * DAY + 5.5 * HOUR)
+    return out
+
+
 def day_text(seconds: float) -> str:
     return moment(seconds).strftime("%Y-%m-%d")

@@ -30,6 +30,7 @@ class World:
         self.target_customers = max(8, total // 45)
         self.product_count = max(8, min(240, total // 2000))
         self.customers: list[Stream] = []
+        self.customers_by_id: dict[str, Stream] = {}
         self.verified: list[Stream] = []
         self.accounts: list[Stream] = []
         self.accounts_by_currency: dict[str, list[Stream]] = {}
@@ -67,6 +68,11 @@ class World:
         self.accounts.append(account)
         self.accounts_by_currency.setdefault(account.state["currency"], []).append(account)
 
+    def customer_accounts(self, account: Stream) -> list[Stream]:
+        """Every account of the customer who owns `account`."""
+        owner = self.customers_by_id.get(account.state["customer_id"])
+        return owner.meta.get("accounts", []) if owner is not None else []
+
     def customers_target_now(self) -> int:
         progress = min(1.0, self.sim.progress)
         return max(3, round(self.target_customers * (0.12 + 0.88 * math.sqrt(progress))))
@@ -102,6 +108,8 @@ def run(sim: Simulation, on_output: Callable[[Simulation], None] | None = None) 
     anomalies.plan(world)
     for when in clock.month_ends():
         sim.schedule(when, bank.month_end_batch, world)
+    for when in clock.paydays():
+        sim.schedule(when, bank.payroll_batch, world)
 
     span = sim.clock.span_activity
     next_activity = sim.clock.activity_at(sim.now)

@@ -10,6 +10,9 @@ from demo_stores import anomalies
 
 from store import EventStore
 
+BILLING, PAYROLL = "service:billing", "service:payroll-gateway"
+BATCH_ACTORS = (BILLING, PAYROLL)
+
 
 def test_business_hours_and_quiet_weekends(medium_demo) -> None:
     path, manifest = medium_demo
@@ -21,14 +24,18 @@ def test_business_hours_and_quiet_weekends(medium_demo) -> None:
     span = events[-1].recorded_at - events[0].recorded_at
     assert span > timedelta(days=150)  # months of business
     days = (span.days // 7) * 7
-    batch = [e for e in events if e.actor == "service:billing"]
-    assert {(e.recorded_at.day, e.recorded_at.hour) for e in batch} <= {(1, 1), (1, 2)}
+    batch = [e for e in events if e.actor in BATCH_ACTORS]
+    month_end = {(e.recorded_at.day, e.recorded_at.hour) for e in batch if e.actor == BILLING}
+    assert month_end <= {(1, 1), (1, 2)}
+    paydays = {e.recorded_at for e in batch if e.actor == PAYROLL}
+    assert {(m.day, m.hour) for m in paydays} <= {(d, 5) for d in (23, 24, 25)}
+    assert all(m.weekday() < 5 for m in paydays)
     weekday_hours = Counter()
     weekend = 0
     for event in events:
         moment = event.recorded_at
-        if event.actor == "service:billing":
-            continue  # the month-end night batch
+        if event.actor in BATCH_ACTORS:
+            continue  # the month-end and payday night batches
         if moment.weekday() >= 5:
             weekend += 1
         else:
