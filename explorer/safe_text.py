@@ -38,6 +38,26 @@ def visible_text(text: str) -> str:
     return _UNSAFE.sub(_escape, text)
 
 
+# What orjson leaves raw inside JSON strings that a terminal would act on: DEL, C1
+# controls, and the bidi/format characters (it escapes only C0 controls itself).
+_UNSAFE_IN_JSON = re.compile(
+    "[\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]"
+)
+
+
+def json_safe(payload: bytes) -> bytes:
+    """Escape those characters in UTF-8 JSON text as ``\\uXXXX``.
+
+    They can only occur inside JSON strings, where the escape denotes the same character:
+    the JSON decodes to exactly the stored value, while a terminal showing it (`--json`
+    output, `cat`) receives only ASCII escapes.
+    """
+    if payload.isascii():
+        return payload
+    text = payload.decode()
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode()
+
+
 def shorten(text: str, width: int) -> str:
     """Cut `text` to `width` characters with an ellipsis (for table cells)."""
     if width <= 0:

@@ -9,7 +9,7 @@ descriptors instead of the frozen dataclass's generated ``__init__``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -99,7 +99,19 @@ def record(
 
 
 def event_from_row(row: Sequence[Any]) -> RecordedEvent:
-    """A stored row (`EVENT_COLUMNS` order) -> RecordedEvent, JSON decoded with orjson."""
+    """A stored row (`EVENT_COLUMNS` order) -> RecordedEvent, JSON decoded with orjson.
+
+    A row no append would have written (edited by raw SQL, damaged) becomes an event with
+    `decode_error` set instead of an exception: bad data is shown, not fatal."""
+    try:
+        data = _loads(row[7])
+        metadata = _loads(row[8])
+        occurred_at = ts(row[9])
+        recorded_at = ts(row[10])
+    except (ValueError, TypeError):  # orjson.JSONDecodeError is a ValueError
+        return _undecodable(row)
+    if data.__class__ is not dict or metadata.__class__ is not dict:
+        return _undecodable(row)
     event = _new(RecordedEvent)
     _set_position(event, row[0])
     _set_stream_id(event, row[1])
@@ -108,12 +120,44 @@ def event_from_row(row: Sequence[Any]) -> RecordedEvent:
     _set_event_id(event, row[4])
     _set_event_type(event, row[5])
     _set_schema_version(event, row[6])
-    _set_data(event, _loads(row[7]))
-    _set_metadata(event, _loads(row[8]))
-    _set_occurred_at(event, ts(row[9]))
-    _set_recorded_at(event, ts(row[10]))
+    _set_data(event, data)
+    _set_metadata(event, metadata)
+    _set_occurred_at(event, occurred_at)
+    _set_recorded_at(event, recorded_at)
     _set_hash(event, row[11])
     _set_decode_error(event, None)
+    return event
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _undecodable(row: Sequence[Any]) -> RecordedEvent:
+    """The slow path for a damaged row: keep what can be read, explain the rest."""
+    problems: list[str] = []
+
+    def obj(text: Any, name: str) -> dict[str, Any]:
+        try:
+            value = _loads(text)
+        except (ValueError, TypeError) as exc:
+            problems.append(f"stored {name} is not readable JSON ({str(exc)[:80]})")
+            return {}
+        if value.__class__ is not dict:
+            problems.append(f"stored {name} is not a JSON object")
+            return {}
+        return value
+
+    def moment(text: Any, name: str) -> datetime:
+        try:
+            return ts(text)
+        except (ValueError, TypeError):
+            problems.append(f"stored {name} is not a timestamp")
+            return _EPOCH
+
+    data, metadata = obj(row[7], "data"), obj(row[8], "metadata")
+    occurred_at, recorded_at = moment(row[9], "occurred_at"), moment(row[10], "recorded_at")
+    event = record(*row[:7], data, metadata, occurred_at, recorded_at, row[11])
+    _set_decode_error(event, "; ".join(problems))
     return event
 
 

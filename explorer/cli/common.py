@@ -78,9 +78,15 @@ def opened(location: str, source_format: str | None = None) -> Iterator[EventSou
 
 
 def print_json(value: Any) -> None:
-    """Write JSON to stdout (UTF-8, indented for people; stable key order)."""
+    """Write JSON to stdout (UTF-8, indented for people; stable key order). C1 and bidi
+    controls inside strings are written as ``\\uXXXX`` escapes (same JSON value), so stored
+    data never drives the terminal, even in `--json` output."""
+    from explorer.safe_text import json_safe
+
     sys.stdout.buffer.write(
-        orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str)
+        json_safe(
+            orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str)
+        )
     )
     sys.stdout.buffer.write(b"\n")
     sys.stdout.flush()
