@@ -81,7 +81,9 @@ class CorrelationScreen(ReportsWorkerErrors, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
         yield Input(
-            value=self.correlation_id or "",
+            # Shown as visible escapes: an id from the data may hold ESC sequences, and an
+            # Input renders its value raw. Submitting the shown text traces the raw id.
+            value=visible_text(self.correlation_id or ""),
             placeholder="correlation id (enter to trace)",
             id="correlation-input",
         )
@@ -106,6 +108,8 @@ class CorrelationScreen(ReportsWorkerErrors, Screen[None]):
     @on(Input.Submitted, "#correlation-input")
     def _submitted(self, event: Input.Submitted) -> None:
         value = event.value.strip()
+        if self.correlation_id and value == visible_text(self.correlation_id).strip():
+            value = self.correlation_id
         if value:
             self.trace(value)
 
