@@ -43,9 +43,12 @@ MIN_EVENTS = 300
 DEFAULT_EVENTS = 20_000
 DEFAULT_SEED = 42
 
-# Version 4 and the RFC 4122 variant, as uuid.UUID(version=4) sets them.
-_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
-_UUID_V4 = (0x4000 << 64) | (0x8000 << 48)
+# UUID version 7 layout: 48-bit Unix milliseconds, version 7, 12 random bits, the RFC 4122
+# variant, 62 random bits.
+_UUID_V7 = 0x7 << 76
+_VARIANT = 0b10 << 62
+_LOW_62 = (1 << 62) - 1
+_START_MS = int(clock.START.timestamp() * 1000)
 _new_uuid = object.__new__
 _set = object.__setattr__
 _UNKNOWN_SAFETY = uuid.SafeUUID.unknown
@@ -61,7 +64,7 @@ def default_snapshot_every(events: int) -> int:
         return 5
     if events < 200_000:
         return 25
-    return 100
+    return 50
 
 
 class Stream:
@@ -159,16 +162,24 @@ class Simulation:
 
     # --- ids and time -------------------------------------------------------------------
     def new_uuid(self) -> uuid.UUID:
-        """A random (version 4) UUID from the seeded generator; what ``uuid.UUID(int=...,
-        version=4)`` builds, without its argument checks (this runs once per event)."""
-        value = (self._id_bits(128) & _UUID_CLEAR) | _UUID_V4
+        """A time-ordered (version 7 layout) UUID: the simulated recording time in
+        milliseconds, then 74 bits from the seeded generator.
+
+        Time-ordered ids are what many event stores mint today, and they keep the store's
+        unique index on event ids append-mostly: random version-4 ids made the same raw
+        inserts 1.5-1.7x slower (measured on a 300k-event demo) as the index outgrew
+        SQLite's page cache."""
+        ms = _START_MS + int(self.now * 1000)
+        bits = self._id_bits(74)
+        value = (ms << 80) | _UUID_V7 | ((bits >> 62) << 64) | _VARIANT | (bits & _LOW_62)
         made = _new_uuid(uuid.UUID)
         _set(made, "int", value)
         _set(made, "is_safe", _UNKNOWN_SAFETY)
         return made
 
     def command_id(self) -> str:
-        return f"cmd-{self._id_bits(48):012x}"
+        """A command id: milliseconds of the simulated time, then 16 seeded random bits."""
+        return f"cmd-{_START_MS + int(self.now * 1000):012x}{self._id_bits(16):04x}"
 
     def moment(self) -> datetime:
         if self.now != self._now_cached:
