@@ -9,15 +9,14 @@ user (or the explorer's first run) would open it.
 from __future__ import annotations
 
 import os
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from demo_data.clock import SPAN_DAYS, START
-from demo_data.pipeline import SimulationSummary, Snapshots, simulate
-from demo_data.simulation import DEFAULT_EVENTS, DEFAULT_SEED, MIN_EVENTS, Emitted
+from demo_data.pipeline import SimulationSummary, simulate
+from demo_data.simulation import DEFAULT_EVENTS, DEFAULT_SEED, MIN_EVENTS
 from demo_data.tamper import tamper as tamper_store
 from demo_data.writer import Progress, StoreWriter
 from domain.demo.events import REGISTRY
@@ -100,17 +99,7 @@ def _build(
     store = EventStore.open(str(path), synchronous="NORMAL")
     try:
         writer = StoreWriter(store, events, progress)
-        counts: Counter[tuple[str, int]] = Counter()
-        streams: Counter[str] = Counter()
-
-        def sink(chunk: list[Emitted], snapshots: Snapshots) -> None:
-            for _stream_id, stream_type, version, event in chunk:
-                counts[(event.event_type, event.schema_version)] += 1
-                if version == 1:
-                    streams[stream_type] += 1
-            writer(chunk, snapshots)
-
-        summary = simulate(events, seed, snapshot_every, sink, in_child=in_child)
+        summary = simulate(events, seed, snapshot_every, writer, in_child=in_child)
         rows = summary.projection_rows
         for name, items in rows.items():
             store.put_projection_rows(name, items, checkpoint=summary.count)
@@ -131,11 +120,12 @@ def _build(
         "recorded_from": format_timestamp(first.recorded_at),
         "recorded_to": format_timestamp(last.recorded_at),
         "simulated_span": {"start": format_timestamp(START), "days": SPAN_DAYS},
-        "streams": dict(sorted(streams.items())),
+        "streams": dict(sorted(summary.stream_counts.items())),
         "event_types": {
-            f"{name} v{version}": count for (name, version), count in sorted(counts.items())
+            f"{name} v{version}": count
+            for (name, version), count in sorted(summary.type_counts.items())
         },
-        "schema_changes": _schema_changes(summary, counts),
+        "schema_changes": _schema_changes(summary),
         "projections": {
             name: {"rows": len(items), "checkpoint": summary.count} for name, items in rows.items()
         },
@@ -145,7 +135,8 @@ def _build(
     }
 
 
-def _schema_changes(summary: SimulationSummary, counts: Counter[tuple[str, int]]) -> list[dict]:
+def _schema_changes(summary: SimulationSummary) -> list[dict]:
+    counts = summary.type_counts
     from demo_data.clock import moment
 
     out = []

@@ -24,14 +24,14 @@ from datetime import datetime
 from typing import Any
 
 from demo_data import world as world_module
-from demo_data.simulation import Emitted, Simulation
+from demo_data.simulation import Batch, Simulation, group
 from store.records import NewEvent
 
 PIPELINE_FROM = 100_000  # events; below this the child's start-up costs more than it saves
 
 Snapshots = list[tuple[str, int, bytes, str, str]]
-Sink = Callable[[list[Emitted], Snapshots], None]
-Packed = tuple[str, str, int, str, dict, dict, int, int, "datetime | None", "datetime | None"]
+Sink = Callable[[list[Batch], int, Snapshots], None]
+Packed = tuple[str, dict, dict, int, int, "datetime | None", "datetime | None"]
 
 
 @dataclass
@@ -45,6 +45,8 @@ class SimulationSummary:
     stats: dict[str, int]
     money_v2_seconds: float
     address_v2_seconds: float
+    type_counts: dict[tuple[str, int], int]
+    stream_counts: dict[str, int]
 
 
 @contextmanager
@@ -74,7 +76,12 @@ def simulate(
     with no_cyclic_gc():
         if in_child:
             return _simulate_in_child(events, seed, snapshot_every, sink)
-        return _simulate_here(events, seed, snapshot_every, lambda sim: sink(*sim.take_output()))
+        return _simulate_here(events, seed, snapshot_every, lambda sim: _drain(sim, sink))
+
+
+def _drain(sim: Simulation, sink: Sink) -> None:
+    events, snapshots = sim.take_output()
+    sink(group(events), len(events), snapshots)
 
 
 def _simulate_here(
@@ -90,16 +97,14 @@ def _simulate_here(
         stats=dict(sim.stats),
         money_v2_seconds=world.money_v2_seconds,
         address_v2_seconds=world.address_v2_seconds,
+        type_counts=sim.type_counts,
+        stream_counts=sim.stream_counts,
     )
 
 
 # --- the child process ----------------------------------------------------------------------
-def _pack(item: Emitted) -> Packed:
-    stream_id, stream_type, version, event = item
+def _pack(event: NewEvent) -> Packed:
     return (
-        stream_id,
-        stream_type,
-        version,
         event.event_type,
         event.data,
         event.metadata,
@@ -115,25 +120,18 @@ _set = object.__setattr__
 _UNKNOWN_SAFETY = uuid.SafeUUID.unknown
 
 
-def _unpack(item: Packed) -> Emitted:
-    stream_id, stream_type, version, event_type, data, metadata, id_int, schema, occurred, rec = (
-        item
-    )
+def _unpack(item: Packed) -> NewEvent:
+    event_type, data, metadata, id_int, schema, occurred, recorded = item
     event_id = _new(uuid.UUID)
-    _set(event_id, "int", id_int)  # already a valid version-4 UUID value
+    _set(event_id, "int", id_int)  # already a valid UUID value
     _set(event_id, "is_safe", _UNKNOWN_SAFETY)
-    return (
-        stream_id,
-        stream_type,
-        version,
-        NewEvent(event_type, data, metadata, event_id, schema, occurred, rec),
-    )
+    return NewEvent(event_type, data, metadata, event_id, schema, occurred, recorded)
 
 
 def _child_main(connection: Any, events: int, seed: int, snapshot_every: int | None) -> None:
     def send(sim: Simulation) -> None:
         out, snapshots = sim.take_output()
-        message = ("chunk", [_pack(item) for item in out], snapshots)
+        message = ("chunk", group(out, _pack), len(out), snapshots)
         connection.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
 
     gc.disable()  # see no_cyclic_gc
@@ -171,8 +169,12 @@ def _simulate_in_child(
             except EOFError:
                 raise RuntimeError("the demo simulation process stopped unexpectedly") from None
             if kind == "chunk":
-                packed, snapshots = rest
-                sink([_unpack(item) for item in packed], snapshots)
+                packed, count, snapshots = rest
+                batches = [
+                    (stream_id, [_unpack(item) for item in items], expected, stream_type)
+                    for stream_id, items, expected, stream_type in packed
+                ]
+                sink(batches, count, snapshots)
             elif kind == "done":
                 return rest[0]
             else:

@@ -34,7 +34,7 @@ from domain.aggregate import Aggregate
 from domain.demo import AGGREGATES
 from domain.demo import projections as proj
 from domain.demo.events import REGISTRY
-from store.records import NewEvent
+from store.records import NO_STREAM, NewEvent
 
 JSON = dict[str, Any]
 Emitted = tuple[str, str, int, NewEvent]  # stream_id, stream_type, version, event
@@ -158,6 +158,8 @@ class Simulation:
         self.snapshots: list[tuple[str, int, bytes, str, str]] = []
         self.anomalies: list[JSON] = []
         self.stats: dict[str, int] = {"rejected_commands": 0}
+        self.type_counts: dict[tuple[str, int], int] = {}  # (event type, schema) -> events
+        self.stream_counts: dict[str, int] = {}  # stream type -> streams
         self._days: dict[int, str] = {}
 
     # --- ids and time -------------------------------------------------------------------
@@ -260,6 +262,10 @@ class Simulation:
             stored, schema_version = data, CURRENT_VERSION[event_type]
         else:
             stored, schema_version = schema_1(data), 1
+        counted = (event_type, schema_version)
+        self.type_counts[counted] = self.type_counts.get(counted, 0) + 1
+        if stream.version == 1:
+            self.stream_counts[stream.type] = self.stream_counts.get(stream.type, 0) + 1
         self.out.append(
             (
                 stream.id,
@@ -311,3 +317,25 @@ class Simulation:
             p.name: [(key, p.docs[key], p.positions[key]) for key in sorted(p.docs)]
             for p in self.projections
         }
+
+
+Batch = tuple[str, list[Any], Any, str]  # (stream_id, events, expected_version, stream_type)
+
+
+def group(
+    events: list[Emitted], convert: Callable[[Any], Any] = lambda event: event
+) -> list[Batch]:
+    """Consecutive events of one stream -> one `append_streams` item with the exact
+    expected version (0 -> NO_STREAM). `convert` maps each event on the way."""
+    batches: list[Batch] = []
+    current_id = None
+    current: list[Any] = []
+    for stream_id, stream_type, version, event in events:
+        if stream_id != current_id:
+            current = [convert(event)]
+            expected = version - 1
+            batches.append((stream_id, current, expected if expected else NO_STREAM, stream_type))
+            current_id = stream_id
+        else:
+            current.append(convert(event))
+    return batches

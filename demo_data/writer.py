@@ -15,12 +15,11 @@ took 1.3x as long as the two one after the other.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import orjson
 
-from demo_data.simulation import Emitted
-from store import NO_STREAM, EventStore
+from demo_data.simulation import Batch
+from store import EventStore
 
 Progress = Callable[[int, int], None]
 Snapshots = list[tuple[str, int, bytes, str, str]]
@@ -36,10 +35,18 @@ class StoreWriter:
         self.written = 0
         self.snapshots = 0
 
-    def __call__(self, events: list[Emitted], snapshots: Snapshots) -> None:
-        """Store one chunk: its events in one transaction, then its snapshots."""
-        if events:
-            self._append(events)
+    def __call__(self, batches: list[Batch], events: int, snapshots: Snapshots) -> None:
+        """Store one chunk: its `events` events (grouped in `batches`, see
+        `simulation.group`) in one transaction, then its snapshots."""
+        if batches:
+            results = self.store.append_streams(batches)
+            self.written += events
+            last = results[-1][-1].position if results[-1] else None
+            if last != self.written:
+                raise RuntimeError(
+                    f"the demo store was not empty or reordered events: expected position "
+                    f"{self.written}, got {last}"
+                )
         for stream_id, version, state, aggregate_type, code_version in snapshots:
             self.store.save_snapshot(
                 stream_id,
@@ -52,26 +59,3 @@ class StoreWriter:
             self.snapshots += 1
         if self.progress is not None:
             self.progress(self.written, self.total)
-
-    def _append(self, events: list[Emitted]) -> None:
-        batches: list[tuple[str, list[Any], Any, str]] = []
-        current_id = None
-        current: list[Any] = []
-        for stream_id, stream_type, version, event in events:
-            if stream_id != current_id:
-                current = [event]
-                expected = version - 1
-                batches.append(
-                    (stream_id, current, expected if expected else NO_STREAM, stream_type)
-                )
-                current_id = stream_id
-            else:
-                current.append(event)
-        results = self.store.append_streams(batches)
-        self.written += len(events)
-        last = results[-1][-1].position if results and results[-1] else None
-        if last != self.written:
-            raise RuntimeError(
-                f"the demo store was not empty or reordered events: expected position "
-                f"{self.written}, got {last}"
-            )
