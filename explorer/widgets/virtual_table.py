@@ -496,7 +496,8 @@ class VirtualTable(ScrollView, can_focus=True):
         if index > self.known_rows or (index == self.known_rows and not growing):
             if index == 0 and y == 1:
                 text = Text(f" {self.empty_text}", style=self._placeholder_style())
-                return Strip(text.render(self.app.console), width).extend_cell_length(width, base)
+                strip = Strip(list(text.render(self.app.console)))
+                return strip.extend_cell_length(width, base).crop(0, width)
             return Strip.blank(width, base)
         row = self.row_at(index)
         if row is None:

@@ -64,9 +64,12 @@ def run_in_tmux(command: str) -> str:
     command = f"unset COLUMNS LINES; {command}"
     session = f"es-cli-{uuid.uuid4().hex[:8]}"
     size = ["-x", "160", "-y", "48"]
-    subprocess.run(
-        ["tmux", "new-session", "-d", "-s", session, *size, command + "; exec cat"], check=True
-    )
+    argv = ["tmux", "new-session", "-d", "-s", session, *size, command + "; exec cat"]
+    for attempt in range(5):  # a tmux server that is just exiting refuses new sessions
+        if subprocess.run(argv, capture_output=True).returncode == 0:
+            return session
+        time.sleep(0.2 * (attempt + 1))
+    subprocess.run(argv, check=True)
     return session
 
 
