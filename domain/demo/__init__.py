@@ -34,17 +34,23 @@ DOMAIN = DomainPlugin(
 PROJECTION_NAMES = tuple(sorted(p.name for p in PROJECTION_CLASSES))
 
 
+DEMO_STREAM_TYPES = frozenset(AGGREGATES)
+
+
 def looks_like_demo(source: EventSource) -> bool:
-    """True when a store carries the demo's stream types and read models, so the explorer
-    can load `DOMAIN` without being told (works on copies: no side file is needed)."""
+    """True when a source carries all five demo stream types and either the demo's read
+    models or none at all (a JSON Lines export of a demo has no read models), so the
+    explorer can load `DOMAIN` without being told. Works on copies: no side file needed."""
     types = {name for name, _count in source.stream_types()}
-    if not {"account", "customer", "transfer"} <= types:
+    if not DEMO_STREAM_TYPES <= types:
         return False
-    return set(PROJECTION_NAMES) <= set(source.projection_names())
+    projections = set(source.projection_names())
+    return not projections or set(PROJECTION_NAMES) <= projections
 
 
 __all__ = [
     "AGGREGATES",
+    "DEMO_STREAM_TYPES",
     "DOMAIN",
     "PROJECTION_NAMES",
     "REGISTRY",

@@ -14,7 +14,7 @@ from demo_data.world import World
 from domain.demo import Account, Order, Product, Transfer
 from domain.demo.saga import SAGA_ACTOR, TransferSaga
 from domain.errors import CommandRejected
-from store import EventStore
+from store import EventStore, NewEvent
 
 
 def open_account(account_id: str, deposit: str = "100.00", limit: str = "0.00") -> Account:
@@ -207,3 +207,19 @@ def test_the_generator_runs_transfers_exactly_like_the_saga(
         w.event.metadata["command"] for w in writes
     ]
     assert [p.state for p in plain] == [a.plain_state for a in aggregates]
+
+
+def test_looks_like_demo_needs_every_demo_stream_type(tmp_path: Path) -> None:
+    from domain.demo import looks_like_demo
+
+    store = EventStore.open(str(tmp_path / "other.db"))
+    try:
+        for stream_type in ("account", "customer", "transfer", "order"):
+            store.append(f"{stream_type}-1", [NewEvent("Created", {})], stream_type=stream_type)
+        assert not looks_like_demo(store)  # a user's own bank: no inventory streams
+        store.append("product-1", [NewEvent("Created", {})], stream_type="inventory")
+        assert looks_like_demo(store)
+        store.put_projection_rows("their_balances", [("account-1", {"x": 1}, 1)], checkpoint=5)
+        assert not looks_like_demo(store)  # read models that are not the demo's
+    finally:
+        store.close()

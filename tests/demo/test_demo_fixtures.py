@@ -9,6 +9,7 @@ import orjson
 
 from demo_data import FIXTURE_EVENTS, FIXTURE_JSONL
 from demo_data.fixtures import FIXTURE_MANIFEST, fixture_files
+from domain.demo import looks_like_demo
 from store import open_source
 
 
@@ -36,6 +37,7 @@ def test_the_fixture_has_every_anomaly_kind_and_both_schema_versions() -> None:
 def test_the_jsonl_fixture_opens_as_a_source_with_a_verifiable_chain() -> None:
     source = open_source(str(FIXTURE_JSONL))
     try:
+        assert looks_like_demo(source)  # so the explorer replays it with the demo's code
         assert source.event_count() == FIXTURE_EVENTS
         report = source.verify()
         assert report.ok and report.checked == FIXTURE_EVENTS
