@@ -108,7 +108,7 @@ def test_records_persist_across_reopen(store_factory) -> None:
 
 
 def test_read_stream_ranges_backwards_and_unknown_stream(store, monkeypatch) -> None:
-    monkeypatch.setattr(eventstore_module, "READ_CHUNK", 3)  # exercise keyset chunking
+    monkeypatch.setattr(eventstore_module, "STREAM_CHUNK", 3)  # exercise keyset chunking
     store.append("s-1", [ev(n=i) for i in range(10)])
     store.append("other", [ev()])
     assert [e.version for e in store.read_stream("s-1")] == list(range(1, 11))
