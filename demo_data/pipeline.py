@@ -70,7 +70,8 @@ def no_cyclic_gc() -> Iterator[None]:
 def simulate(
     events: int, seed: int, snapshot_every: int | None, sink: Sink, *, in_child: bool | None = None
 ) -> SimulationSummary:
-    """Simulate `events` events, handing each chunk to `sink(events, snapshots)` in order."""
+    """Simulate `events` events, handing each chunk to `sink(batches, event_count,
+    snapshots)` in order (batches as `simulation.group` makes them)."""
     if in_child is None:
         in_child = events >= PIPELINE_FROM
     with no_cyclic_gc():
