@@ -63,7 +63,15 @@ from store.records import (
     StreamInfo,
     VerifyReport,
 )
-from store.rows import event_from_row, record, snapshot_from_row, stream_from_row, ts
+from store.rows import (
+    STREAM_EVENT_COLUMNS,
+    event_from_row,
+    record,
+    snapshot_from_row,
+    stream_events,
+    stream_from_row,
+    ts,
+)
 from store.schema import (
     EVENT_COLUMNS,
     HASH_ALGORITHM,
@@ -729,29 +737,21 @@ class EventStore:
         backwards: bool = False,
     ) -> Iterator[RecordedEvent]:
         high = to_version if to_version is not None else 2**62
-        if backwards:
-            sql = (
-                f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? "  # noqa: S608
-                "AND version >= ? AND version <= ? ORDER BY version DESC LIMIT ?"
-            )
-            while True:
-                rows = self._fetchall(sql, (stream_id, from_version, high, STREAM_CHUNK))
-                yield from map(event_from_row, rows)
-                if len(rows) < STREAM_CHUNK:
-                    return
-                high = rows[-1][3] - 1
-        else:
-            low = from_version
-            sql = (
-                f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? "  # noqa: S608
-                "AND version >= ? AND version <= ? ORDER BY version LIMIT ?"
-            )
-            while True:
-                rows = self._fetchall(sql, (stream_id, low, high, STREAM_CHUNK))
-                yield from map(event_from_row, rows)
-                if len(rows) < STREAM_CHUNK:
-                    return
-                low = rows[-1][3] + 1
+        low = from_version
+        order = "DESC" if backwards else "ASC"
+        sql = (
+            f"SELECT {STREAM_EVENT_COLUMNS} FROM events WHERE stream_id = ? "  # noqa: S608
+            f"AND version >= ? AND version <= ? ORDER BY version {order} LIMIT ?"
+        )
+        while True:
+            rows = self._fetchall(sql, (stream_id, low, high, STREAM_CHUNK))
+            yield from stream_events(rows, stream_id)
+            if len(rows) < STREAM_CHUNK:
+                return
+            if backwards:
+                high = rows[-1][2] - 1
+            else:
+                low = rows[-1][2] + 1
 
     def read_all(
         self,

@@ -161,6 +161,65 @@ def _undecodable(row: Sequence[Any]) -> RecordedEvent:
     return event
 
 
+# read_stream leaves stream_id out of the SELECT: the WHERE clause fixes it, and not
+# building one string per row is part of staying within 1.3x of the raw fetch.
+STREAM_EVENT_COLUMNS = (
+    "position, stream_type, version, event_id, event_type, schema_version, "
+    "data, metadata, occurred_at, recorded_at, hash"
+)
+
+
+def stream_events(rows: Sequence[Sequence[Any]], stream_id: str) -> list[RecordedEvent]:
+    """Rows of one stream (`STREAM_EVENT_COLUMNS`) -> records: `event_from_row` with
+    everything bound locally and a shared timestamp when occurred_at == recorded_at
+    (the common case). Damaged rows take the same explained slow path."""
+    out: list[RecordedEvent] = []
+    append = out.append
+    loads, new, cls, parse = _loads, _new, RecordedEvent, ts
+    s_position, s_stream_id, s_stream_type, s_version = (
+        _set_position,
+        _set_stream_id,
+        _set_stream_type,
+        _set_version,
+    )
+    s_event_id, s_event_type, s_schema_version = _set_event_id, _set_event_type, _set_schema_version
+    s_data, s_metadata, s_occurred_at, s_recorded_at = (
+        _set_data,
+        _set_metadata,
+        _set_occurred_at,
+        _set_recorded_at,
+    )
+    s_hash, s_decode_error = _set_hash, _set_decode_error
+    for row in rows:
+        try:
+            data = loads(row[6])
+            metadata = loads(row[7])
+            recorded_at = parse(row[9])
+            occurred_at = recorded_at if row[8] == row[9] else parse(row[8])
+        except (ValueError, TypeError):
+            append(_undecodable((row[0], stream_id, *row[1:])))
+            continue
+        if data.__class__ is not dict or metadata.__class__ is not dict:
+            append(_undecodable((row[0], stream_id, *row[1:])))
+            continue
+        event = new(cls)
+        s_position(event, row[0])
+        s_stream_id(event, stream_id)
+        s_stream_type(event, row[1])
+        s_version(event, row[2])
+        s_event_id(event, row[3])
+        s_event_type(event, row[4])
+        s_schema_version(event, row[5])
+        s_data(event, data)
+        s_metadata(event, metadata)
+        s_occurred_at(event, occurred_at)
+        s_recorded_at(event, recorded_at)
+        s_hash(event, row[10])
+        s_decode_error(event, None)
+        append(event)
+    return out
+
+
 def stream_from_row(row: Sequence[Any]) -> StreamInfo:
     return StreamInfo(
         stream_id=row[0],

@@ -646,3 +646,17 @@ def test_prefix_filters_match_exactly_the_ids_that_start_with_the_prefix(store) 
         assert store.count_streams(prefix=prefix) == len(expected), prefix
         found = {e.stream_id for e in store.read_all(filter=EventFilter(stream_prefix=prefix))}
         assert found == set(expected), prefix
+
+
+def test_a_damaged_row_reads_as_an_explained_event_on_every_read_path(store, store_factory) -> None:
+    store.append("s-1", [ev(n=1), ev(n=2), ev(n=3)])
+    store_factory.raw_execute("UPDATE events SET data = 'not json' WHERE position = 2")
+    for events in (
+        list(store.read_stream("s-1")),
+        list(store.read_stream("s-1", backwards=True))[::-1],
+        list(store.read_all()),
+    ):
+        assert [e.version for e in events] == [1, 2, 3]
+        assert [e.decode_error is None for e in events] == [True, False, True]
+        assert events[1].data == {} and "data" in events[1].decode_error
+        assert events[1].stream_id == "s-1" and events[2].data == {"n": 3}
