@@ -69,8 +69,15 @@ def build_demo(
         raise DemoError(f"cannot create {db}: the folder {db.parent} does not exist")
     if db.is_dir():
         raise DemoError(f"{db} is a folder; give the path of a database file to create")
-    if db.exists() and not force:
-        raise DemoError(f"{db} already exists; pass --force to replace it")
+    if db.exists():
+        if not force:
+            raise DemoError(f"{db} already exists; pass --force to replace it")
+        if db.stat().st_size and load_manifest(db) is None:
+            # --force replaces demos, never someone's real history (or any other file).
+            raise DemoError(
+                f"{db} is not a demo store (there is no {manifest_path(db).name} beside it), "
+                "so --force will not replace it; remove it yourself if you mean to"
+            )
     temporary = db.with_name(f".{db.name}.building-{os.getpid()}")
     _remove(temporary)
     try:
@@ -163,6 +170,11 @@ def _schema_changes(summary: SimulationSummary) -> list[dict]:
 def _anomaly_order(item: dict[str, Any]) -> tuple[int, str]:
     position = item.get("position") or item.get("first_position") or 0
     return (position, item["kind"])
+
+
+def remove_store(path: Path) -> None:
+    """Delete a SQLite store file with its WAL/SHM side files (missing files are fine)."""
+    _remove(path)
 
 
 def _remove(path: Path) -> None:

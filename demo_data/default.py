@@ -11,7 +11,7 @@ from pathlib import Path
 
 import platformdirs
 
-from demo_data.build import build_demo, load_manifest
+from demo_data.build import build_demo, load_manifest, remove_store
 from demo_data.simulation import DEFAULT_EVENTS
 from demo_data.writer import Progress
 
@@ -30,5 +30,7 @@ def ensure_default_demo(progress: Progress | None = None) -> Path:
     if path.is_file() and load_manifest(path) is not None:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    build_demo(path, DEFAULT_EVENTS, force=True, progress=progress)
+    # A store here without its manifest is our own interrupted first run: start over.
+    remove_store(path)
+    build_demo(path, DEFAULT_EVENTS, progress=progress)
     return path

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from demo_data import default_demo_path, ensure_default_demo, load_manifest
 from explorer.cli import main
-from store import EventStore
+from store import EventStore, NewEvent
 
 
 def invoke(*args: str):
@@ -52,6 +52,18 @@ def test_an_existing_store_is_kept_unless_forced(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert orjson.loads(result.stdout)["events"] == 400
     assert load_manifest(db)["events"] == 400
+
+
+def test_force_never_replaces_a_file_that_is_not_a_demo(tmp_path: Path) -> None:
+    evidence = tmp_path / "audit.db"
+    store = EventStore.open(str(evidence))
+    store.append("acct-1", [NewEvent("Opened", {"owner": "ann"})], stream_type="account")
+    store.close()
+    before = digest(evidence)
+    result = invoke("demo", "--db", str(evidence), "--force")
+    assert result.exit_code == 2
+    assert "is not a demo store" in result.output and "Traceback" not in result.output
+    assert digest(evidence) == before
 
 
 @pytest.mark.parametrize(
