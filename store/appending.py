@@ -89,15 +89,19 @@ def prepare_batch(item: Sequence[Any], max_payload: int) -> PreparedBatch:
         )
     if isinstance(item[1], NewEvent):
         raise InvalidEvent("events must be a list of NewEvent, not a single NewEvent")
+    memo: list[Any] = [None, b""]  # events of one command often share one metadata dict
     return (
         stream_id,
-        [prepare_event(event, max_payload) for event in item[1]],
+        [prepare_event(event, max_payload, memo) for event in item[1]],
         expected,
         stream_type,
     )
 
 
-def prepare_event(event: NewEvent, max_payload: int) -> Prepared:
+def prepare_event(event: NewEvent, max_payload: int, memo: list[Any] | None = None) -> Prepared:
+    """Validate and canonicalise one event. `memo` ([metadata object, its canonical
+    bytes]) lets consecutive events that share the *same* metadata dict skip a second
+    serialisation -- identity, not equality, so nothing is assumed about content."""
     if not isinstance(event, NewEvent):
         raise InvalidEvent(f"expected a NewEvent, got a {type(event).__name__}")
     if not isinstance(event.event_type, str) or not event.event_type:
@@ -117,13 +121,18 @@ def prepare_event(event: NewEvent, max_payload: int) -> Prepared:
     except ValueError:
         raise InvalidEvent(f"event id {event.event_id!r} is not a UUID") from None
     data_json = canonical_json(event.data)
-    metadata_json = canonical_json(event.metadata)
+    meta = event.metadata
+    if memo is not None and memo[0] is meta:
+        metadata_json = memo[1]
+    else:
+        metadata_json = canonical_json(meta)
+        if memo is not None:
+            memo[0], memo[1] = meta, metadata_json
     size = len(data_json) + len(metadata_json)
     if size > max_payload:
         raise InvalidEvent(
             f"event {event_id} is {size} bytes of JSON, over the limit of {max_payload} bytes"
         )
-    meta = event.metadata
     actor = meta.get("actor")
     correlation_id = meta.get("correlation_id")
     causation_id = meta.get("causation_id")

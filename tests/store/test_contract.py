@@ -660,3 +660,15 @@ def test_a_damaged_row_reads_as_an_explained_event_on_every_read_path(store, sto
         assert [e.decode_error is None for e in events] == [True, False, True]
         assert events[1].data == {} and "data" in events[1].decode_error
         assert events[1].stream_id == "s-1" and events[2].data == {"n": 3}
+
+
+def test_events_sharing_one_metadata_dict_each_store_it(store) -> None:
+    shared = {"actor": "ann", "correlation_id": "c-9"}
+    records = store.append("s-1", [NewEvent("A", {"n": i}, shared) for i in range(3)])
+    assert [r.metadata for r in records] == [shared] * 3
+    assert [e.actor for e in store.read_all(filter=EventFilter(correlation_id="c-9"))] == [
+        "ann"
+    ] * 3
+    # A different dict with other content right after is not confused with the shared one.
+    [other] = store.append("s-1", [NewEvent("B", {}, {"actor": "bob"})])
+    assert other.metadata == {"actor": "bob"} and store.verify().ok
