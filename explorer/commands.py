@@ -25,10 +25,16 @@ class EventscopeCommands(Provider):
         screen = self.screen
         commands: list[tuple[str, str, Callable[[], Any]]] = []
         seen: set[str] = set()
-        for active in screen.active_bindings.values():
+        ranked = sorted(
+            screen.active_bindings.values(),
+            key=lambda active: 0 if active.node is screen else 1 if active.node is app else 2,
+        )
+        for active in ranked:
             binding = active.binding
             if binding.system or not binding.description or binding.description in seen:
                 continue
+            if not binding.show and active.node not in (screen, app):
+                continue  # a widget's cursor keys (up, page down…) are not commands
             seen.add(binding.description)
             display = app.get_key_display(binding)
             run = partial(app.run_action, binding.action, active.node)

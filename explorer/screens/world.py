@@ -314,7 +314,16 @@ class WorldScreen(ReportsWorkerErrors, Screen[None]):
     def _compute(self) -> None:
         self._timer = None
         self.computations += 1
-        self._caption(Content.assemble(("computing…", "$text-muted")))
+        self._caption(
+            Content.assemble(
+                (f"replaying up to {self.position:,} events for ", "$text-muted"),
+                (visible_text(self.projection or "—"), "$accent"),
+                (
+                    " … (a projection is recomputed from events, never read from its table)",
+                    "$text-muted",
+                ),
+            )
+        )
         self._load_world(self.position, self.projection)
 
     @work(thread=True, exclusive=True, group="world-compute", exit_on_error=False)

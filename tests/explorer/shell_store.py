@@ -108,3 +108,11 @@ def build_store(path: Path, accounts: int = 40, orders: int = 12) -> Path:
     store.append("account-0002", [deposited])
     store.close()
     return path
+
+
+def tamper(path: Path, position: int) -> None:
+    """Edit one stored event after the fact, as an attacker with SQL access would."""
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE events SET data = ? WHERE position = ?", ('{"amount":999999}', position))

@@ -124,9 +124,15 @@ async def test_hostile_strings_render_inert(store_path: Path) -> None:
         assert "1 stream " in text
         assert "account-evil-[@click=app.quit]\\x1b[2J\\u202e" in text  # literal and visible
         assert "\x1b" not in text and "\u202e" not in text
-        await pilot.click(VirtualTable, offset=(20, 1))  # clicking the id fires nothing
+        # Clicking the highlighted row opens it; the markup in its id fires nothing.
+        await pilot.click(VirtualTable, offset=(20, 1))
         await settle(app, pilot)
         assert app.is_running
+        assert type(app.screen).__name__ == "TimelineScreen"
+        assert app.screen.stream_id == HOSTILE_STREAM
+        assert "\x1b" not in screen_text(app)
+        await pilot.press("escape")
+        await settle(app, pilot)
         await pilot.press("slash", "ctrl+a", "ctrl+k", *"corr:corr-hostile", "enter")
         await settle(app, pilot)
         text = screen_text(app)

@@ -205,7 +205,14 @@ async def test_palette_offers_actions_and_opens_a_stream_by_id(small_store: Path
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("ctrl+p")
-        await pilot.press(*"account-0007")
+        await settle(app, pilot)
+        listed = screen_text(app)  # without typing: the screen's actions are offered
+        for name in ("Filter", "key: /", "Consistency", "Clear filter"):
+            assert name in listed, name
+        await pilot.press(*"integrity")
+        await settle(app, pilot)
+        assert "Verify integrity" in screen_text(app)
+        await pilot.press(*["backspace"] * 9, *"account-0007")
         await settle(app, pilot)
         assert "Open stream account-0007" in screen_text(app)
         await pilot.press("enter")
