@@ -62,6 +62,7 @@ from store.records import (
     SourceInfo,
     StreamInfo,
     VerifyReport,
+    format_timestamp,
 )
 from store.rows import (
     STREAM_EVENT_COLUMNS,
@@ -815,8 +816,10 @@ class EventStore:
         buckets: int,
         filter: EventFilter | None = None,  # noqa: A002
     ) -> list[tuple[datetime, int]]:
-        """Counts in `buckets` equal slices of recorded_at: a MIN/MAX query, then one
-        GROUP BY over a bucket index computed in SQL."""
+        """Counts in `buckets` equal slices of recorded_at, in exact integer microseconds:
+        event at t is in bucket ``(t - lo) * buckets // (hi - lo)`` (the last bucket
+        includes hi). A MIN/MAX query, then one GROUP BY over that index computed in SQL
+        (unfiltered: position ranges, see `_histogram_by_position`)."""
         if buckets < 1:
             raise ValueError("a histogram needs at least one bucket")
         where, params = filter_sql(filter)
@@ -827,23 +830,42 @@ class EventStore:
         if lo_text is None:
             return []
         lo, hi = ts(lo_text), ts(hi_text)
-        span = (hi - lo).total_seconds()
-        width = span / buckets if span > 0 else 1e-6
-        epoch = datetime(1970, 1, 1, tzinfo=UTC)
-        lo_epoch = (lo - epoch).total_seconds()
-        if self._pg:
-            index = "FLOOR((EXTRACT(EPOCH FROM CAST(recorded_at AS TIMESTAMPTZ)) - ?) / ?)"
-        else:
-            index = "CAST(((julianday(recorded_at) - 2440587.5) * 86400.0 - ?) / ? AS INTEGER)"
+        span = max(_micros(hi - lo), 1)
+        # Bucket i starts at the first microsecond whose index is i: lo + ceil(i*span/b).
+        starts = [lo + timedelta(microseconds=-(-i * span // buckets)) for i in range(buckets)]
+        if filter is None or filter.is_empty():
+            counts = self._histogram_by_position(starts)
+            return list(zip(starts, counts, strict=True))
+        micros = _EPOCH_MICROS_PG if self._pg else _EPOCH_MICROS_SQLITE
         sql = (
-            f"SELECT {index} AS bucket, COUNT(*) FROM events WHERE 1 = 1{where} "  # noqa: S608
-            "GROUP BY bucket"
+            f"SELECT (({micros} - ?) * ?) / ? AS bucket, COUNT(*) "  # noqa: S608
+            f"FROM events WHERE 1 = 1{where} GROUP BY bucket"
         )
         counts = [0] * buckets
-        for bucket, count in self._fetchall(sql, (lo_epoch, width, *params)):
+        lo_micros = _micros(lo - _EPOCH)
+        for bucket, count in self._fetchall(sql, (lo_micros, buckets, span, *params)):
             counts[min(max(int(bucket), 0), buckets - 1)] += count
-        step = timedelta(seconds=width)
-        return [(lo + step * i, counts[i]) for i in range(buckets)]
+        return list(zip(starts, counts, strict=True))
+
+    def _histogram_by_position(self, starts: list[datetime]) -> list[int]:
+        """The unfiltered histogram without touching every row: recorded_at never
+        decreases along positions and positions are contiguous (both store invariants,
+        which `verify` checks), so a bucket's count is the distance between the first
+        positions at its two boundaries -- one index seek per boundary, milliseconds on
+        1M events where the GROUP BY parses every timestamp."""
+        head = self.head_position()
+        # The first position at or after a boundary: an index seek for the time, then the
+        # smallest position among events sharing it (a batch shares one recorded_at).
+        seek = (
+            "SELECT MIN(position) FROM events WHERE recorded_at = "
+            "(SELECT MIN(recorded_at) FROM events WHERE recorded_at >= ?)"
+        )
+        firsts = [1]
+        for start in starts[1:]:
+            first = self._fetchone(seek, (format_timestamp(start),))[0]
+            firsts.append(first if first is not None else head + 1)
+        firsts.append(head + 1)
+        return [max(firsts[i + 1] - firsts[i], 0) for i in range(len(starts))]
 
     # --- streams ------------------------------------------------------------------------
     _STREAM_COLUMNS = (
@@ -991,3 +1013,20 @@ def _first_line(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
     lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
     return lines[0].rstrip(".") if lines else type(orig).__name__
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Microseconds since 1970 of a stored timestamp text, exactly (no floating point), from
+# its fixed-width parts: YYYY-MM-DDTHH:MM:SS (seconds) and the six fractional digits.
+_EPOCH_MICROS_SQLITE = (
+    "(CAST(strftime('%s', substr(recorded_at, 1, 19)) AS INTEGER) * 1000000 "
+    "+ CAST(substr(recorded_at, 21, 6) AS INTEGER))"
+)
+_EPOCH_MICROS_PG = (
+    "(CAST(EXTRACT(EPOCH FROM CAST(substr(recorded_at, 1, 19) AS TIMESTAMP)) AS BIGINT) "
+    "* 1000000 + CAST(substr(recorded_at, 21, 6) AS BIGINT))"
+)
+
+
+def _micros(delta: timedelta) -> int:
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

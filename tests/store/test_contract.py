@@ -672,3 +672,22 @@ def test_events_sharing_one_metadata_dict_each_store_it(store) -> None:
     # A different dict with other content right after is not confused with the shared one.
     [other] = store.append("s-1", [NewEvent("B", {}, {"actor": "bob"})])
     assert other.metadata == {"actor": "bob"} and store.verify().ok
+
+
+def test_unfiltered_histogram_agrees_with_the_group_by_path(store) -> None:
+    """The unfiltered histogram counts position ranges; a filter (even one matching
+    everything) takes the GROUP BY path. Both must give the same buckets."""
+    base = datetime(2026, 2, 1, tzinfo=UTC)
+    offsets = [0, 0, 5, 59, 60, 60, 60, 61, 119.5, 120, 300, 300, 599, 600]
+    for offset in offsets:
+        moment = base + timedelta(seconds=offset)
+        store.append("h-1", [NewEvent("Tick", {"o": offset}, recorded_at=moment)])
+    end = base + timedelta(seconds=600)  # a batch sharing one recorded_at, at the end
+    store.append("h-2", [NewEvent("Tick", {"k": k}, recorded_at=end) for k in range(3)])
+    everything = EventFilter(since=datetime(2000, 1, 1, tzinfo=UTC))
+    for buckets in (1, 2, 3, 5, 10, 60, 599):
+        fast = store.event_histogram(buckets)
+        slow = store.event_histogram(buckets, everything)
+        assert fast == slow, buckets
+        assert sum(count for _, count in fast) == len(offsets) + 3
+    assert [count for _, count in store.event_histogram(5)] == [9, 1, 2, 0, 5]
