@@ -36,6 +36,7 @@ class World:
         self.accounts_by_currency: dict[str, list[Stream]] = {}
         self.products: list[Stream] = []
         self.counters: dict[str, int] = {}
+        self.idle_fillers = 0  # filler attempts in a row that recorded nothing
         self.address_v2_at = ADDRESS_V2_AT * sim.clock.span_activity
         self.money_v2_at = MONEY_V2_AT * sim.clock.span_activity
         # Releases go live at 06:00 on a weekday, before the branches open.
@@ -152,7 +153,11 @@ def _spontaneous(world: World, functions: list, cumulative: list[float], total: 
     sim = world.sim
     if not sim.room(BIGGEST_SCENARIO):
         if sim.room(1):
+            before = sim.count
             bank.deposit(world)
+            world.idle_fillers = 0 if sim.count > before else world.idle_fillers + 1
+            if world.idle_fillers > 1_000:  # every account refuses deposits: restock instead
+                shop.restock(world, world.rng.choice(world.products))
         return
     if len(world.customers) < world.customers_target_now():
         bank.onboard(world)
