@@ -1,6 +1,7 @@
 """The planted anomalies: what an auditor is asked to find in every demo history.
 
-1. ``stale_snapshot`` -- a maintenance job rebuilt snapshots of three accounts with the
+1. ``stale_snapshot`` -- a maintenance job rebuilt snapshots of three accounts (fewer in
+   the tiniest demos, where fewer accounts have paid fees by then) with the
    previous release (``bank-2.1``), whose account code ignored `FeeCharged`: the stored
    snapshot's balance is higher than the replay by exactly the fees paid so far.
    Find it with ``eventscope diff DB ACCOUNT --snapshot V``; bisect finds the first fee.
