@@ -40,7 +40,7 @@ BATCH = repetitions("CRASH_BATCH", 500)
 STREAMS = 4
 # A fresh file every ROTATE cycles keeps verify + integrity_check per cycle cheap (the cost
 # grows with the file) while still reopening files that have survived earlier kills.
-ROTATE = 20
+ROTATE = 10
 PROBE = "crash-probe"
 
 
