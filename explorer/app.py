@@ -80,7 +80,8 @@ class Integrity:
         if self.state == "verified":
             return f"verified ({self.checked:,} events)"
         if self.state == "broken":
-            return f"BROKEN at position {self.first_bad_position}"
+            where = f"{self.first_bad_position:,}" if self.first_bad_position else "?"
+            return f"BROKEN at position {where}"
         if self.state == "checking":
             share = f" {self.checked * 100 // self.total}%" if self.total else ""
             return f"checking…{share}"

@@ -1,8 +1,8 @@
 """Event-rate chart (events per time slice) with an optional "you are here" marker.
 
 plotext costs ≈50 ms per build at 160×48, so the chart builds only when its data, marker,
-size or theme changed, and marker moves are coalesced to one redraw per `MARKER_DELAY`:
-a slider held down never queues a redraw per key.
+size or theme changed (the last build is cached); the world screen moves the marker only
+once its debounced recompute lands, so a held-down arrow key never queues a redraw per key.
 """
 
 from __future__ import annotations
@@ -12,10 +12,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.app import RenderResult
 from textual.color import Color
-from textual.timer import Timer
 from textual_plotext import PlotextPlot
-
-MARKER_DELAY = 0.08
 
 
 class RateChart(PlotextPlot):
@@ -32,8 +29,6 @@ class RateChart(PlotextPlot):
         self.title = title
         self._buckets: list[tuple[datetime, int]] = []
         self._marker: datetime | None = None
-        self._pending_marker: datetime | None = None
-        self._timer: Timer | None = None
         self._cache_key: tuple[object, ...] | None = None
         self._cache: Text | None = None
         self.message = "loading…"
@@ -58,15 +53,10 @@ class RateChart(PlotextPlot):
         self.refresh()
 
     def set_marker(self, moment: datetime | None) -> None:
-        """Move the marker; redraws at most once per MARKER_DELAY while it keeps moving."""
-        self._pending_marker = moment
-        if self._timer is None:
-            self._timer = self.set_timer(MARKER_DELAY, self._apply_marker)
-
-    def _apply_marker(self) -> None:
-        self._timer = None
-        if self._pending_marker != self._marker:
-            self._marker = self._pending_marker
+        """Move the marker. Callers already coalesce (the world screen redraws only after
+        its recompute settles), so this draws at once: what is shown never lags a timer."""
+        if moment != self._marker:
+            self._marker = moment
             self.refresh()
 
     def _colour(self, name: str) -> tuple[int, int, int]:

@@ -157,3 +157,15 @@ async def test_the_store_is_byte_identical_after_a_session(store_path: Path) -> 
         before.get("shell.db-wal"),
         hashlib.sha256(b"").hexdigest(),
     )
+
+
+async def test_consistency_action_pushes_the_consistency_list(store_path: Path) -> None:
+    app = make_app(str(store_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("k")
+        await settle(app, pilot)
+        assert type(app.screen).__name__ == "ConsistencyScreen"
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert type(app.screen).__name__ == "BrowserScreen"

@@ -56,8 +56,8 @@ async def test_verify_names_the_tampered_position_and_opens_it(tampered_demo) ->
         await pilot.press("v")
         await settle(app, pilot)
         text = screen_text(app)
-        assert f"BROKEN at position {position}" in text  # result box and status bar
-        assert text.count(f"BROKEN at position {position}") == 2
+        assert f"BROKEN at position {position:,}" in text  # result box and status bar
+        assert text.count(f"BROKEN at position {position:,}") == 2
         assert app.integrity.state == "broken" and app.integrity.first_bad_position == position
         broken = app.source.event_at(position)
         assert broken.stream_id in text
@@ -68,7 +68,7 @@ async def test_verify_names_the_tampered_position_and_opens_it(tampered_demo) ->
         await pilot.press("escape", "escape")
         await settle(app, pilot)
         assert type(app.screen).__name__ == "BrowserScreen"
-        assert f"BROKEN at position {position}" in screen_text(app)  # status bar remembers
+        assert f"BROKEN at position {position:,}" in screen_text(app)  # status bar remembers
 
 
 async def test_verify_an_intact_store(small_store: Path) -> None:
