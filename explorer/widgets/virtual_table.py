@@ -245,6 +245,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._generation = 0
         self._lock = threading.Lock()
         self._wanted: list[int] = []  # pages to load, most urgent last
+        self._in_flight: set[int] = set()  # pages being fetched right now
         self._loader_running = False
         self._announced: tuple[int, int] | None = None  # (generation, index) last highlighted
         self._known_end = 0  # high-water mark of rows seen, while the count is unknown
@@ -278,6 +279,7 @@ class VirtualTable(ScrollView, can_focus=True):
         with self._lock:
             self._generation += 1
             self._wanted.clear()
+            self._in_flight.clear()
         self._fetch = fetch
         self._row_count = row_count if fetch is not None else 0
         self._pages.clear()
@@ -410,6 +412,8 @@ class VirtualTable(ScrollView, can_focus=True):
         if self._row_count is not None and page * self.page_size >= self._row_count:
             return
         with self._lock:
+            if page in self._in_flight:
+                return
             if page in self._wanted:
                 self._wanted.remove(page)
             self._wanted.append(page)
@@ -428,7 +432,10 @@ class VirtualTable(ScrollView, can_focus=True):
                 page = self._wanted.pop()
                 generation = self._generation
                 fetch = self._fetch
+                self._in_flight.add(page)
             if fetch is None:
+                with self._lock:
+                    self._in_flight.discard(page)
                 continue
             try:
                 rows: Sequence[VirtualRow] = list(fetch(page * self.page_size, self.page_size))
@@ -447,6 +454,8 @@ class VirtualTable(ScrollView, can_focus=True):
     ) -> None:
         if generation != self._generation:
             return
+        with self._lock:
+            self._in_flight.discard(page)
         if error is not None:
             self._errors[page] = error
         else:
