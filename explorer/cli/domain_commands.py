@@ -43,16 +43,18 @@ def domain_option(func: F) -> F:
         "domain_module",
         metavar="MODULE",
         default=None,
-        help="Python module exposing DOMAIN = DomainPlugin(...) (your own domain code).",
+        help=(
+            "Python module exposing DOMAIN = DomainPlugin(...) (your own domain code). "
+            "Default: the demo domains on a demo store, else the generic fold; "
+            "'generic' forces the generic fold."
+        ),
     )(func)
 
 
 def _engine(source: Any, domain_module: str | None) -> Any:
-    from domain.engine import Engine
-    from domain.plugin import load_plugin
+    from explorer.engine_factory import build_engine
 
-    plugin = load_plugin(domain_module) if domain_module else None
-    return Engine(source, plugin)
+    return build_engine(source, domain_module)
 
 
 def path_text(path: Any) -> str:

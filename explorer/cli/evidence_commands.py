@@ -74,10 +74,9 @@ def _record(
 
 
 def _engine(source: Any, domain_module: str | None) -> Any:
-    from domain.engine import Engine
-    from domain.plugin import load_plugin
+    from explorer.engine_factory import build_engine
 
-    return Engine(source, load_plugin(domain_module) if domain_module else None)
+    return build_engine(source, domain_module)
 
 
 @click.command("report")

@@ -230,7 +230,9 @@ def test_generic_states_are_recomputed_so_editing_state_and_manifest_together_fa
     demo_db: str, tmp_path: Path
 ) -> None:
     target = tmp_path / "generic.zip"
-    code, _, err = run("bundle", demo_db, "--stream", "account-000002", "-o", str(target))
+    code, _, err = run(
+        "bundle", demo_db, "--stream", "account-000002", "--domain", "generic", "-o", str(target)
+    )
     assert code == 0, err
     folder = unzip(target, tmp_path / "generic")
     assert "1 generic-fold states recomputed" in run_verifier(folder).stdout
