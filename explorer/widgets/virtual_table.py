@@ -249,6 +249,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._loader_running = False
         self._announced: tuple[int, int] | None = None  # (generation, index) last highlighted
         self._known_end = 0  # high-water mark of rows seen, while the count is unknown
+        self._select_pending: tuple[int, int] | None = None  # enter pressed before the row came
         self._update_virtual_size()
 
     # --- public API ---------------------------------------------------------------------
@@ -286,6 +287,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._errors.clear()
         self._announced = None
         self._known_end = 0
+        self._select_pending = None
         self._update_virtual_size()
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.cursor_row = max(0, cursor)
@@ -348,6 +350,8 @@ class VirtualTable(ScrollView, can_focus=True):
         return max(0, min(value, max(0, last)))
 
     def watch_cursor_row(self, old: int, new: int) -> None:
+        if self._select_pending is not None and self._select_pending[1] != new:
+            self._select_pending = None  # the user moved on
         top = round(self.scroll_offset.y)
         height = self._body_height()
         if new < top:
@@ -366,6 +370,9 @@ class VirtualTable(ScrollView, can_focus=True):
         if marker != self._announced:
             self._announced = marker
             self.post_message(self.RowHighlighted(self, self.cursor_row, row))
+        if self._select_pending == marker:
+            self._select_pending = None
+            self.post_message(self.RowSelected(self, self.cursor_row, row))
 
     def action_cursor_up(self) -> None:
         self.cursor_row -= 1
@@ -392,6 +399,10 @@ class VirtualTable(ScrollView, can_focus=True):
         row = self.cursor_value
         if row is not None:
             self.post_message(self.RowSelected(self, self.cursor_row, row))
+        elif self._fetch is not None:
+            # Typed ahead of the data: open the row as soon as its page arrives.
+            self._select_pending = (self._generation, self.cursor_row)
+            self._request_page(self.cursor_row // self.page_size)
 
     async def _on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)

@@ -191,6 +191,7 @@ def test_open_and_browse_a_million_events(big_store: Path, tmp_path: Path) -> No
         term.literal(largest)
         term.keys("Enter")
         term.wait(lambda screen: "1 stream " in screen)
+        term.wait(lambda screen: "⏎ Open" in screen.splitlines()[-1])  # the list has focus
         mark = time.monotonic()
         term.keys("Enter")
         term.started = mark

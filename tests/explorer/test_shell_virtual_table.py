@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from textual.app import App, ComposeResult
 
 from explorer.widgets.virtual_table import Column, KeysetPager, VirtualRow, VirtualTable
@@ -125,3 +127,22 @@ async def test_click_moves_cursor_and_click_again_selects() -> None:
         table.reset(lambda s, n: [VirtualRow("x", ("only",))][s : s + n], row_count=1)
         await settle(app, pilot)
         assert "only" in screen_text(app) and "n3" not in screen_text(app)
+
+
+async def test_enter_before_the_rows_arrive_opens_the_row_when_it_comes() -> None:
+    gate = threading.Event()
+
+    def slow_fetch(start: int, limit: int) -> list[VirtualRow]:
+        gate.wait(10)  # the store is slow: the page arrives only when the test says so
+        return [VirtualRow(f"k{i}", (f"n{i}",)) for i in range(start, min(start + limit, 5))]
+
+    table = VirtualTable([Column("n")], slow_fetch, row_count=5)
+    app = TableApp(table)
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.press("enter")  # nothing loaded yet: remembered, not lost
+        assert app.selected == [] and table.cursor_value is None
+        gate.set()
+        await settle(app, pilot)
+        assert app.selected == ["k0"]
+        await pilot.press("down", "enter")
+        assert app.selected == ["k0", "k1"]
