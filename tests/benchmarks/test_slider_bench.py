@@ -72,16 +72,26 @@ class Terminal:
     stops only that server."""
 
     def __init__(self, command: str, cwd: Path) -> None:
+        # COLUMNS/LINES are removed from the command's environment: tmux started from
+        # pytest sometimes exported COLUMNS=80 LINES=24 into the pane, and Python's
+        # shutil.get_terminal_size (which Textual uses) trusts them over the real pty.
         self.name = f"es-bench-{uuid.uuid4().hex[:8]}"
         self.socket = self.name
         self._run(
             "-f", "/dev/null", "new-session", "-d", "-s", self.name,
-            "-x", "160", "-y", "48", f"cd {cwd} && {command}",
+            "-x", "160", "-y", "48", f"cd {cwd} && exec env -u COLUMNS -u LINES {command}",
         )  # fmt: skip
-        size = self._run(
+        # Pin the size: with no client attached, tmux may later shrink the window to its
+        # default-size (80x24) -- it happened here mid-benchmark.
+        self._run("set-option", "-g", "default-size", "160x48")
+        self._run("set-option", "-g", "window-size", "manual")
+        self._run("resize-window", "-t", self.name, "-x", "160", "-y", "48")
+        assert self.size() == "160x48", f"tmux made a {self.size()} window"
+
+    def size(self) -> str:
+        return self._run(
             "display-message", "-p", "-t", self.name, "#{window_width}x#{window_height}"
         ).strip()
-        assert size == "160x48", f"tmux made a {size} window"
 
     def _run(self, *args: str) -> str:
         result = subprocess.run(
@@ -92,13 +102,24 @@ class Terminal:
     def screen(self) -> str:
         return self._run("capture-pane", "-p", "-t", self.name)
 
-    def wait_for(self, text: str, timeout: float = 120.0) -> float:
+    def wait_for(self, text: str, timeout: float = 60.0) -> float:
         start = time.perf_counter()
         while text not in self.screen():
             if time.perf_counter() - start > timeout:
-                raise AssertionError(f"{text!r} never appeared:\n{self.screen()}")
+                raise AssertionError(
+                    f"{text!r} never appeared in the {self.size()} window:\n{self.screen()}"
+                )
             time.sleep(0.05)
         return time.perf_counter() - start
+
+    def nudge(self) -> None:
+        """Resize away and back. A process that read its terminal size before tmux had set
+        the pty's size starts at 80x24 and, with no later resize, stays there (seen here
+        under load); the SIGWINCH makes it lay out at 160x48."""
+        self._run("resize-window", "-t", self.name, "-x", "160", "-y", "47")
+        time.sleep(0.3)  # setup, not measurement: two resizes at once are coalesced by tmux
+        self._run("resize-window", "-t", self.name, "-x", "160", "-y", "48")
+        time.sleep(0.3)
 
     def key(self, name: str) -> None:
         self._run("send-keys", "-t", self.name, name)
@@ -154,6 +175,7 @@ def test_slider_key_to_visible(tmp_path: Path) -> None:
     floor_term = Terminal(f"{VENV_BIN / 'python'} {floor_script} {start} {EVENTS}", tmp_path)
     try:
         floor_term.wait_for(label(start), timeout=30)
+        floor_term.nudge()
         floor = _step_latencies(floor_term, start, STEPS, {"label": label})["label"]
     finally:
         floor_term.close()
@@ -161,11 +183,14 @@ def test_slider_key_to_visible(tmp_path: Path) -> None:
     command = f"{VENV_BIN / 'eventscope'} open {db} --stream acct-big --version {start}"
     term = Terminal(command, tmp_path)
     try:
-        opened = term.wait_for(state(start))
+        opened = term.wait_for(label(start))
+        term.nudge()
+        opened += term.wait_for(state(start))
         term.wait_for("balance over versions")
         ready = term.wait_for(f"v{EVENTS:,}")  # the chart's last x tick: the series is drawn
         timeline = _step_latencies(term, start, STEPS, {"label": label, "state": state})
         final = term.screen()
+        assert term.size() == "160x48", f"the window became {term.size()} during the run"
         term.key("q")
     finally:
         term.close()
