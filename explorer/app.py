@@ -20,6 +20,7 @@ from textual.reactive import var
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
+from explorer.engine_factory import build_engine
 from store import EventSource, open_source
 
 HERE = Path(__file__).parent
@@ -297,22 +298,6 @@ def _terminal_is_light() -> bool:
         return forced == "light"
     background = os.environ.get("COLORFGBG", "").rsplit(";", 1)[-1]
     return background in ("7", "15")
-
-
-def build_engine(source: EventSource, domain_module: str | None) -> Any:
-    """`domain.Engine(source, plugin)`: the `--domain` plugin when one was named; the demo
-    domains when the store looks like a demo store; otherwise the generic fold."""
-    from domain import Engine, load_plugin
-
-    plugin = None
-    if domain_module:
-        plugin = load_plugin(domain_module)
-    else:
-        from domain.demo import DOMAIN, looks_like_demo
-
-        if looks_like_demo(source):
-            plugin = DOMAIN
-    return Engine(source, plugin)
 
 
 def make_app(
