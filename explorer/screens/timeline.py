@@ -14,12 +14,16 @@ How a slider step stays fast on a 100k-event stream:
   engine's checkpoint cache and handed over as ready-made lines. Moves are *coalesced*:
   while a computation runs, further keys only update the wanted version, and when the
   result lands the newest wanted version is computed next (never a queue of stale ones);
+* when idle, the worker prepares the version one more move ahead in the direction of the
+  last move, so a steady stepper or playback finds each next state ready and it is drawn
+  right after the slider's repaint, without waiting for the worker;
 * the chart is built only when its field or size changes; the slider marker is overlaid
   on cached lines (see `FieldChart`).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -50,6 +54,8 @@ from explorer.widgets.state_tree import StateTree
 from explorer.widgets.time_slider import AXES, TimeSlider
 from store.records import format_timestamp
 
+STEP_CACHE = 32
+"""Prepared steps kept; each holds the lines of one state and one event detail."""
 SPEEDS = (1, 2, 5, 10, 20, 50, 100)
 """Playback speeds, events per second (`[` and `]` pick one)."""
 
@@ -163,7 +169,11 @@ class TimelineScreen(Screen[None]):
         self.timeline: Any = None
         self.overview: StreamOverview | None = None
         self._busy = False
+        self._steps: OrderedDict[int, Step] = OrderedDict()
+        """Prepared steps (the current version and its neighbours), newest last."""
         self._blame_ready = False
+        self._direction = 1
+        """The last move (+1, -10...): the worker prepares the version one such move on."""
         self._field_index = 0
         self._play_timer: Timer | None = None
         self.error: str | None = None
@@ -295,59 +305,97 @@ class TimelineScreen(Screen[None]):
 
     # --- moving the slider --------------------------------------------------------------
     def goto(self, version: int) -> None:
-        """Move the slider to `version` (clamped); the panes follow asynchronously."""
+        """Move the slider to `version` (clamped); the panes follow.
+
+        A version the worker has already prepared (it prepares one move ahead, see
+        `_pump`) is drawn right after the slider; any other is computed in the worker
+        first.
+        """
         if self.overview is None:
             return
         version = max(0, min(version, self.overview.length))
         if version == self.version:
             return
+        move = version - self.version if self.version >= 0 else 1
+        self._direction = move if abs(move) <= 10 else (1 if move > 0 else -1)
         self.version = version
         self.slider.version = version
         self.event_list.follow(version)
         self.chart.set_marker(version if version else None)
-        # Paint the slider first: a worker started now would contend for the GIL with
-        # that very repaint (measured: p95 key → label 78-100 ms → 65 ms under load).
-        self.call_after_refresh(self._request_step)
+        ready = self._steps.get(version)
+        if ready is not None:
+            # Right after the slider's repaint, not in the same frame: under CPU contention
+            # a frame holding every pane costs the slider label ~20 ms at the median.
+            self.call_after_refresh(self._show_if_wanted, ready)
+        else:
+            self.slider.note = "computing…"
+        # Start the worker after the slider's repaint: started now, it would contend for
+        # the GIL with that very repaint (measured: p95 key → label 78-100 ms → 65 ms).
+        self.call_after_refresh(self._pump)
 
-    def _request_step(self) -> None:
-        if not self._busy:
+    def _pump(self) -> None:
+        """Give the worker the most useful job: the wanted version when it is not ready,
+        otherwise the version one more move ahead (the likeliest next key)."""
+        if self._busy or self.overview is None or not self.is_attached:
+            return
+        length = self.overview.length
+        if self.version not in self._steps:
+            wanted = [self.version]
+        elif self._blame_ready:
+            ahead = self.version + self._direction
+            wanted = [ahead] if 0 <= ahead <= length and ahead not in self._steps else []
+        else:
+            wanted = []
+        if wanted:
             self._busy = True
-            self._compute(self.version)
+            self._compute(wanted)
 
     # Not `exclusive`: the busy flag already allows one at a time, and the next computation
     # is started from inside the previous one's result callback, which `exclusive` would
     # report as a cancellation of a worker that in fact completed.
     @work(thread=True, group="timeline-step", description="computing the state")
-    def _compute(self, version: int) -> None:
-        try:
-            if not self._blame_ready:
-                # First paint: the state now, blame (one walk of the stream) right after.
-                partial = compute_step(self.timeline, version, with_blame=False)
-                self.app.call_from_thread(self._show, partial)
-            step = compute_step(self.timeline, version)
-        except Exception as exc:  # one bad version must not wedge the slider
-            self.app.call_from_thread(self._step_failed, version, _sentence(exc))
-            return
-        self.app.call_from_thread(self._step_ready, step)
+    def _compute(self, versions: list[int]) -> None:
+        for index, version in enumerate(versions):
+            if index and self.version not in self._steps and self.version not in versions:
+                break  # the user moved on to a version nobody prepares: compute that next
+            try:
+                if not self._blame_ready:
+                    # First paint: the state now, blame (one walk of the stream) right after.
+                    partial = compute_step(self.timeline, version, with_blame=False)
+                    self.app.call_from_thread(self._show_if_wanted, partial)
+                step = compute_step(self.timeline, version)
+            except Exception as exc:  # one bad version must not wedge the slider
+                self.app.call_from_thread(self._step_failed, version, _sentence(exc))
+                continue
+            self.app.call_from_thread(self._step_ready, step)
+        self.app.call_from_thread(self._compute_done)
 
     def _step_ready(self, step: Step) -> None:
         if not self.is_attached:  # the screen was closed while a worker ran
             return
-        self._busy = False
-        self._show(step)
+        self._steps[step.version] = step
+        while len(self._steps) > STEP_CACHE:
+            self._steps.popitem(last=False)
+        self._show_if_wanted(step)
         if not self._blame_ready:
             self._blame_ready = True
             self._load_chart()  # after the first full step: the series walks the stream too
-        if step.version != self.version:
-            self._request_step()
+
+    def _show_if_wanted(self, step: Step) -> None:
+        if self.is_attached and step.version == self.version:
+            self._show(step)
+
+    def _compute_done(self) -> None:
+        if not self.is_attached:  # the screen was closed while a worker ran
+            return
+        self._busy = False
+        self._pump()
 
     def _step_failed(self, version: int, message: str) -> None:
         if not self.is_attached:  # the screen was closed while a worker ran
             return
-        self._busy = False
-        self.slider.set_times(None, None, note=f"v{version}: {message}")
-        if version != self.version:
-            self._request_step()
+        if version == self.version:
+            self.slider.set_times(None, None, note=f"v{version}: {message}")
 
     def _show(self, step: Step) -> None:
         if not self.is_attached:  # the screen was closed while a worker ran

@@ -326,3 +326,20 @@ async def test_clicking_the_slider_track_seeks(store_path):
         await pilot.click(TimeSlider, offset=(slider.styles.padding.left + track, 0))
         await settle(app, pilot)
         assert screen.shown.version == 12
+
+
+async def test_the_next_step_is_prepared_ahead_in_the_direction_of_travel(store_path):
+    app = open_app(store_path, stream=ACCOUNT, version=4)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("right")
+        await settle(app, pilot)
+        assert screen.shown.version == 5 and 6 in screen._steps  # prepared meanwhile
+        await pilot.press("left", "left")
+        await settle(app, pilot)
+        assert screen.shown.version == 3 and 2 in screen._steps  # the other direction
+        prepared = screen._steps[2]
+        await pilot.press("left")
+        await settle(app, pilot)
+        assert screen.shown is prepared  # drawn from the prepared step, not recomputed
