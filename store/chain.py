@@ -36,6 +36,18 @@ ENVELOPE_TEMPLATE = (
 )
 
 
+# The same envelope as text, for the append path: its fields are already text there
+# (canonical JSON, timestamps, ids), so one str formatting and one UTF-8 encode of the
+# result replace an encode per field. UTF-8 encoding commutes with concatenation, so the
+# bytes are identical (a test holds `ENVELOPE_TEXT % ... .encode()` equal to
+# `envelope_bytes`). event_id is a canonical UUID, which needs no JSON escaping.
+ENVELOPE_TEXT = (
+    '{"data":%s,"event_id":"%s","event_type":%s,"metadata":%s,"occurred_at":"%s",'
+    '"position":%d,"recorded_at":"%s","schema_version":%d,"stream_id":%s,'
+    '"stream_type":%s,"version":%d}'
+)
+
+
 class JsonStrings:
     """A bounded cache of canonical JSON string literals (stream ids, types and event
     types repeat across rows); cleared when full, so memory stays O(1)."""
