@@ -352,19 +352,32 @@ class Engine:
         return ProjectionDivergence(position, key, diff(a, b), evaluations)
 
     def first_divergent_snapshot(self, stream_id: str) -> Snapshot | None:
-        """The earliest stored snapshot that disagrees with the replay (bisect over the
-        stream's snapshots: once a snapshot writer goes wrong it tends to stay wrong)."""
+        """The earliest stored snapshot that disagrees with the replay, exactly.
+
+        A bisect over the stream's snapshots (O(log n) state evaluations) finds the first
+        wrong one when a snapshot writer, once wrong, stays wrong -- the common case. But
+        snapshots are independent claims: a single stale snapshot among good ones (the
+        demo plants exactly that) escapes a pure bisect, so the snapshots before the
+        bisect's answer (all of them when it found none) are then checked one by one, each
+        costing one cached state lookup. A snapshot claiming a version the stream never
+        reached is wrong by definition.
+        """
         timeline = self.timeline(stream_id)
-        snapshots = [s for s in self.source.snapshots(stream_id) if s.version <= timeline.length]
+        snapshots = self.source.snapshots(stream_id)
         if not snapshots:
             return None
 
-        def differs(index: int) -> bool:
-            snapshot = snapshots[index - 1]
+        def wrong(snapshot: Snapshot) -> bool:
+            if snapshot.version > timeline.length:
+                return True
             return not same(snapshot.state, timeline.state_at(snapshot.version).state)
 
-        result = first_divergence(0, len(snapshots), differs)
-        return snapshots[result.version - 1] if result.version is not None else None
+        result = first_divergence(0, len(snapshots), lambda index: wrong(snapshots[index - 1]))
+        limit = result.version - 1 if result.version is not None else len(snapshots)
+        for snapshot in snapshots[:limit]:
+            if wrong(snapshot):
+                return snapshot
+        return snapshots[limit] if limit < len(snapshots) else None
 
     # --- consistency --------------------------------------------------------------------
     def consistency(self, progress: ProgressCallback | None = None) -> ConsistencyReport:

@@ -4,10 +4,9 @@ Each side is one of: the state replayed at a version, a stored snapshot, a store
 projection row, or that projection replayed from events. Snapshots and projection rows
 are *claims*; the replay is what the events prove, so a reviewer typically puts the claim
 on the left and the replay on the right ("added" = the events prove a field the claim
-lacks). "Find first divergence" bisects the stream's snapshots against the replay
-(`Engine.first_divergent_snapshot`, O(log n) state evaluations), checks the snapshots
-before its answer (see `first_wrong_snapshot`) and jumps the timeline to the first
-snapshot that is wrong.
+lacks). "Find first divergence" asks `Engine.first_divergent_snapshot` (a bisect over the
+stream's snapshots, then an exact check of those before its answer) and jumps the
+timeline to the first snapshot that is wrong.
 
 All resolving and diffing runs in thread workers; the screen only shows ready lines.
 """
@@ -25,7 +24,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from domain.diff import diff, same
+from domain.diff import diff
 from explorer.safe_text import shorten, visible_text
 from explorer.widgets.diff_view import DiffCounts, DiffView, build_diff_lines
 from explorer.widgets.lines_view import Line
@@ -388,7 +387,7 @@ class DiffScreen(Screen[None]):
     def _bisect(self) -> None:
         app: Any = self.app
         try:
-            version = first_wrong_snapshot(app.engine, app.source, self.stream_id)
+            version = first_wrong_snapshot(app.engine, self.stream_id)
         except Exception as exc:
             self.app.call_from_thread(self._show_error, _sentence(exc))
             return
@@ -417,27 +416,11 @@ class DiffScreen(Screen[None]):
             self.app.push_screen(TimelineScreen(self.stream_id, version))
 
 
-def first_wrong_snapshot(engine: Any, source: Any, stream_id: str) -> int | None:
-    """The version of the earliest stored snapshot that disagrees with the replay.
-
-    The engine's bisect (`first_divergent_snapshot`, O(log n) state evaluations) assumes
-    that once snapshots go wrong they stay wrong. A single stale snapshot among good ones
-    breaks that assumption (the demo plants exactly that), so the snapshots *before* the
-    bisect's answer -- all of them when it found none -- are then checked one by one,
-    each at the cost of one state lookup. The answer is exact either way; bisect only
-    makes the common case fast.
-    """
+def first_wrong_snapshot(engine: Any, stream_id: str) -> int | None:
+    """The version of the earliest stored snapshot that disagrees with the replay
+    (`Engine.first_divergent_snapshot`: a bisect, then an exact check before its answer)."""
     found = engine.first_divergent_snapshot(stream_id)
-    limit = found.version if found is not None else None
-    timeline = engine.timeline(stream_id)
-    for snapshot in source.snapshots(stream_id):
-        if limit is not None and snapshot.version >= limit:
-            break
-        if snapshot.version > timeline.length:
-            return snapshot.version  # a claim about a version that does not exist
-        if not same(snapshot.state, timeline.state_at(snapshot.version).state):
-            return snapshot.version
-    return limit
+    return found.version if found is not None else None
 
 
 def default_sides(info: DiffInfo, version: int | None) -> tuple[Side, Side]:

@@ -293,3 +293,26 @@ def test_first_projection_divergence_between_two_projection_codes(store: EventSt
     keyed = engine.first_projection_divergence(BuggyBalances(), key="L-7")
     assert keyed.position == 24 and keyed.key == "L-7"
     assert engine.first_projection_divergence(Balances(), "balances") is None
+
+
+def test_a_single_stale_snapshot_among_good_ones_is_found(sqlite_store: EventStore) -> None:
+    """Snapshots are independent claims: one wrong snapshot between good ones must be
+    found although a pure bisect (which assumes 'once wrong, stays wrong') misses it."""
+    stream = "ledger-lone"
+    sqlite_store.append(
+        stream,
+        [ledger_event("Opened", {"owner": "ann"})]
+        + [ledger_event("Credited", {"amount": i, "currency": "EUR"}, schema_version=2)
+           for i in range(1, 10)],
+        stream_type="ledger",
+    )  # fmt: skip
+    good = Engine(sqlite_store, PLUGIN).timeline(stream)
+    for version in (2, 4, 6, 8):
+        state = dict(good.state_at(version).state)
+        if version == 4:
+            state["balance"] += 7
+        sqlite_store.save_snapshot(stream, version, state, "Ledger", 1, "ledger-1")
+    engine = Engine(sqlite_store, PLUGIN)
+    assert engine.first_divergent_snapshot(stream).version == 4
+    sqlite_store.save_snapshot(stream, 99, {}, "Ledger", 1, "ledger-1")
+    assert Engine(sqlite_store, PLUGIN).first_divergent_snapshot(stream).version == 4
