@@ -65,6 +65,7 @@ class LinesView(ScrollView, can_focus=True):
         "lines--added",
         "lines--removed",
         "lines--changed",
+        "lines--inside",
         "lines--changed-row",
         "lines--added-row",
         "lines--removed-row",
@@ -86,6 +87,7 @@ class LinesView(ScrollView, can_focus=True):
     LinesView > .lines--added { color: $text-success; text-style: bold; }
     LinesView > .lines--removed { color: $text-error; text-style: strike; }
     LinesView > .lines--changed { color: $text-warning; text-style: bold; }
+    LinesView > .lines--inside { color: $text-warning; }
     LinesView > .lines--changed-row { background: $warning-muted; }
     LinesView > .lines--added-row { background: $success-muted; }
     LinesView > .lines--removed-row { background: $error-muted; }

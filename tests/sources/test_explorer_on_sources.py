@@ -8,7 +8,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sources_helpers import (
     es_sqlite_env,
     reference_history,
@@ -36,7 +35,6 @@ def screen_text(app: Any) -> str:
 
 async def test_a_jsonl_file_in_the_explorer(tmp_path: Path) -> None:
     path = tmp_path / "history.jsonl"
-    # Scalar payloads (see the xfail below for nested ones).
     history = [
         replace(h, data={k: v for k, v in h.data.items() if k not in ("nested", "tags")})
         for h in reference_history(40)
@@ -95,12 +93,6 @@ async def test_an_eventsourcing_sqlite_store_in_the_explorer(tmp_path: Path) -> 
     assert sha256_of(path) == before
 
 
-@pytest.mark.xfail(
-    reason="explorer bug (explorer/widgets/state_tree.py marks containers holding a change "
-    "with role 'inside', which LinesView.COMPONENT_CLASSES lacks: KeyError "
-    "'lines--inside' when a nested field changes)",
-    strict=False,
-)
 async def test_nested_changes_in_a_jsonl_file_in_the_explorer(tmp_path: Path) -> None:
     path = tmp_path / "history.jsonl"
     write_jsonl_by_hand(path, reference_history(40))
