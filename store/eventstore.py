@@ -996,7 +996,30 @@ class EventStore:
                 reason=f"the store's record of its last position is missing, so events after "
                 f"{last} may have been removed",
             )
+        if report.ok and not self._pg:
+            return self._check_wal(report)
         return report
+
+    def _check_wal(self, report: VerifyReport) -> VerifyReport:
+        """A damaged WAL makes SQLite show an earlier, consistent state; say so instead of
+        "ok". Checked twice, with a fresh read between, so a commit landing during the
+        first look (frames written, index not yet updated) is not mistaken for damage."""
+        path = Path(self._location)
+        if not sqlite_backend.lost_wal_commits(path):
+            return report
+        self.head_position()  # a new read transaction refreshes the WAL index
+        lost = sqlite_backend.lost_wal_commits(path)
+        if not lost:
+            return report
+        last = report.head.position if report.head else 0
+        return VerifyReport(
+            ok=False,
+            checked=report.checked,
+            first_bad_position=last + 1,
+            reason=f"the write-ahead log is damaged: {lost} committed transaction(s) after "
+            f"position {last} cannot be read",
+            head=report.head,
+        )
 
     def head_digest(self) -> Digest:
         row = self._fetchone("SELECT position, hash FROM events ORDER BY position DESC LIMIT 1")

@@ -17,6 +17,7 @@ Why it is done this way:
 from __future__ import annotations
 
 import sqlite3
+import struct
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -120,3 +121,65 @@ def enable_wal(engine: Engine) -> None:
 
 def _ro_uri(path: Path) -> str:
     return path.absolute().as_uri() + "?mode=ro"
+
+
+# --- write-ahead-log damage ---------------------------------------------------------------
+_WAL_MAGIC = (0x377F0682, 0x377F0683)
+_WAL_HEADER = struct.Struct(">IIIIIIII")
+_FRAME_HEADER = struct.Struct(">IIII")  # page number, db size after commit, salt-1, salt-2
+# The -shm index header, native byte order: version, unused, change counter, initialised,
+# big-endian checksums, page size, mxFrame (last valid frame), database pages.
+_SHM_HEADER = struct.Struct("=IIIBBHII")
+
+
+def lost_wal_commits(path: Path) -> int:
+    """How many committed transactions the WAL beside `path` holds that SQLite cannot read.
+
+    SQLite stops reading a WAL at the first frame whose checksum fails and treats the rest
+    as never written, so a damaged WAL makes the store look like an earlier, consistent
+    state. This reads (never writes) the WAL file and the index in ``-shm`` after a read
+    transaction built it: frames past the last valid one (``mxFrame``) that carry this
+    WAL's salts and a commit mark were committed and are now lost. Frames of an older WAL
+    generation (other salts) and a torn, uncommitted tail are normal and not counted.
+    Returns 0 when there is nothing to tell or it cannot be told (no WAL, no index).
+    """
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    try:
+        index = _read_head(shm, 96)
+        with open(wal, "rb") as handle:
+            header = handle.read(_WAL_HEADER.size)
+            if len(index) < 96 or len(header) < _WAL_HEADER.size or index[:48] != index[48:]:
+                return 0  # no index yet, or a writer is updating it right now
+            # The index must describe this WAL generation: its salts are the header's.
+            if index[32:40] != header[16:24]:
+                return 0
+            _v, _u, _c, initialised, _be, _page, mx_frame, _n = _SHM_HEADER.unpack_from(index)
+            magic, _version, page_size, _seq, salt1, salt2, _c1, _c2 = _WAL_HEADER.unpack(header)
+            if not initialised or magic not in _WAL_MAGIC or page_size < 512:
+                return 0
+            frame_size = _FRAME_HEADER.size + 8 + page_size
+            commits = 0
+            last_is_commit = False
+            offset = _WAL_HEADER.size + mx_frame * frame_size
+            while True:
+                handle.seek(offset)
+                raw = handle.read(_FRAME_HEADER.size)
+                if len(raw) < _FRAME_HEADER.size:
+                    break
+                _pgno, commit, frame_salt1, frame_salt2 = _FRAME_HEADER.unpack(raw)
+                if (frame_salt1, frame_salt2) == (salt1, salt2):
+                    commits += 1 if commit else 0
+                    last_is_commit = bool(commit)
+                offset += frame_size
+        if _read_head(shm, 96) != index:
+            return 0  # a commit or a checkpoint happened while we looked: no verdict
+    except OSError:
+        return 0
+    # A writer killed while writing its commit frame leaves that frame last and torn: it
+    # was never acknowledged, so a commit that is the very last frame does not count.
+    return commits - 1 if last_is_commit else commits
+
+
+def _read_head(path: Path, size: int) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(size)

@@ -420,3 +420,51 @@ def test_batch_refused_by_the_database_leaves_no_trace(store_factory, backend) -
     store.append("acct-1", [NewEvent("Fine", {"after": True})], expected_version=1)
     assert [e.position for e in reader.read_all(from_position=1)] == [2]
     assert store.verify().ok
+
+
+def test_verify_while_writers_commit_never_reports_a_false_break(store_factory, backend) -> None:
+    """A reviewer verifying a live store: every verify during continuous appends must be
+    ok (the WAL damage check must not mistake a commit in flight for a lost one)."""
+    store_factory().append("live-0", [NewEvent("Opened", {})])
+    stop = threading.Event()
+    started = threading.Event()
+    errors: list[BaseException] = []
+    commits = [0]
+
+    def write() -> None:
+        store = store_factory()
+        try:
+            while not stop.is_set():
+                n = commits[0]
+                store.append(f"live-{n % 7}", [NewEvent("Tick", {"n": n}) for _ in range(20)])
+                commits[0] += 1
+                started.set()
+        except BaseException as exc:
+            errors.append(exc)
+            started.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    reviewer = store_factory(read_only=True)
+    reports = []
+    wanted = repetitions("LIVE_VERIFIES", 60)
+    try:
+        assert started.wait(60)
+        first = commits[0]
+        # Keep verifying until enough verifies ran *and* the writer committed meanwhile.
+        while (len(reports) < wanted or commits[0] - first < wanted) and not errors:
+            reports.append(reviewer.verify())
+            if len(reports) > 50 * wanted:
+                break
+    finally:
+        stop.set()
+        writer.join(timeout=60)
+    assert not errors, errors
+    bad = [r for r in reports if not r.ok]
+    assert not bad, bad[:3]
+    assert reports[-1].checked > reports[0].checked  # the store really grew meanwhile
+    figure(
+        f"concurrency/live-verify/{backend}",
+        f"{len(reports)}/{len(reports)} verifies ok while a writer committed "
+        f"({reports[0].checked:,} -> {reports[-1].checked:,} events)",
+    )
