@@ -173,6 +173,7 @@ def test_the_cli_and_the_filter_bar_pass_filters_literally(nasty_store) -> None:
 REVIEWED = {
     'connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")': "a module constant",
     'connection.execute(f"PRAGMA synchronous = {synchronous}")': "FULL/NORMAL/EXTRA only",
+    'connection.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")': "a module constant",
     "connection.execute(f'PRAGMA table_info(\"{_ident(table)}\")')": "a table name, quoted",
     "conn.exec_driver_sql(f'SELECT rowid FROM \"{table}\" LIMIT 0')": "a listed table name",
     "conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS \"{schema}\"')": "validated identifier",
