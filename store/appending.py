@@ -479,7 +479,9 @@ def check_prepared(batches: list[PreparedBatch], max_payload: int) -> set[str]:
     seen: set[str] = set()
     add = seen.add
     quarter = max_payload >> 2
-    for _stream, events, _expected, _type in batches:
+    for stream_id, events, _expected, _type in batches:
+        if not isinstance(stream_id, str) or not stream_id:
+            raise InvalidEvent(f"a stream id must be a non-empty string, not {stream_id!r}")
         for event in events:
             if event.__class__ is not Prepared:
                 raise InvalidEvent(f"expected a prepared event, got a {type(event).__name__}")

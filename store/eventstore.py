@@ -18,7 +18,6 @@ Design choices (why):
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -34,13 +33,14 @@ from store.appending import (
     PreparedBatch,
     StreamState,
     VersionMismatch,
-    check_expected,
+    check_prepared,
     now_text,
-    prepare_batch,
+    prepare_batches,
     same_content,
+    write_prepared,
 )
 from store.canonical import GENESIS_HASH, canonical_json
-from store.chain import ENVELOPE_TEMPLATE, JsonStrings, ProgressCallback, walk
+from store.chain import ProgressCallback, walk
 from store.errors import (
     ConcurrencyError,
     IdempotencyConflict,
@@ -67,7 +67,6 @@ from store.records import (
 from store.rows import (
     STREAM_EVENT_COLUMNS,
     event_from_row,
-    record,
     snapshot_from_row,
     stream_events,
     stream_from_row,
@@ -388,161 +387,45 @@ class EventStore:
         """Append events to one stream atomically; see `append_streams`."""
         return self.append_streams([(stream_id, events, expected_version, stream_type)])[0]
 
-    def append_streams(self, batches: Iterable[Sequence[Any]]) -> list[list[RecordedEvent]]:
+    def append_streams(
+        self, batches: Iterable[Sequence[Any]], *, return_records: bool = True
+    ) -> list[list[RecordedEvent]]:
         """Append to several streams in one atomic transaction.
 
         Each item is ``(stream_id, events, expected_version=ANY, stream_type=None)``. If
         every event id is already stored with identical content the original records are
         returned and nothing is written (a safe retry); otherwise a version mismatch
-        raises ConcurrencyError and nothing of any batch is stored.
+        raises ConcurrencyError and nothing of any batch is stored. With
+        ``return_records=False`` nothing is decoded back into records and each batch's
+        list is empty unless the append was such a retry (bulk loads: `head_position()`
+        says where the chain ends).
         """
         self._require_writable("append events")
-        prepared = [prepare_batch(item, self._max_payload) for item in batches]
-        seen: set[str] = set()
-        for _stream, events, _expected, _type in prepared:
-            for event in events:
-                if event.event_id in seen:
-                    raise InvalidEvent(f"event id {event.event_id} appears twice in one append")
-                seen.add(event.event_id)
-        if not seen:
-            return [[] for _ in prepared]
+        return self.append_prepared(
+            prepare_batches(batches, self._max_payload), return_records=return_records
+        )
+
+    def append_prepared(
+        self, batches: list[PreparedBatch], *, return_records: bool = True
+    ) -> list[list[RecordedEvent]]:
+        """`append_streams` for items already validated and canonicalised by
+        `store.appending.prepare_batch` (pure code, so it may run in another process);
+        the size limit and duplicate ids are checked again here."""
+        self._require_writable("append events")
+        if not check_prepared(batches, self._max_payload):
+            return [[] for _ in batches]
         try:
-            return self._write(prepared)
+            return write_prepared(self, batches, records=return_records)
         except VersionMismatch as mismatch:
-            originals = self._originals(prepared)
+            originals = self._originals(batches)
             if originals is not None:
                 return originals
             raise ConcurrencyError(*mismatch.args_) from None
         except self._integrity_errors as exc:
-            originals = self._originals(prepared)
+            originals = self._originals(batches)
             if originals is not None:
                 return originals
             raise StoreError(f"the database refused the append: {_first_line(exc)}") from None
-
-    def _write(self, batches: list[PreparedBatch]) -> list[list[RecordedEvent]]:
-        with self._writing() as writer:
-            position, head_hash, last_recorded = writer.execute(
-                "SELECT position, hash, recorded_at FROM chain_head WHERE id = 1"
-            ).fetchone()
-            previous = bytes.fromhex(head_hash) if head_hash else GENESIS_HASH
-            states = self._stream_states(writer, {b[0] for b in batches})
-            now = now_text()
-            if last_recorded and now < last_recorded:
-                now = last_recorded  # the clock stepped back: never go back in time
-            last = last_recorded or ""
-            rows: list[tuple[Any, ...]] = []
-            results: list[list[RecordedEvent]] = []
-            touched: dict[str, StreamState] = {}
-            sha256 = hashlib.sha256
-            template = ENVELOPE_TEMPLATE
-            quote = JsonStrings()
-            for stream_id, events, expected, stream_type in batches:
-                state = states.get(stream_id)
-                current = state.version if state is not None else None
-                check_expected(stream_id, expected, current)
-                if state is None:
-                    state = StreamState(
-                        stream_type or stream_id.split("-", 1)[0], 0, None, None, False
-                    )
-                    states[stream_id] = state
-                elif stream_type is not None and stream_type != state.stream_type:
-                    raise InvalidEvent(
-                        f"stream {stream_id!r} is of type {state.stream_type!r}, "
-                        f"not {stream_type!r}"
-                    )
-                if not events:
-                    results.append([])
-                    continue
-                touched[stream_id] = state
-                recorded: list[RecordedEvent] = []
-                version = state.version
-                stream_json = quote(stream_id)
-                type_json = quote(state.stream_type)
-                for ev in events:
-                    position += 1
-                    version += 1
-                    recorded_at = now
-                    if ev.recorded_at is not None:
-                        if ev.recorded_at < last:
-                            raise InvalidEvent(
-                                f"event {ev.event_id} has recorded_at {ev.recorded_at}, "
-                                f"before the store's latest {last}; history cannot go "
-                                "back in time"
-                            )
-                        recorded_at = ev.recorded_at
-                    elif recorded_at < last:
-                        recorded_at = last
-                    last = recorded_at
-                    occurred_at = ev.occurred_at or recorded_at
-                    envelope = template % (
-                        ev.data_json,
-                        b'"%b"' % ev.event_id.encode(),  # a canonical UUID needs no escapes
-                        quote(ev.event_type),
-                        ev.metadata_json,
-                        occurred_at.encode(),
-                        position,
-                        recorded_at.encode(),
-                        ev.schema_version,
-                        stream_json,
-                        type_json,
-                        version,
-                    )
-                    previous = sha256(previous + envelope).digest()
-                    digest = previous.hex()
-                    rows.append(
-                        (
-                            position,
-                            ev.event_id,
-                            stream_id,
-                            state.stream_type,
-                            version,
-                            ev.event_type,
-                            ev.schema_version,
-                            ev.data_text,
-                            ev.metadata_text,
-                            occurred_at,
-                            recorded_at,
-                            ev.actor,
-                            ev.correlation_id,
-                            ev.causation_id,
-                            digest,
-                        )
-                    )
-                    recorded.append(
-                        record(
-                            position,
-                            stream_id,
-                            state.stream_type,
-                            version,
-                            ev.event_id,
-                            ev.event_type,
-                            ev.schema_version,
-                            _loads(ev.data_json),
-                            _loads(ev.metadata_json),
-                            ts(occurred_at),
-                            ts(recorded_at),
-                            digest,
-                        )
-                    )
-                    state.last_position = position
-                    if state.first_position is None:
-                        state.first_position = position
-                        state.first_recorded_at = recorded_at
-                state.version = version
-                results.append(recorded)
-            writer.executemany(
-                "INSERT INTO events (position, event_id, stream_id, stream_type, version, "
-                "event_type, schema_version, data, metadata, occurred_at, recorded_at, "
-                "actor, correlation_id, causation_id, hash) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            self._save_streams(writer, touched, last)
-            writer.execute(
-                "UPDATE chain_head SET position = ?, hash = ?, recorded_at = ? WHERE id = 1",
-                (position, previous.hex(), last),
-            )
-        return results
 
     def _stream_states(self, writer: _Writer, stream_ids: set[str]) -> dict[str, StreamState]:
         states: dict[str, StreamState] = {}
