@@ -98,6 +98,9 @@ class StreamState:
     first_position: int | None
     exists: bool
     last_position: int | None = None
+    # The stream's own last event time (not the batch's: one append_streams call may
+    # carry backfilled events whose recorded_at differ per stream).
+    last_recorded_at: str | None = None
 
 
 class VersionMismatch(Exception):
@@ -416,6 +419,7 @@ def chain_rows(
             state.first_position = rows[start][0]
             state.first_recorded_at = rows[start][10]
         state.last_position = position
+        state.last_recorded_at = rows[-1][10]
         state.version = version
         results.append(_records(rows, start) if records else [])
     return Chained(rows, results, touched, position, previous, last)

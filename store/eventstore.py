@@ -163,6 +163,11 @@ class EventStore:
         A PostgreSQL store lives in `schema` (default "public"; a URL may also say
         ``?schema=NAME``). A SQLite file that is not a store raises NotAStoreError, a
         missing one is created unless `read_only` (then SourceNotFound).
+
+        `synchronous` (SQLite): FULL by default (evidence survives power loss); NORMAL
+        and EXTRA as SQLite defines them; OFF never syncs and is only for a file being
+        built that is discarded if the build is interrupted and synced by the builder
+        before anyone uses it (the demo build does this).
         """
         text = str(location)
         if "://" in text:
@@ -195,8 +200,8 @@ class EventStore:
         cls, path: Path, read_only: bool, synchronous: str, max_payload: int
     ) -> EventStore:
         mode = synchronous.upper()
-        if mode not in ("FULL", "NORMAL", "EXTRA"):
-            raise ValueError(f"synchronous must be FULL, NORMAL or EXTRA, not {synchronous!r}")
+        if mode not in ("FULL", "NORMAL", "EXTRA", "OFF"):
+            raise ValueError(f"synchronous must be FULL, NORMAL, EXTRA or OFF, not {synchronous!r}")
         if path.exists():
             state = sqlite_backend.probe(path)
             if state == "empty" and read_only:
@@ -447,9 +452,10 @@ class EventStore:
         updates = []
         for stream_id, state in touched.items():
             # A stream's last event is the batch's last for it; positions only grow.
+            last_recorded_at = state.last_recorded_at or recorded_at
             if state.exists:
                 updates.append(
-                    (state.version, state.version, recorded_at, state.last_position, stream_id)
+                    (state.version, state.version, last_recorded_at, state.last_position, stream_id)
                 )
             else:
                 new_rows.append(
@@ -459,7 +465,7 @@ class EventStore:
                         state.version,
                         state.version,
                         state.first_recorded_at,
-                        recorded_at,
+                        last_recorded_at,
                         state.first_position,
                         state.last_position,
                     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import timedelta
 
-import pytest
 from demo_stores import anomalies
 
 from store import EventStore
@@ -103,11 +102,6 @@ def test_balances_never_break_the_overdraft_rule_outside_compensation(medium_dem
     assert len(states) > 100
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="store bug: append_streams sets every touched stream's last_recorded_at to the "
-    "batch's last time, not the stream's own last event (reported to the store owner)",
-)
 def test_the_stream_catalog_matches_the_events(fixture_demo) -> None:
     path, _manifest = fixture_demo
     source = EventStore.open(str(path), read_only=True)

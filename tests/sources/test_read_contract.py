@@ -110,11 +110,6 @@ def test_eventsourcing_postgres_store_satisfies_the_contract_and_matches_its_imp
         target.close()
 
 
-@pytest.mark.xfail(
-    reason="store bug (store/eventstore.py _save_streams): a multi-stream append_streams "
-    "sets every touched stream's catalog last_recorded_at to the batch's last time",
-    strict=False,
-)
 def test_batched_import_keeps_each_streams_own_last_recorded_at(tmp_path: Path) -> None:
     native = build_native(tmp_path / "native.db", reference_history())
     target = EventStore.open(str(tmp_path / "imported.db"))
