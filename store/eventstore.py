@@ -163,11 +163,6 @@ class EventStore:
         A PostgreSQL store lives in `schema` (default "public"; a URL may also say
         ``?schema=NAME``). A SQLite file that is not a store raises NotAStoreError, a
         missing one is created unless `read_only` (then SourceNotFound).
-
-        `synchronous` (SQLite): FULL by default (evidence survives power loss); NORMAL
-        and EXTRA as SQLite defines them; OFF never syncs and is only for a file being
-        built that is discarded if the build is interrupted and synced by the builder
-        before anyone uses it (the demo build does this).
         """
         text = str(location)
         if "://" in text:
@@ -200,8 +195,8 @@ class EventStore:
         cls, path: Path, read_only: bool, synchronous: str, max_payload: int
     ) -> EventStore:
         mode = synchronous.upper()
-        if mode not in ("FULL", "NORMAL", "EXTRA", "OFF"):
-            raise ValueError(f"synchronous must be FULL, NORMAL, EXTRA or OFF, not {synchronous!r}")
+        if mode not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError(f"synchronous must be FULL, NORMAL or EXTRA, not {synchronous!r}")
         if path.exists():
             state = sqlite_backend.probe(path)
             if state == "empty" and read_only:
