@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import os
 import random
+import select
+import signal
 import threading
 import time
 from collections import Counter, defaultdict
@@ -70,10 +72,14 @@ def _write(store: EventStore, index: int, appends: int) -> WriterTally:
     return tally
 
 
-def _thread_writers(opener: Callable[[], EventStore], count: int) -> list[WriterTally]:
+Writers = Callable[[], list[WriterTally]]
+
+
+def _thread_writers(opener: Callable[[], EventStore], count: int) -> Writers:
+    """Returns `run()`: start the writer threads, wait for them, return their tallies."""
     tallies = [WriterTally() for _ in range(count)]
 
-    def run(index: int) -> None:
+    def work(index: int) -> None:
         store = opener()
         try:
             tallies[index] = _write(store, index, APPENDS)
@@ -82,24 +88,32 @@ def _thread_writers(opener: Callable[[], EventStore], count: int) -> list[Writer
         finally:
             store.close()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=600)
-    return tallies
+    def run() -> list[WriterTally]:
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=600)
+        return tallies
+
+    return run
 
 
-def _process_writers(opener: Callable[[], EventStore], count: int) -> list[WriterTally]:
-    """Forked writers (each opens its own store after the fork) report through pipes."""
+def _process_writers(opener: Callable[[], EventStore], count: int) -> Writers:
+    """Fork the writers *now*, while this process has no other thread (a fork taken while
+    another thread holds a lock deadlocks the child), parked on a "go" pipe; `run()` lets
+    them go and collects what each reports through its own pipe."""
+    go_read, go_write = os.pipe()
     children: list[tuple[int, int]] = []
     for index in range(count):
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:  # child: never returns into pytest
             os.close(read_end)
+            os.close(go_write)
             status = 0
             try:
+                os.read(go_read, 1)
                 store = opener()
                 tally = _write(store, 100 + index, APPENDS)
                 store.close()
@@ -112,17 +126,28 @@ def _process_writers(opener: Callable[[], EventStore], count: int) -> list[Write
             os._exit(status)
         os.close(write_end)
         children.append((pid, read_end))
-    tallies = []
-    for pid, read_end in children:
-        with os.fdopen(read_end, "rb") as stream:
-            payload = json.loads(stream.read() or b'{"error": "no report"}')
-        os.waitpid(pid, 0)
-        tally = WriterTally(error=payload.get("error"))
-        if tally.error is None:
-            tally.acked = [tuple(row) for row in payload["acked"]]  # type: ignore[misc]
-            tally.attempts, tally.conflicts = payload["attempts"], payload["conflicts"]
-        tallies.append(tally)
-    return tallies
+    os.close(go_read)
+
+    def run() -> list[WriterTally]:
+        os.write(go_write, b"g" * count)
+        os.close(go_write)
+        tallies = []
+        for pid, read_end in children:
+            # Bounded: a child that hangs (e.g. forked while some other thread held a
+            # lock) fails the test instead of hanging CI.
+            if not select.select([read_end], [], [], 600)[0]:
+                os.kill(pid, signal.SIGKILL)
+            with os.fdopen(read_end, "rb") as stream:
+                payload = json.loads(stream.read() or b'{"error": "writer process hung"}')
+            os.waitpid(pid, 0)
+            tally = WriterTally(error=payload.get("error"))
+            if tally.error is None:
+                tally.acked = [tuple(row) for row in payload["acked"]]  # type: ignore[misc]
+                tally.attempts, tally.conflicts = payload["attempts"], payload["conflicts"]
+            tallies.append(tally)
+        return tallies
+
+    return run
 
 
 def _catch_up_reader(opener: Callable[[], EventStore], done: threading.Event, seen: list) -> None:
@@ -142,8 +167,11 @@ def _catch_up_reader(opener: Callable[[], EventStore], done: threading.Event, se
 
 
 def _run_scenario(
-    store_factory, writers: Callable[[Callable[[], EventStore]], list[WriterTally]], label: str
+    store_factory, writers: Callable[[Callable[[], EventStore]], Writers], label: str
 ) -> None:
+    run_writers = writers(
+        lambda: EventStore.open(store_factory.location, **store_factory.open_options)
+    )  # forks (if any) happen here, before this process starts a thread
     setup = store_factory()
     done = threading.Event()
     seen: list[tuple[int, str]] = []
@@ -153,9 +181,7 @@ def _run_scenario(
     reader.start()
     started = time.perf_counter()
     try:
-        tallies = writers(
-            lambda: EventStore.open(store_factory.location, **store_factory.open_options)
-        )
+        tallies = run_writers()
     finally:
         done.set()
         reader.join(timeout=600)
