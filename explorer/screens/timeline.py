@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from datetime import datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -101,6 +102,7 @@ class TimelineScreen(Screen[None]):
         Binding("d", "diff", "Diff", id="timeline.diff"),
         Binding("b", "blame", "Blame", id="timeline.blame"),
         Binding("f", "next_field", "Chart field", id="timeline.field"),
+        Binding("e", "export_report", "Export report", id="timeline.export_report"),
     ]
 
     DEFAULT_CSS = """
@@ -544,6 +546,49 @@ class TimelineScreen(Screen[None]):
         if self.overview is None:
             return
         self.app.push_screen(DiffScreen(self.stream_id, version=max(self.version, 0)))
+
+    def action_export_report(self) -> None:
+        """Write an audit report of this stream at the slider's version (asks for a file)."""
+        from explorer.screens.export_report import ExportReportScreen, default_report_name
+
+        if self.overview is None:
+            return
+        version = max(self.version, 0)
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self._export_report(path, version)
+
+        self.app.push_screen(
+            ExportReportScreen(default_report_name(self.stream_id, version)), chosen
+        )
+
+    @work(thread=True, exclusive=True, group="timeline-export", description="writing a report")
+    def _export_report(self, path: Path, version: int) -> None:
+        """Render with the same code as `eventscope report`, write atomically, and note the
+        export in the access log (the audit tool is itself auditable)."""
+        from domain.evidence import render_report
+        from domain.evidence.access_log import record_access
+        from explorer.atomic_file import write_bytes_atomically
+        from explorer.screens.export_report import report_format
+
+        app: Any = self.app
+        fmt = report_format(path)
+        try:
+            text = render_report(app.engine, self.stream_id, version=version, fmt=fmt)
+            written = write_bytes_atomically(path, text.encode("utf-8"))
+        except Exception as exc:  # one sentence for the user; nothing half-written
+            app.call_from_thread(self.notify, _sentence(exc), severity="error")
+            return
+        try:
+            record_access(None, f"report-{fmt}", app.source.describe().location, self.stream_id)
+        except Exception as exc:  # the report is written; say the log could not be
+            app.call_from_thread(
+                self.notify, f"access log not updated: {_sentence(exc)}", severity="warning"
+            )
+        app.call_from_thread(
+            self.notify, visible_text(f"Report written to {written}"), title="Export report"
+        )
 
     @on(EventList.Picked)
     def _picked(self, event: EventList.Picked) -> None:
