@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from shell_store import HOSTILE, HOSTILE_STREAM, build_store
+from tui_support import wait_for_workers
 
 from explorer.app import EventscopeApp, make_app
 from explorer.widgets.virtual_table import VirtualTable
@@ -21,7 +22,7 @@ def screen_text(app: EventscopeApp) -> str:
 async def settle(app: EventscopeApp, pilot) -> None:
     # Workers may start further workers (a page load after a count): wait until quiet.
     for _ in range(4):
-        await app.workers.wait_for_complete()
+        await wait_for_workers(app)
         await pilot.pause()
 
 

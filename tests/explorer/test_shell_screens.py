@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from shell_store import build_store
+from tui_support import wait_for_workers
 
 from demo_data import build_fixture_store
 from explorer.app import make_app
@@ -21,7 +22,7 @@ def screen_text(app) -> str:
 
 async def settle(app, pilot) -> None:
     for _ in range(4):
-        await app.workers.wait_for_complete()
+        await wait_for_workers(app)
         await pilot.pause()
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from shell_store import build_store, tamper
+from tui_support import wait_for_workers
 
 from explorer.app import make_app
 
@@ -19,7 +20,7 @@ SIZE = (160, 48)
 
 async def settle(pilot) -> None:
     for _ in range(4):
-        await pilot.app.workers.wait_for_complete()
+        await wait_for_workers(pilot.app)
         await pilot.pause()
 
 

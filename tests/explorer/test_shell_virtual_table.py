@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from textual.app import App, ComposeResult
+from tui_support import wait_for_workers
 
 from explorer.widgets.virtual_table import Column, KeysetPager, VirtualRow, VirtualTable
 
@@ -33,7 +34,7 @@ class TableApp(App):
 
 
 async def settle(app: App, pilot) -> None:
-    await app.workers.wait_for_complete()
+    await wait_for_workers(app)
     await pilot.pause()
 
 

@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tui_support import wait_for_workers
+
 from store import EventStore, NewEvent
 
 BASE = datetime(2026, 3, 1, 9, 0, 0, tzinfo=UTC)
@@ -211,7 +213,7 @@ async def settle(app: Any, pilot: Any, rounds: int = 6) -> None:
     """Wait until thread workers (which may start further workers) have all finished and
     their results are drawn."""
     for _ in range(rounds):
-        await app.workers.wait_for_complete()
+        await wait_for_workers(app)
         await pilot.pause()
         if not any(worker.is_running for worker in app.workers):
             await pilot.pause()

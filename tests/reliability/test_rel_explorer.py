@@ -27,6 +27,7 @@ from hostile_corpus import (
     forbidden_in,
 )
 from reliability_support import figure
+from tui_support import wait_for_workers
 
 from explorer.app import make_app
 from store import EventStore, NewEvent
@@ -57,7 +58,7 @@ def active_spans(app: Any) -> list[str]:
 
 async def settle(app: Any, pilot: Any) -> None:
     for _ in range(6):
-        await app.workers.wait_for_complete()
+        await wait_for_workers(app)
         await pilot.pause()
         if not any(worker.is_running for worker in app.workers):
             await pilot.pause()

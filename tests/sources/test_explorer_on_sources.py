@@ -15,6 +15,7 @@ from sources_helpers import (
     write_dogs,
     write_jsonl_by_hand,
 )
+from tui_support import wait_for_workers
 
 from explorer.app import make_app
 from explorer.screens.timeline import TimelineScreen
@@ -25,7 +26,7 @@ SIZE = (160, 48)
 
 async def settle(app: Any, pilot: Any) -> None:
     for _ in range(6):
-        await app.workers.wait_for_complete()
+        await wait_for_workers(app)
         await pilot.pause()
 
 
