@@ -1,4 +1,4 @@
-"""The guided tour in docs/sections/demo.md quotes real output of the default demo: run
+"""The guided tour in README.md quotes real output of the default demo: run
 its `eventscope diff` commands on a fresh default build and compare, and check that the
 ids it names are the ones the manifest plants -- so the README cannot drift."""
 
@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from demo_data import DEFAULT_EVENTS, DEFAULT_SEED, build_demo
 from explorer.cli import main
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "sections" / "demo.md"
+DOC = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The README's stdlib-only verifier (docs/sections/store.md) must agree with `verify`:
+"""The README's stdlib-only verifier (its hash-chain section) must agree with `verify`:
 an auditor re-implementing the chain from its written definition gets the same answer,
 including on hostile strings, and a one-byte edit fails both."""
 
