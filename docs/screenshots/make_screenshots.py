@@ -26,9 +26,10 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from tui_support import wait_for_workers  # noqa: E402
+
 from demo_data import build_demo  # noqa: E402
 from explorer.app import make_app  # noqa: E402
-from tui_support import wait_for_workers  # noqa: E402
 
 SIZE = (160, 48)
 Steps = Callable[[Any, Any], Awaitable[None]]
@@ -63,7 +64,9 @@ async def shoot(db: Path, name: str, steps: Steps, **options: Any) -> None:
     svg = svg.replace("<svg ", '<svg xml:space="preserve" ', 1)
     target = HERE / f"{name}.svg"
     target.write_text(svg)
-    subprocess.run(["rsvg-convert", "-f", "png", "-o", str(HERE / f"{name}.png"), str(target)], check=True)
+    subprocess.run(
+        ["rsvg-convert", "-f", "png", "-o", str(HERE / f"{name}.png"), str(target)], check=True
+    )
     target.unlink()
     print("wrote", HERE / f"{name}.png")
 
