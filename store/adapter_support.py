@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from store.records import RecordedEvent
+from store.records import ProjectionRow, RecordedEvent
 from store.source import EventFilter
 
 # Event ids derived for events that carry none: uuid5 in this namespace over
@@ -106,3 +106,22 @@ def histogram_of_sorted_micros(values: list[int], buckets: int) -> list[tuple[da
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class NoReadModels:
+    """For foreign histories: they carry no projection rows or checkpoints, so the
+    read-model half of `EventSource` answers "none" (the explorer then says so)."""
+
+    def checkpoints(self) -> dict[str, int]:
+        return {}
+
+    def projection_names(self) -> list[str]:
+        return []
+
+    def projection_rows(
+        self, projection: str, after: str | None = None, limit: int = 100
+    ) -> list[ProjectionRow]:
+        return []
+
+    def projection_row(self, projection: str, key: str) -> ProjectionRow | None:
+        return None

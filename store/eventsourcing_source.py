@@ -38,6 +38,7 @@ from sqlalchemy.pool import QueuePool
 from store import postgres_backend
 from store.adapter_support import (
     EPOCH,
+    NoReadModels,
     derived_event_id,
     histogram_of_sorted_micros,
     matches,
@@ -53,7 +54,6 @@ from store.eventsourcing_state import (
 from store.jsonl_index import datetime_to_micros
 from store.records import (
     Digest,
-    ProjectionRow,
     RecordedEvent,
     Snapshot,
     SourceInfo,
@@ -172,7 +172,7 @@ def sqlite_read_only_engine(path: Path) -> Engine:
     return create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=4)
 
 
-class EventsourcingSource:
+class EventsourcingSource(NoReadModels):
     """Read-only access to an `eventsourcing` application's stored events."""
 
     def __init__(self, engine: Engine, dialect: str, location: str, tables: Tables) -> None:
@@ -505,20 +505,6 @@ class EventsourcingSource:
             code_version=topic,
             created_at=created,
         )
-
-    def checkpoints(self) -> dict[str, int]:
-        return {}
-
-    def projection_names(self) -> list[str]:
-        return []
-
-    def projection_rows(
-        self, projection: str, after: str | None = None, limit: int = 100
-    ) -> list[ProjectionRow]:
-        return []
-
-    def projection_row(self, projection: str, key: str) -> ProjectionRow | None:
-        return None
 
     # --- integrity ----------------------------------------------------------------------
     def verify(

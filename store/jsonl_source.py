@@ -24,6 +24,7 @@ import orjson
 
 from store import jsonl_cache
 from store.adapter_support import (
+    NoReadModels,
     derived_event_id,
     histogram_of_sorted_micros,
     matches,
@@ -43,7 +44,6 @@ from store.jsonl_index import (
 )
 from store.records import (
     Digest,
-    ProjectionRow,
     RecordedEvent,
     Snapshot,
     SourceInfo,
@@ -61,7 +61,7 @@ _VERIFY_CHUNK = 5000
 CHANGED = "the file changed after it was indexed; open it again to see this event"
 
 
-class JsonlSource:
+class JsonlSource(NoReadModels):
     """Read-only access to one JSON Lines file (see `store.jsonl_index` for the format)."""
 
     def __init__(self, index: JsonlIndex, fd: int) -> None:
@@ -254,20 +254,6 @@ class JsonlSource:
         return []
 
     def snapshot_at(self, stream_id: str, version: int) -> Snapshot | None:
-        return None
-
-    def checkpoints(self) -> dict[str, int]:
-        return {}
-
-    def projection_names(self) -> list[str]:
-        return []
-
-    def projection_rows(
-        self, projection: str, after: str | None = None, limit: int = 100
-    ) -> list[ProjectionRow]:
-        return []
-
-    def projection_row(self, projection: str, key: str) -> ProjectionRow | None:
         return None
 
     # --- integrity ----------------------------------------------------------------------
