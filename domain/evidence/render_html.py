@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.evidence.report import AuditReport, ClaimCheck
+from domain.evidence.report_rows import BLAME_HEADERS, EVENT_HEADERS, blame_rows, event_rows
 from domain.evidence.text import h, h_block, json_text, path_text, time_text
 
 _CSS = """
@@ -115,59 +116,13 @@ def _summary(report: AuditReport) -> str:
 def _blame(report: AuditReport) -> str:
     if not report.blame:
         return _muted("The state has no fields.")
-    rows = []
-    for entry in report.blame:
-        field, value = h(path_text(entry.path)), h(json_text(entry.value))
-        if entry.version == 0:
-            rows.append((field, value, "initial state", "", "", "", ""))
-            continue
-        rows.append(
-            (
-                field,
-                value,
-                f"v{entry.version} @{entry.position}",
-                h(entry.event_type or ""),
-                h(entry.command or ""),
-                h(entry.actor or ""),
-                h(time_text(entry.recorded_at)),
-            )
-        )
-    return table(
-        ("Field", "Value", "Set by", "Event", "Command", "Actor", "Recorded at"), rows, (1,)
-    )
+    return table(BLAME_HEADERS, blame_rows(report, h), (1,))
 
 
 def _events(report: AuditReport) -> str:
     if not report.events:
         return _muted("No events up to this moment.")
-    rows = [
-        (
-            str(row.version),
-            str(row.position),
-            h(row.event_type) + (f" (v{row.schema_version})" if row.schema_version != 1 else ""),
-            h(row.command or ""),
-            h(row.actor or ""),
-            h(row.correlation_id or ""),
-            h(time_text(row.occurred_at)),
-            h(time_text(row.recorded_at)),
-            h(json_text(row.data)),
-            h(row.hash),
-        )
-        for row in report.events
-    ]
-    headers = (
-        "Version",
-        "Position",
-        "Event",
-        "Command",
-        "Actor",
-        "Correlation",
-        "Occurred at",
-        "Recorded at",
-        "Payload (as stored)",
-        "Hash",
-    )
-    return table(headers, rows, (8, 9))
+    return table(EVENT_HEADERS, event_rows(report, h), (8, 9))
 
 
 def _upcasts(report: AuditReport) -> str:

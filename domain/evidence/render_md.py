@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.evidence.report import AuditReport, ClaimCheck
+from domain.evidence.report_rows import BLAME_HEADERS, EVENT_HEADERS, blame_rows, event_rows
 from domain.evidence.text import json_text, md, md_code_block, path_text, time_text
 
 
@@ -69,59 +70,13 @@ def _summary(report: AuditReport) -> str:
 def _blame(report: AuditReport) -> str:
     if not report.blame:
         return "_The state has no fields._"
-    rows = []
-    for entry in report.blame:
-        field, value = md(path_text(entry.path)), md(json_text(entry.value))
-        if entry.version == 0:
-            rows.append((field, value, "initial state", "", "", "", ""))
-            continue
-        rows.append(
-            (
-                field,
-                value,
-                f"v{entry.version} @{entry.position}",
-                md(entry.event_type or ""),
-                md(entry.command or ""),
-                md(entry.actor or ""),
-                md(time_text(entry.recorded_at)),
-            )
-        )
-    return table(("Field", "Value", "Set by", "Event", "Command", "Actor", "Recorded at"), rows)
+    return table(BLAME_HEADERS, blame_rows(report, md))
 
 
 def _events(report: AuditReport) -> str:
     if not report.events:
         return "_No events up to this moment._"
-    rows = [
-        (
-            str(row.version),
-            str(row.position),
-            md(row.event_type) + (f" (v{row.schema_version})" if row.schema_version != 1 else ""),
-            md(row.command or ""),
-            md(row.actor or ""),
-            md(row.correlation_id or ""),
-            md(time_text(row.occurred_at)),
-            md(time_text(row.recorded_at)),
-            md(json_text(row.data)),
-            md(row.hash),
-        )
-        for row in report.events
-    ]
-    return table(
-        (
-            "Version",
-            "Position",
-            "Event",
-            "Command",
-            "Actor",
-            "Correlation",
-            "Occurred at",
-            "Recorded at",
-            "Payload (as stored)",
-            "Hash",
-        ),
-        rows,
-    )
+    return table(EVENT_HEADERS, event_rows(report, md))
 
 
 def _upcasts(report: AuditReport) -> str:
