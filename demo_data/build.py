@@ -9,7 +9,6 @@ user (or the explorer's first run) would open it.
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +26,6 @@ from store.records import format_timestamp
 MANIFEST_FORMAT = "eventscope-demo-manifest/1"
 GENERATOR_VERSION = "1"
 SIDE_SUFFIXES = ("-wal", "-shm", "-journal")
-DEFER_INDEXES_FROM = 50_000  # events; smaller builds gain nothing measurable
-INDEX_BUILD_CACHE_KIB = 65_536  # sorting for CREATE INDEX spills less with a bigger cache
 
 
 class DemoError(Exception):
@@ -106,8 +103,6 @@ def _build(
     snapshot_every: int | None,
     in_child: bool | None,
 ) -> dict[str, Any]:
-    EventStore.open(str(path), synchronous="NORMAL").close()  # the schema, then:
-    deferred = drop_secondary_indexes(path) if events >= DEFER_INDEXES_FROM else []
     store = EventStore.open(str(path), synchronous="NORMAL")
     try:
         writer = StoreWriter(store, events, progress)
@@ -120,7 +115,6 @@ def _build(
         last = store.event_at(summary.count)
     finally:
         store.close()
-    create_indexes(path, deferred)
     assert first is not None and last is not None
     return {
         "format": MANIFEST_FORMAT,
@@ -146,50 +140,6 @@ def _build(
         "anomalies": sorted(summary.anomalies, key=_anomaly_order),
         "tampered": False,
     }
-
-
-def drop_secondary_indexes(path: Path) -> list[str]:
-    """Drop the events table's secondary (non-unique) indexes of a store being built and
-    return their exact DDL, for `create_indexes` once the events are in.
-
-    Why: a bulk load that keeps four extra B-trees in step row by row pays ~10% more
-    SQLite CPU than building each once, sorted, at the end (measured on a 300k-event
-    demo). Only the demo build does this, on its own temporary file that nobody else
-    opens; the UNIQUE constraints (event id, stream + version) stay in force throughout,
-    and the recreated indexes have the same names and SQL, so the finished store's schema
-    is identical (the schema fingerprint test holds it)."""
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        indexes = [
-            (name, sql)
-            for name, sql in connection.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
-                "AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY name"
-            )
-            if not sql.upper().startswith("CREATE UNIQUE")
-        ]
-        connection.execute("BEGIN IMMEDIATE")
-        for name, _sql in indexes:
-            connection.execute(f'DROP INDEX "{name}"')
-        connection.execute("COMMIT")
-    finally:
-        connection.close()
-    return [sql for _name, sql in indexes]
-
-
-def create_indexes(path: Path, ddl: list[str]) -> None:
-    """Run index DDL saved by `drop_secondary_indexes`, in one transaction."""
-    if not ddl:
-        return
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        connection.execute(f"PRAGMA cache_size = -{INDEX_BUILD_CACHE_KIB}")
-        connection.execute("BEGIN IMMEDIATE")
-        for sql in ddl:
-            connection.execute(sql)
-        connection.execute("COMMIT")
-    finally:
-        connection.close()
 
 
 def _schema_changes(summary: SimulationSummary) -> list[dict]:

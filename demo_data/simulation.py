@@ -34,10 +34,12 @@ from domain.aggregate import Aggregate
 from domain.demo import AGGREGATES
 from domain.demo import projections as proj
 from domain.demo.events import REGISTRY
-from store.records import NO_STREAM, NewEvent
+from store.appending import Memo, Prepared, prepare_fields
+from store.eventstore import DEFAULT_MAX_PAYLOAD
+from store.records import NO_STREAM
 
 JSON = dict[str, Any]
-Emitted = tuple[str, str, int, NewEvent]  # stream_id, stream_type, version, event
+Emitted = tuple[str, str, int, Prepared]  # stream_id, stream_type, version, event
 
 MIN_EVENTS = 300
 DEFAULT_EVENTS = 20_000
@@ -155,6 +157,7 @@ class Simulation:
         self.projections, self._projections_by_type = _projections()
         self.skip_projection: Callable[[str, str, str, JSON], bool] | None = None
         self.out: list[Emitted] = []
+        self._memo = Memo()  # shares one timestamp text among events recorded together
         self.snapshots: list[tuple[str, int, bytes, str, str]] = []
         self.anomalies: list[JSON] = []
         self.stats: dict[str, int] = {"rejected_commands": 0}
@@ -266,24 +269,22 @@ class Simulation:
         self.type_counts[counted] = self.type_counts.get(counted, 0) + 1
         if stream.version == 1:
             self.stream_counts[stream.type] = self.stream_counts.get(stream.type, 0) + 1
-        self.out.append(
-            (
-                stream.id,
-                stream.type,
-                stream.version,
-                NewEvent(
-                    event_type,
-                    stored,
-                    metadata,
-                    event_id,
-                    schema_version,
-                    # None means "same as recorded_at" (the store fills it in, and
-                    # formats one timestamp instead of two).
-                    None if occurred is None else clock.moment(occurred),
-                    recorded,
-                ),
-            )
+        # Prepared here (validated, canonical JSON: the pure half of an append), so that
+        # in a large build this work runs in the simulation's process, not the writer's.
+        event = prepare_fields(
+            event_type,
+            stored,
+            metadata,
+            event_id,
+            schema_version,
+            # None means "same as recorded_at" (the store fills it in, and formats one
+            # timestamp instead of two).
+            None if occurred is None else clock.moment(occurred),
+            recorded,
+            DEFAULT_MAX_PAYLOAD,
+            self._memo,
         )
+        self.out.append((stream.id, stream.type, stream.version, event))
         if stream.version % self.snapshot_every == 0:
             self.snapshots.append(
                 (
@@ -294,7 +295,7 @@ class Simulation:
                     stream.code_version,
                 )
             )
-        return str(event_id)
+        return event[0]  # the id's text
 
     def snapshot(self, stream: Stream, state: JSON, code_version: str) -> None:
         """Queue an extra snapshot (used by the planted 'older code' anomaly)."""

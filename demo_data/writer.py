@@ -1,8 +1,9 @@
 """Writes what the simulation emits into a native store, in large atomic chunks.
 
 Consecutive events of one stream become one ``(stream_id, events, expected_version,
-stream_type)`` item, and a whole chunk (tens of thousands of events over thousands of
-streams) goes to `EventStore.append_streams` as ONE transaction: that is what lets a
+stream_type)`` item, already prepared (validated, canonical JSON) by the simulation's
+side of the pipeline, and a whole chunk (tens of thousands of events over thousands of
+streams) goes to `EventStore.append_prepared` as ONE transaction: that is what lets a
 million events be written in seconds. Expected versions are exact, so a generator bug
 that skipped or repeated a version would fail loudly instead of writing a wrong history.
 
@@ -18,8 +19,8 @@ from collections.abc import Callable
 
 import orjson
 
-from demo_data.simulation import Batch
 from store import EventStore
+from store.appending import PreparedBatch
 
 Progress = Callable[[int, int], None]
 Snapshots = list[tuple[str, int, bytes, str, str]]
@@ -35,13 +36,13 @@ class StoreWriter:
         self.written = 0
         self.snapshots = 0
 
-    def __call__(self, batches: list[Batch], events: int, snapshots: Snapshots) -> None:
+    def __call__(self, batches: list[PreparedBatch], events: int, snapshots: Snapshots) -> None:
         """Store one chunk: its `events` events (grouped in `batches`, see
         `simulation.group`) in one transaction, then its snapshots."""
         if batches:
             # No records back: decoding every event just written was a fifth of the
             # writer's CPU. The head position says whether the chunk landed as expected.
-            self.store.append_streams(batches, return_records=False)
+            self.store.append_prepared(batches, return_records=False)
             self.written += events
             last = self.store.head_position()
             if last != self.written:

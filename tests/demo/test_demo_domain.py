@@ -6,6 +6,7 @@ import itertools
 import uuid
 from pathlib import Path
 
+import orjson
 import pytest
 
 from demo_data import bank
@@ -200,10 +201,10 @@ def test_the_generator_runs_transfers_exactly_like_the_saga(
     writes = _saga().run(
         Transfer("transfer-0000001"), *aggregates, "40.00", "EUR", "rent", "customer:c1"
     )
-    assert [(g[0], g[3].event_type, g[3].data) for g in generated] == [
+    assert [(g[0], g[3].event_type, orjson.loads(g[3].data_text)) for g in generated] == [
         (w.stream_id, w.event.event_type, w.event.data) for w in writes
     ]
-    assert [g[3].metadata["command"] for g in generated] == [
+    assert [orjson.loads(g[3].metadata_text)["command"] for g in generated] == [
         w.event.metadata["command"] for w in writes
     ]
     assert [p.state for p in plain] == [a.plain_state for a in aggregates]
