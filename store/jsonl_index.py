@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -139,74 +140,217 @@ def default_stream_type(stream_id: str) -> str:
     return head if sep and head else stream_id
 
 
-def build_index(path: Path, progress: IndexProgress | None = None) -> JsonlIndex:
+# A recording time no real line can give (datetime's range is years 1-9999): marks the
+# leading events of a part indexed on its own whose time defaults to "the previous
+# event's", which only the part before it knows (see `store.jsonl_parallel`).
+UNKNOWN_RECORDED = -(1 << 62)
+
+
+def build_index(
+    path: Path, progress: IndexProgress | None = None, *, parallel: bool | None = None
+) -> JsonlIndex:
     """Read `path` once and index it; raises OSError if it cannot be read.
 
-    One flat loop with every lookup bound to a local name: this loop *is* the open time
-    of a large file (the budget is >= 200k lines/s), so it trades a little elegance for
-    speed. The rules it applies are listed in the module docstring.
-    """
-    index = JsonlIndex(path=path, size=0)
-    loads = orjson.loads
-    decode_error = orjson.JSONDecodeError
-    required = itemgetter("stream_id", "event_type", "data")
-    offsets_append = index.offsets.append
-    lengths_append = index.lengths.append
-    positions_append = index.positions.append
-    stream_of_append = index.stream_of.append
-    versions_append = index.versions.append
-    recorded_append = index.recorded.append
-    type_of_append = index.type_of.append
-    stream_ids_append = index.stream_ids.append
-    stream_numbers = index.stream_numbers
-    stream_type_of = index.stream_type_of
-    stream_type_names = index.stream_type_names
-    event_type_names = index.event_type_names
-    type_numbers: dict[str, int] = {}
-    stream_type_numbers: dict[str, int] = {}
-    stream_versions: list[int] = []
-    stream_versions_append = stream_versions.append
-    stream_first: list[int] = []
-    stream_first_append = stream_first.append
-    stream_last: list[int] = []
-    stream_last_append = stream_last.append
-    ordinal = 0
-    # Canonical times ("2026-01-01T10:00:00.123456Z") share their second with their
-    # neighbours: the second is parsed once, the microseconds are just digits.
-    seconds_cache: dict[str, int] = {}
-    last_position = 0
-    last_recorded = 0
-    hashes = 0
+    Large files are indexed by two processes, each reading half (`store.jsonl_parallel`;
+    the result is identical, and any doubt falls back to one process); `parallel`
+    forces either way. The rules applied are listed in the module docstring."""
+    if parallel is not False:
+        from store import jsonl_parallel  # noqa: PLC0415 -- only large files need it
 
-    def micros_of(text: object, name: str) -> int:
-        """Microseconds since the epoch (validating), filling the seconds cache."""
-        micros = datetime_to_micros(parse_time(text, name))
-        if (
-            text.__class__ is str
-            and len(text) == 27  # type: ignore[arg-type]
-            and text[26] == "Z"  # type: ignore[index]
-            and text[19] == "."  # type: ignore[index]
-        ):
-            if len(seconds_cache) > 4096:
-                seconds_cache.clear()
-            seconds_cache[text[:19]] = micros - micros % 1_000_000  # type: ignore[index]
-        return micros
-
-    def problem(line_number: int, reason: str) -> None:
-        index.malformed_count += 1
-        if len(index.problems) < MAX_REPORTED_PROBLEMS:
-            index.problems.append((line_number, reason))
-
+        if parallel or jsonl_parallel.worth_splitting(path):
+            index = jsonl_parallel.build_index_in_two(path, progress)
+            if index is not None:
+                return index
+    builder = IndexBuilder(path)
     with open(path, "rb", buffering=0) as raw:
         size = os.fstat(raw.fileno()).st_size
+        builder.scan(raw, 0, size, progress)
+    return builder.finish(size, progress)
+
+
+_PART_INDEX_FIELDS = (
+    "offsets",
+    "lengths",
+    "positions",
+    "stream_of",
+    "versions",
+    "recorded",
+    "type_of",
+    "stream_ids",
+    "stream_type_of",
+    "stream_type_names",
+    "event_type_names",
+    "malformed_count",
+    "problems",
+)
+_PART_BUILDER_FIELDS = (
+    "stream_versions",
+    "stream_first",
+    "stream_last",
+    "ordinal",
+    "last_position",
+    "last_recorded",
+    "hashes",
+    "line_number",
+    "bases",
+    "seen_types",
+    "type_conflicts",
+    "unsure",
+    "leading_position",
+)
+
+
+class IndexBuilder:
+    """The index being built, as state that one `scan` leaves for the next.
+
+    Why a class: the same scan indexes a whole file, or the first half of one, or -- in
+    *relative* mode, in a second process -- the second half without knowing the first
+    (`store.jsonl_parallel`). In relative mode the few rules that depend on earlier
+    lines are recorded instead of applied, for the merge to check: `bases` (stream id
+    -> the version before this part's first explicit version of it), `seen_types`
+    (explicit stream types), `type_conflicts` (streams with a line refused for its
+    type), `unsure` (streams with a refused version whose reason names an earlier
+    version), `leading_position` (the least position checked before the part's first
+    event), and recording times that default to the unknown previous one
+    (`UNKNOWN_RECORDED`). Versions are then counted from 1 within the part."""
+
+    def __init__(self, path: Path, *, relative: bool = False, line_number: int = 0) -> None:
+        self.index = JsonlIndex(path=path, size=0)
+        self.relative = relative
+        self.line_number = line_number  # lines before the next one scanned
+        self.type_numbers: dict[str, int] = {}
+        self.stream_type_numbers: dict[str, int] = {}
+        self.stream_versions: list[int] = []
+        self.stream_first: list[int] = []
+        self.stream_last: list[int] = []
+        self.ordinal = 0
+        self.last_position = 0
+        self.last_recorded = UNKNOWN_RECORDED if relative else 0
+        self.hashes = 0
+        self.bases: dict[str, int] = {}
+        self.seen_types: set[tuple[str, str]] = set()  # (stream id, explicit type)
+        self.type_conflicts: set[int] = set()
+        self.defaulted: set[int] = set()  # streams whose type here was a default
+        self.unsure: set[str] = set()  # streams with a refused version the merge can't redo
+        self.leading_position: int | None = None  # least position before the first event
+
+    def finish(self, size: int, progress: IndexProgress | None = None) -> JsonlIndex:
+        index = self.index
         index.size = size
-        offset = 0
-        line_number = 0
-        pending = raw.read(3)
-        if pending == b"\xef\xbb\xbf":
-            pending, offset = b"", 3  # a UTF-8 byte order mark
+        index.lines_with_hash = self.hashes
+        index.stream_first = array("i", self.stream_first)
+        index.stream_last = array("i", self.stream_last)
+        index.sorted_stream_ids = sorted(index.stream_ids)
+        if progress is not None:
+            progress(size, size)
+        return index
+
+    def part(self) -> dict[str, Any]:
+        """This builder's state as plain values (what a relative-mode worker sends).
+
+        Explicit stream types equal to the type the stream has here are sent as the
+        set `typed` of its number (the merge compares that type once per stream);
+        only the others travel as (stream id, type) pairs."""
+        part = {name: getattr(self.index, name) for name in _PART_INDEX_FIELDS}
+        part.update({name: getattr(self, name) for name in _PART_BUILDER_FIELDS})
+        numbers = self.index.stream_numbers
+        names = self.index.stream_type_names
+        kinds = self.index.stream_type_of
+        typed: set[int] = set()
+        others: set[tuple[str, str]] = set()
+        for stream_id, given in self.seen_types:
+            stream = numbers.get(stream_id)
+            if stream is not None and names[kinds[stream]] == given:
+                typed.add(stream)
+            else:
+                others.add((stream_id, given))
+        part["typed"] = typed
+        part["seen_types"] = others
+        return part
+
+    def scan(  # noqa: C901, PLR0912, PLR0915 -- one flat loop, see below
+        self,
+        raw: BinaryIO,
+        start: int,
+        end: int,
+        progress: IndexProgress | None = None,
+        progress_scale: tuple[int, int] | None = None,
+    ) -> None:
+        """Index the lines of bytes `start`..`end` of the open file `raw` (`start` at the
+        beginning of a line; `end` after a newline or at the end of the file).
+
+        One flat loop with every lookup bound to a local name: this loop *is* the open
+        time of a large file (the budget is >= 200k lines/s), so it trades a little
+        elegance for speed. `progress_scale` (done, total) maps this scan's bytes onto
+        a larger whole."""
+        index = self.index
+        relative = self.relative
+        loads = orjson.loads
+        decode_error = orjson.JSONDecodeError
+        required = itemgetter("stream_id", "event_type", "data")
+        offsets_append = index.offsets.append
+        lengths_append = index.lengths.append
+        positions_append = index.positions.append
+        stream_of_append = index.stream_of.append
+        versions_append = index.versions.append
+        recorded_append = index.recorded.append
+        type_of_append = index.type_of.append
+        stream_ids_append = index.stream_ids.append
+        stream_numbers = index.stream_numbers
+        stream_type_of = index.stream_type_of
+        stream_type_names = index.stream_type_names
+        event_type_names = index.event_type_names
+        type_numbers = self.type_numbers
+        stream_type_numbers = self.stream_type_numbers
+        stream_versions = self.stream_versions
+        stream_versions_append = stream_versions.append
+        stream_first_append = self.stream_first.append
+        stream_last = self.stream_last
+        stream_last_append = stream_last.append
+        bases = self.bases
+        seen_types = self.seen_types
+        defaulted = self.defaulted
+        leading = self.leading_position
+        ordinal = self.ordinal
+        last_position = self.last_position
+        last_recorded = self.last_recorded
+        hashes = self.hashes
+        line_number = self.line_number
+        # Canonical times ("2026-01-01T10:00:00.123456Z") share their second with their
+        # neighbours: the second is parsed once, the microseconds are just digits.
+        seconds_cache: dict[str, int] = {}
+
+        def micros_of(text: object, name: str) -> int:
+            """Microseconds since the epoch (validating), filling the seconds cache."""
+            micros = datetime_to_micros(parse_time(text, name))
+            if (
+                text.__class__ is str
+                and len(text) == 27  # type: ignore[arg-type]
+                and text[26] == "Z"  # type: ignore[index]
+                and text[19] == "."  # type: ignore[index]
+            ):
+                if len(seconds_cache) > 4096:
+                    seconds_cache.clear()
+                seconds_cache[text[:19]] = micros - micros % 1_000_000  # type: ignore[index]
+            return micros
+
+        def problem(line_number: int, reason: str) -> None:
+            index.malformed_count += 1
+            if len(index.problems) < MAX_REPORTED_PROBLEMS:
+                index.problems.append((line_number, reason))
+
+        raw.seek(start)
+        offset = start
+        remaining = end - start
+        pending = b""
+        if start == 0:
+            pending = raw.read(min(3, remaining))
+            remaining -= len(pending)
+            if pending == b"\xef\xbb\xbf":
+                pending, offset = b"", 3  # a UTF-8 byte order mark
         while True:
-            chunk = raw.read(_READ_CHUNK)
+            chunk = raw.read(min(_READ_CHUNK, remaining)) if remaining > 0 else b""
+            remaining -= len(chunk)
             if not chunk:
                 if not pending:
                     break
@@ -264,7 +408,7 @@ def build_index(path: Path, progress: IndexProgress | None = None) -> JsonlIndex
                             raise MalformedLine("'decode_error' must be a text")
 
                     stream = stream_numbers.get(stream_id)
-                    stream_type = get("stream_type")
+                    stream_type = given_type = get("stream_type")
                     if stream_type is not None and (
                         stream_type.__class__ is not str or not stream_type
                     ):
@@ -273,25 +417,41 @@ def build_index(path: Path, progress: IndexProgress | None = None) -> JsonlIndex
                         current = 0
                         if stream_type is None:
                             stream_type = default_stream_type(stream_id)
-                        stream_type_number = stream_type_numbers.get(stream_type)
-                        if stream_type_number is None:
-                            stream_type_number = len(stream_type_names)
-                            stream_type_numbers[stream_type] = stream_type_number
-                            stream_type_names.append(stream_type)
+                        elif relative:
+                            seen_types.add((stream_id, stream_type))
                     else:
                         current = stream_versions[stream]
                         if stream_type is not None:
                             known = stream_type_names[stream_type_of[stream]]
                             if stream_type != known:
+                                self.type_conflicts.add(stream)
                                 raise MalformedLine(
                                     f"stream {stream_id!r} was given type {known!r} "
                                     f"before, now {stream_type!r}"
                                 )
+                            if relative and stream in defaulted:
+                                # Its type here was a default; the first half may
+                                # have given it another.
+                                seen_types.add((stream_id, stream_type))
 
                     version = get("version")
                     if version is None:
                         version = current + 1
+                    elif relative and version.__class__ is int:
+                        # The stream's versions before this part are unknown: the first
+                        # explicit version fixes them, for the merge to check.
+                        base = bases.get(stream_id)
+                        if base is None:
+                            bases[stream_id] = version - current - 1
+                        elif version != base + current + 1:
+                            raise MalformedLine(
+                                f"version {version!r} of stream {stream_id!r} does not "
+                                f"follow version {base + current}"
+                            )
+                        version = current + 1
                     elif version != current + 1 or version.__class__ is not int:
+                        if relative:
+                            self.unsure.add(stream_id)  # the message names `current`
                         raise MalformedLine(
                             f"version {version!r} of stream {stream_id!r} does not follow "
                             f"version {current}"
@@ -301,6 +461,8 @@ def build_index(path: Path, progress: IndexProgress | None = None) -> JsonlIndex
                         position = line_number
                     elif position.__class__ is not int:
                         raise MalformedLine("'position' must be a positive integer")
+                    if relative and not ordinal and (leading is None or position < leading):
+                        leading = position  # checked against a previous position unknown here
                     if position <= last_position:
                         raise MalformedLine(
                             f"position {position} is not after the previous position "
@@ -347,7 +509,14 @@ def build_index(path: Path, progress: IndexProgress | None = None) -> JsonlIndex
                     stream = len(stream_versions)
                     stream_ids_append(stream_id)
                     stream_numbers[stream_id] = stream
+                    stream_type_number = stream_type_numbers.get(stream_type)
+                    if stream_type_number is None:
+                        stream_type_number = len(stream_type_names)
+                        stream_type_numbers[stream_type] = stream_type_number
+                        stream_type_names.append(stream_type)
                     stream_type_of.append(stream_type_number)
+                    if relative and given_type is None:
+                        defaulted.add(stream)
                     stream_versions_append(version)
                     stream_first_append(ordinal)
                     stream_last_append(ordinal)
@@ -373,14 +542,17 @@ def build_index(path: Path, progress: IndexProgress | None = None) -> JsonlIndex
                 if "hash" in obj:
                     hashes += 1
             if progress is not None:
-                progress(min(offset, size), size)
-    index.lines_with_hash = hashes
-    index.stream_first = array("i", stream_first)
-    index.stream_last = array("i", stream_last)
-    index.sorted_stream_ids = sorted(index.stream_ids)
-    if progress is not None:
-        progress(size, size)
-    return index
+                if progress_scale is None:
+                    progress(min(offset, end), end)
+                else:
+                    done, total = progress_scale
+                    progress(done + offset - start, total)
+        self.ordinal = ordinal
+        self.last_position = last_position
+        self.last_recorded = last_recorded
+        self.hashes = hashes
+        self.leading_position = leading
+        self.line_number = line_number
 
 
 def _group_by_stream(index: JsonlIndex) -> tuple[array, array]:
@@ -396,3 +568,27 @@ def _group_by_stream(index: JsonlIndex) -> tuple[array, array]:
     for ordinal, stream in enumerate(index.stream_of):
         by_stream[starts[stream] + versions[ordinal] - 1] = ordinal
     return by_stream, starts
+
+
+def worker_main(argv: list[str]) -> None:
+    """Index bytes `start`..`end` of a file in relative mode and write the part to
+    stdout as a pickle of plain values (`store.jsonl_parallel` runs this in a second
+    process, loading this file by path: it imports nothing from eventscope)."""
+    import pickle  # noqa: PLC0415 -- only the worker needs it
+    import sys  # noqa: PLC0415
+
+    path, start, end = Path(argv[0]), int(argv[1]), int(argv[2])
+    with open(path, "rb", buffering=0) as raw:
+        lines_before = 0
+        left = start
+        while left > 0:
+            chunk = raw.read(min(_READ_CHUNK, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+            lines_before += chunk.count(b"\n")
+        builder = IndexBuilder(path, relative=True, line_number=lines_before)
+        builder.scan(raw, start, end)
+    part = builder.part()
+    sys.stdout.buffer.write(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
+    sys.stdout.buffer.flush()
