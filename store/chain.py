@@ -9,104 +9,66 @@ was written:
 * with `against=` a digest kept outside the store: a history shorter than the digest
   (truncated tail) -> the first missing position, or a different hash at the digest's
   position (rewritten history) -> that position.
+
+The per-row check lives in `store.chain_segment`. A large SQLite store is walked by two
+processes (`walk_in_two`): the chain can be cut anywhere, because position N's stored
+hash is both the end of the first half's walk (which must reproduce it) and the start
+of the second's.
 """
 
 from __future__ import annotations
 
-import hashlib
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import orjson
 
+from store import chain_segment
 from store.canonical import GENESIS_HASH
+from store.chain_segment import (
+    ENVELOPE_TEMPLATE,
+    ENVELOPE_TEXT,
+    JsonStrings,
+    Segment,
+    envelope_of_blob_row,
+    envelope_of_row,
+    walk_segment,
+)
 from store.records import Digest, VerifyReport
+
+__all__ = [
+    "ENVELOPE_TEMPLATE",
+    "ENVELOPE_TEXT",
+    "JsonStrings",
+    "envelope_of_blob_row",
+    "envelope_of_row",
+    "walk",
+    "walk_in_two",
+]
 
 Row = Sequence[Any]
 ProgressCallback = Callable[[int, int], None]
+Chunks = Callable[[int, int], Iterable[Sequence[Row]]]  # (after, through) -> row chunks
 
+IN_TWO_FROM = 50_000  # events; below this a second process costs more than it saves
+# This process takes a little more than half: the worker also starts Python.
+FIRST_SHARE = 0.55
+_END = 1 << 62
 
-# The envelope of store.canonical.envelope_bytes as one bytes template: keys in sorted
-# order, strings pre-encoded as JSON literals, integers as %d. One C-level formatting call
-# per event is what keeps append and verify off the Python-overhead floor.
-ENVELOPE_TEMPLATE = (
-    b'{"data":%b,"event_id":%b,"event_type":%b,"metadata":%b,"occurred_at":"%b",'
-    b'"position":%d,"recorded_at":"%b","schema_version":%d,"stream_id":%b,'
-    b'"stream_type":%b,"version":%d}'
+# Run in `python -I`: loads chain_segment by file path, so the worker imports neither
+# the rest of eventscope nor anything from the current directory.
+_WORKER = (
+    "import importlib.util, sys\n"
+    "spec = importlib.util.spec_from_file_location('eventscope_chain_segment', sys.argv[1])\n"
+    "module = importlib.util.module_from_spec(spec)\n"
+    "sys.modules[spec.name] = module\n"
+    "spec.loader.exec_module(module)\n"
+    "module.worker_main(sys.argv[2:])\n"
 )
-
-
-# The same envelope as text, for the append path: its fields are already text there
-# (canonical JSON, timestamps, ids), so one str formatting and one UTF-8 encode of the
-# result replace an encode per field. UTF-8 encoding commutes with concatenation, so the
-# bytes are identical (a test holds `ENVELOPE_TEXT % ... .encode()` equal to
-# `envelope_bytes`). event_id is a canonical UUID, which needs no JSON escaping.
-ENVELOPE_TEXT = (
-    '{"data":%s,"event_id":"%s","event_type":%s,"metadata":%s,"occurred_at":"%s",'
-    '"position":%d,"recorded_at":"%s","schema_version":%d,"stream_id":%s,'
-    '"stream_type":%s,"version":%d}'
-)
-
-
-class JsonStrings:
-    """A bounded cache of canonical JSON string literals (stream ids, types and event
-    types repeat across rows); cleared when full, so memory stays O(1)."""
-
-    __slots__ = ("_cache",)
-    LIMIT = 4096
-
-    def __init__(self) -> None:
-        self._cache: dict[str, bytes] = {}
-
-    def __call__(self, text: str) -> bytes:
-        cached = self._cache.get(text)
-        if cached is None:
-            if len(self._cache) >= self.LIMIT:
-                self._cache.clear()
-            cached = self._cache[text] = orjson.dumps(text)
-        return cached
-
-
-def envelope_of_row(row: Row, strings: JsonStrings | None = None) -> bytes:
-    """The canonical envelope of a stored row (columns in `schema.EVENT_COLUMNS` order).
-
-    Equal to `store.canonical.envelope_bytes` of the same fields (a Hypothesis test holds
-    them equal). Raises TypeError/AttributeError on a row whose columns hold the wrong
-    types, which `walk` reports as a bad link.
-    """
-    quote = strings or orjson.dumps
-    return ENVELOPE_TEMPLATE % (
-        row[7].encode(),
-        quote(row[4]),
-        quote(row[5]),
-        row[8].encode(),
-        row[9].encode(),
-        row[0],
-        row[10].encode(),
-        row[6],
-        quote(row[1]),
-        quote(row[2]),
-        row[3],
-    )
-
-
-def envelope_of_blob_row(row: Row, strings: JsonStrings) -> bytes:
-    """Like `envelope_of_row`, for rows whose data, metadata, occurred_at and recorded_at
-    columns were fetched as UTF-8 bytes (`VERIFY_COLUMNS_*` in the store): no decode to
-    str and re-encode, which roughly doubles verify throughput."""
-    return ENVELOPE_TEMPLATE % (
-        row[7],
-        orjson.dumps(row[4]),
-        strings(row[5]),
-        row[8],
-        row[9],
-        row[0],
-        row[10],
-        row[6],
-        strings(row[1]),
-        strings(row[2]),
-        row[3],
-    )
 
 
 def walk(
@@ -120,35 +82,107 @@ def walk(
     """Verify rows given in position order (JSON and time columns as UTF-8 bytes, see
     `envelope_of_blob_row`); `recorded_head` is the store's own record of its last
     position (a tail deleted without updating it is caught too)."""
-    sha256 = hashlib.sha256
-    strings = JsonStrings()
-    previous = GENESIS_HASH
-    expected_position = 1
-    checked = 0
-    for chunk in chunks:
-        for row in chunk:
-            position = row[0]
-            if position != expected_position:
-                return _bad(checked, expected_position, f"event {expected_position} is missing")
-            try:
-                envelope = envelope_of_blob_row(row, strings)
-            except (TypeError, AttributeError, ValueError):
-                return _bad(checked, position, f"event {position} has malformed columns")
-            digest = sha256(previous + envelope).digest()
-            if digest.hex() != row[11]:
-                return _bad(
-                    checked, position, f"event {position} does not match its hash chain link"
-                )
-            if against is not None and position == against.position and row[11] != against.hash:
-                return _bad(
-                    checked, position, f"event {position} differs from the digest kept outside"
-                )
-            previous = digest
-            checked += 1
-            expected_position += 1
-        if progress is not None:
-            progress(checked, total)
-    last = expected_position - 1
+    segment = walk_segment(
+        chunks, Segment(GENESIS_HASH, 1), _pair(against), _ticker(progress, total)
+    )
+    return verdict(segment, recorded_head, against)
+
+
+def worth_two(path: Path, total: int) -> bool:
+    """Enough events, a file another process can open, and a second core."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return total >= IN_TWO_FROM and cores >= 2 and path.is_file()
+
+
+def walk_in_two(
+    path: Path,
+    chunks: Chunks,
+    *,
+    total: int,
+    recorded_head: int,
+    against: Digest | None = None,
+    progress: ProgressCallback | None = None,
+) -> VerifyReport:
+    """`walk` with the events after position `FIRST_SHARE * total` checked by a second
+    process reading the SQLite file at `path` (read-only). The verdict is the one
+    `walk` gives: the first half must reproduce the stored hash the second half starts
+    from, and the second half's findings only count when the first half found none.
+    If the second process fails, or the first half ends short of the split, this
+    process walks on by itself."""
+    split = max(1, int(total * FIRST_SHARE))
+    worker = _start_worker(path, split, against)
+    tick = _ticker(progress, total)
+    try:
+        segment = walk_segment(chunks(0, split), Segment(GENESIS_HASH, 1), _pair(against), tick)
+        if segment.bad_position is None:
+            other = _finish_worker(worker) if segment.expected_position == split + 1 else None
+            if other is not None:
+                other.checked += segment.checked
+                segment = other
+            else:
+                after = segment.expected_position - 1
+                segment = walk_segment(chunks(after, _END), segment, _pair(against), tick)
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    if tick is not None:
+        tick(segment.checked)
+    return verdict(segment, recorded_head, against)
+
+
+def _start_worker(path: Path, split: int, against: Digest | None) -> subprocess.Popen | None:
+    pair = ["-", "-"] if against is None else [str(against.position), against.hash]
+    command = [sys.executable, "-I", "-c", _WORKER, chain_segment.__file__]
+    try:
+        return subprocess.Popen(
+            [*command, str(path), str(split), *pair],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+    except OSError:
+        return None
+
+
+def _finish_worker(worker: subprocess.Popen | None) -> Segment | None:
+    if worker is None:
+        return None
+    output, _errors = worker.communicate()
+    if worker.returncode != 0:
+        return None
+    try:
+        found = orjson.loads(output)
+        return Segment(
+            bytes.fromhex(found["previous"]),
+            int(found["expected_position"]),
+            int(found["checked"]),
+            found["bad_position"],
+            found["reason"],
+        )
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def _pair(against: Digest | None) -> tuple[int, str] | None:
+    return None if against is None else (against.position, against.hash)
+
+
+def _ticker(progress: ProgressCallback | None, total: int) -> Callable[[int], None] | None:
+    if progress is None:
+        return None
+    return lambda checked: progress(checked, total)
+
+
+def verdict(segment: Segment, recorded_head: int, against: Digest | None) -> VerifyReport:
+    """The report for a finished walk: its first bad row, or the checks on the tail."""
+    checked = segment.checked
+    if segment.bad_position is not None:
+        return _bad(checked, segment.bad_position, segment.reason or "")
+    last = segment.expected_position - 1
     if against is not None and against.position > last:
         return _bad(
             checked,
@@ -162,6 +196,7 @@ def walk(
             last + 1,
             f"the history ends at position {last} but the store recorded {recorded_head}",
         )
+    previous = segment.previous
     head = Digest(last, previous.hex()) if last else Digest(0, GENESIS_HASH.hex())
     return VerifyReport(ok=True, checked=checked, first_bad_position=None, head=head)
 

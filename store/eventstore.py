@@ -40,7 +40,7 @@ from store.appending import (
     write_prepared,
 )
 from store.canonical import GENESIS_HASH, canonical_json
-from store.chain import ProgressCallback, walk
+from store.chain import ProgressCallback, walk, walk_in_two, worth_two
 from store.errors import (
     ConcurrencyError,
     IdempotencyConflict,
@@ -856,21 +856,38 @@ class EventStore:
         recorded_head = head_row[0] if head_row and isinstance(head_row[0], int) else 0
         total = max(recorded_head, self.head_position())
         columns = VERIFY_COLUMNS_POSTGRES if self._pg else VERIFY_COLUMNS_SQLITE
-        sql = f"SELECT {columns} FROM events WHERE position > ? ORDER BY position LIMIT ?"  # noqa: S608
+        sql = (
+            f"SELECT {columns} FROM events "  # noqa: S608 -- constant columns
+            "WHERE position > ? AND position <= ? ORDER BY position LIMIT ?"
+        )
 
-        def chunks() -> Iterator[list[Any]]:
-            cursor = 0
+        def chunks(after: int = 0, through: int = 1 << 62) -> Iterator[list[Any]]:
             while True:
-                rows = self._fetchall(sql, (cursor, VERIFY_CHUNK))
+                rows = self._fetchall(sql, (after, through, VERIFY_CHUNK))
                 if rows:
                     yield rows
                 if len(rows) < VERIFY_CHUNK:
                     return
-                cursor = rows[-1][0]
+                after = rows[-1][0]
 
-        report = walk(
-            chunks(), total=total, recorded_head=recorded_head, against=against, progress=progress
-        )
+        if not self._pg and worth_two(Path(self._location), total):
+            # A second process checks the later half of a large file (`store.chain`).
+            report = walk_in_two(
+                Path(self._location),
+                chunks,
+                total=total,
+                recorded_head=recorded_head,
+                against=against,
+                progress=progress,
+            )
+        else:
+            report = walk(
+                chunks(),
+                total=total,
+                recorded_head=recorded_head,
+                against=against,
+                progress=progress,
+            )
         if report.ok and head_row is None:
             last = report.head.position if report.head else 0
             return VerifyReport(

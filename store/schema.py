@@ -29,6 +29,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from store.chain_segment import VERIFY_COLUMNS_SQLITE  # noqa: F401 -- defined beside its reader
+
 SCHEMA_VERSION = 1
 HASH_ALGORITHM = "sha256-chain-rfc8785-v1"
 
@@ -134,11 +136,6 @@ EVENT_COLUMNS = (
 )
 
 # verify reads the hashed text columns as UTF-8 bytes, ready to concatenate.
-VERIFY_COLUMNS_SQLITE = (
-    "position, stream_id, stream_type, version, event_id, event_type, schema_version, "
-    "CAST(data AS BLOB), CAST(metadata AS BLOB), CAST(occurred_at AS BLOB), "
-    "CAST(recorded_at AS BLOB), hash"
-)
 VERIFY_COLUMNS_POSTGRES = (
     "position, stream_id, stream_type, version, event_id, event_type, schema_version, "
     "convert_to(data, 'UTF8'), convert_to(metadata, 'UTF8'), convert_to(occurred_at, 'UTF8'), "
