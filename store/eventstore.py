@@ -85,6 +85,9 @@ from store.source import EventFilter
 _loads = orjson.loads
 
 READ_CHUNK = 5000  # read_all: keyset chunks over the whole log
+# read_all with a filter: when more than 1 in DENSE_SHARE positions match, walking the
+# log in order beats the filter's index (measured on a 1M-event demo).
+DENSE_SHARE = 8
 STREAM_CHUNK = 20_000  # read_stream: most streams in one query (the 1.3x budget)
 VERIFY_CHUNK = 20000
 IN_CHUNK = 500
@@ -648,30 +651,64 @@ class EventStore:
         backwards: bool = False,
     ) -> Iterator[RecordedEvent]:
         where, params = filter_sql(filter)
-        remaining = limit
         if backwards:
             cursor = from_position if from_position > 0 else 2**62
-            low = to_position if to_position is not None else 0
+            end = to_position if to_position is not None else 0
             order = "DESC"
             bounds = "position < ? AND position >= ?"
         else:
             cursor = from_position
-            low = to_position if to_position is not None else 2**62
+            end = to_position if to_position is not None else 2**62
             order = "ASC"
             bounds = "position > ? AND position <= ?"
         sql = (
             f"SELECT {EVENT_COLUMNS} FROM events WHERE {bounds}{where} "  # noqa: S608
             f"ORDER BY position {order} LIMIT ?"
         )
+        # The same query walking the log in position order instead of an index (a unary
+        # `+` hides a column from SQLite's planner): cheaper than sorting once most of
+        # the positions in a window match. PostgreSQL's planner weighs this itself.
+        dense_sql = sql if self._pg else sql.replace(" AND event_type IN", " AND +event_type IN")
+        dense = False
+        remaining = limit
+        # With a filter, each query looks at a window of positions, not everything past
+        # the cursor: SQLite serves `event_type IN (...)` from its index and sorts the
+        # matches by position, so an unbounded query re-sorted every remaining match per
+        # chunk (a projection's replay of 1M events: 120 queries of ~46 ms). The window
+        # doubles while it yields less than a chunk (rare matches) and halves when it
+        # fills one (common matches), so each query's work stays near one chunk.
+        span = READ_CHUNK * 4 if where else 0
+        head = self.head_position() if where else 0
+        if span and backwards:
+            cursor = min(cursor, head + 1)
         while remaining is None or remaining > 0:
             size = READ_CHUNK if remaining is None else min(READ_CHUNK, remaining)
-            rows = self._fetchall(sql, (cursor, low, *params, size))
+            if not span:
+                edge = end
+            elif backwards:
+                edge = max(end, cursor - span)
+            else:
+                # Past the head (read when the walk began) the rest is one last query,
+                # which also picks up events appended meanwhile.
+                edge = cursor + span if cursor + span < min(end, head) else end
+            rows = self._fetchall(dense_sql if dense else sql, (cursor, edge, *params, size))
             yield from map(event_from_row, rows)
-            if len(rows) < size:
-                return
-            cursor = rows[-1][0]
             if remaining is not None:
                 remaining -= len(rows)
+            if span and rows:
+                covered = abs((rows[-1][0] if len(rows) == size else edge) - cursor)
+                dense = len(rows) * DENSE_SHARE > covered
+            if len(rows) == size:
+                cursor = rows[-1][0]
+                if span:
+                    span = max(READ_CHUNK, span // 2)
+                continue
+            if edge == end:
+                return
+            # The window is exhausted: the next one starts where it ended (its `edge`
+            # was included, so `position > edge` / `position < edge` continues exactly).
+            cursor = edge
+            span *= 2
 
     def event_at(self, position: int) -> RecordedEvent | None:
         row = self._fetchone(
