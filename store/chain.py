@@ -18,16 +18,14 @@ of the second's.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from store import chain_segment
+from store import chain_segment, helper_process
 from store.canonical import GENESIS_HASH
 from store.chain_segment import (
     ENVELOPE_TEMPLATE,
@@ -59,17 +57,6 @@ IN_TWO_FROM = 50_000  # events; below this a second process costs more than it s
 FIRST_SHARE = 0.55
 _END = 1 << 62
 
-# Run in `python -I`: loads chain_segment by file path, so the worker imports neither
-# the rest of eventscope nor anything from the current directory.
-_WORKER = (
-    "import importlib.util, sys\n"
-    "spec = importlib.util.spec_from_file_location('eventscope_chain_segment', sys.argv[1])\n"
-    "module = importlib.util.module_from_spec(spec)\n"
-    "sys.modules[spec.name] = module\n"
-    "spec.loader.exec_module(module)\n"
-    "module.worker_main(sys.argv[2:])\n"
-)
-
 
 def walk(
     chunks: Iterable[Sequence[Row]],
@@ -90,11 +77,7 @@ def walk(
 
 def worth_two(path: Path, total: int) -> bool:
     """Enough events, a file another process can open, and a second core."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return total >= IN_TWO_FROM and cores >= 2 and path.is_file()
+    return total >= IN_TWO_FROM and helper_process.cores() >= 2 and path.is_file()
 
 
 def walk_in_two(
@@ -113,7 +96,8 @@ def walk_in_two(
     If the second process fails, or the first half ends short of the split, this
     process walks on by itself."""
     split = max(1, int(total * FIRST_SHARE))
-    worker = _start_worker(path, split, against)
+    pair = ["-", "-"] if against is None else [str(against.position), against.hash]
+    worker = helper_process.start(chain_segment.__file__, [str(path), str(split), *pair])
     tick = _ticker(progress, total)
     try:
         segment = walk_segment(chunks(0, split), Segment(GENESIS_HASH, 1), _pair(against), tick)
@@ -126,33 +110,15 @@ def walk_in_two(
                 after = segment.expected_position - 1
                 segment = walk_segment(chunks(after, _END), segment, _pair(against), tick)
     finally:
-        if worker is not None and worker.poll() is None:
-            worker.kill()
-            worker.wait()
+        helper_process.stop(worker)
     if tick is not None:
         tick(segment.checked)
     return verdict(segment, recorded_head, against)
 
 
-def _start_worker(path: Path, split: int, against: Digest | None) -> subprocess.Popen | None:
-    pair = ["-", "-"] if against is None else [str(against.position), against.hash]
-    command = [sys.executable, "-I", "-c", _WORKER, chain_segment.__file__]
-    try:
-        return subprocess.Popen(
-            [*command, str(path), str(split), *pair],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-    except OSError:
-        return None
-
-
-def _finish_worker(worker: subprocess.Popen | None) -> Segment | None:
-    if worker is None:
-        return None
-    output, _errors = worker.communicate()
-    if worker.returncode != 0:
+def _finish_worker(worker: subprocess.Popen[bytes] | None) -> Segment | None:
+    output = helper_process.answer(worker)
+    if output is None:
         return None
     try:
         found = orjson.loads(output)

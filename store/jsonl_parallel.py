@@ -15,8 +15,9 @@ the first half's builder simply goes on to scan the second half itself. So a fil
 such a line costs one and a half scans, never a different answer; a test holds the two
 paths equal on generated files, malformed lines included.
 
-Anything else that goes wrong with the second process (it cannot start, dies, or sends
-something unreadable) also falls back to the single scan.
+The second process is a bare `python -I` running `jsonl_index.worker_main`
+(`store.helper_process`). Anything that goes wrong with it (it cannot start, dies, or
+sends something unreadable) also falls back to the single scan.
 """
 
 from __future__ import annotations
@@ -25,12 +26,11 @@ import operator
 import os
 import pickle
 import subprocess
-import sys
 from array import array
 from pathlib import Path
 from typing import Any
 
-from store import jsonl_index
+from store import helper_process, jsonl_index
 from store.jsonl_index import (
     MAX_REPORTED_PROBLEMS,
     UNKNOWN_RECORDED,
@@ -45,17 +45,6 @@ SPLIT_FROM_BYTES = 32 << 20  # below this a second process costs more than it sa
 FIRST_SHARE = 0.53
 _NEWLINE_SEARCH = 1 << 16
 
-# Run in `python -I`: loads jsonl_index by file path, so the worker imports neither the
-# rest of eventscope (SQLAlchemy, Textual) nor anything from the current directory.
-_WORKER = (
-    "import importlib.util, sys\n"
-    "spec = importlib.util.spec_from_file_location('eventscope_jsonl_index', sys.argv[1])\n"
-    "module = importlib.util.module_from_spec(spec)\n"
-    "sys.modules[spec.name] = module\n"
-    "spec.loader.exec_module(module)\n"
-    "module.worker_main(sys.argv[2:])\n"
-)
-
 
 def worth_splitting(path: Path) -> bool:
     """A file large enough, and a second core to run on."""
@@ -63,14 +52,7 @@ def worth_splitting(path: Path) -> bool:
         size = os.stat(path).st_size
     except OSError:
         return False
-    return size >= SPLIT_FROM_BYTES and _cores() >= 2
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    return size >= SPLIT_FROM_BYTES and helper_process.cores() >= 2
 
 
 def split_point(raw: Any, size: int) -> int | None:
@@ -106,7 +88,11 @@ def build_index_in_two(
         split = split_point(raw, size) if split_at is None else split_at
         if split is None or not 0 < split < size:
             return None
-        process = _start_worker(path, split, size) if worker else None
+        process = (
+            helper_process.start(jsonl_index.__file__, [str(path), str(split), str(size)])
+            if worker
+            else None
+        )
         try:
             first = IndexBuilder(path)
             first.scan(raw, 0, split, progress, progress_scale=(0, size))
@@ -115,30 +101,13 @@ def build_index_in_two(
                 # Scan the second half here, as if there had been no split.
                 first.scan(raw, split, size, progress, progress_scale=(split, size))
         finally:
-            if process is not None and process.poll() is None:
-                process.kill()
-                process.wait()
+            helper_process.stop(process)
     return first.finish(size, progress)
 
 
-def _start_worker(path: Path, split: int, size: int) -> subprocess.Popen[bytes] | None:
-    command = [sys.executable, "-I", "-c", _WORKER, jsonl_index.__file__]
-    try:
-        return subprocess.Popen(
-            [*command, str(path), str(split), str(size)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-    except OSError:
-        return None
-
-
 def _finish_worker(process: subprocess.Popen[bytes] | None) -> dict[str, Any] | None:
-    if process is None:
-        return None
-    output, _errors = process.communicate()
-    if process.returncode != 0:
+    output = helper_process.answer(process)
+    if output is None:
         return None
     try:
         part = pickle.loads(output)  # our own child's output, over a private pipe

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from store import jsonl_parallel
+from store import helper_process, jsonl_parallel
 from store.jsonl_index import JsonlIndex, build_index
 from store.jsonl_parallel import build_index_in_two
 
@@ -185,7 +185,7 @@ def test_the_second_process_indexes_its_half(tmp_path: Path, monkeypatch) -> Non
 
 
 def test_a_failing_second_process_falls_back_to_one_scan(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(jsonl_parallel, "_WORKER", "import sys; sys.exit(3)")
+    monkeypatch.setattr(helper_process, "BOOTSTRAP", "import sys; sys.exit(3)")
     path = tmp_path / "big.jsonl"
     big_file(path, 3000)
     two = build_index_in_two(path)
@@ -197,7 +197,7 @@ def test_large_files_are_split_and_small_ones_are_not(tmp_path: Path, monkeypatc
     big_file(path, 3000)
     assert not jsonl_parallel.worth_splitting(path)  # well under 32 MiB
     monkeypatch.setattr(jsonl_parallel, "SPLIT_FROM_BYTES", 1024)
-    monkeypatch.setattr(jsonl_parallel, "_cores", lambda: 2)
+    monkeypatch.setattr(helper_process, "cores", lambda: 2)
     assert jsonl_parallel.worth_splitting(path)
     calls: list[Path] = []
     real = jsonl_parallel.build_index_in_two
@@ -212,5 +212,5 @@ def test_large_files_are_split_and_small_ones_are_not(tmp_path: Path, monkeypatc
     assert fields(index) == fields(build_index(path, parallel=False))
     size = path.stat().st_size
     assert seen[-1] == (size, size) and all(done <= total == size for done, total in seen)
-    monkeypatch.setattr(jsonl_parallel, "_cores", lambda: 1)
+    monkeypatch.setattr(helper_process, "cores", lambda: 1)
     assert not jsonl_parallel.worth_splitting(path)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from store import Digest, EventStore, NewEvent
+from store import Digest, EventStore, NewEvent, helper_process
 from store import chain as chain_module
 
 EVENTS = 400
@@ -120,7 +120,7 @@ def test_a_digest_kept_outside_is_checked_in_the_second_half(store_path: Path, m
 def test_a_failing_second_process_leaves_the_walk_to_this_one(
     store_path: Path, monkeypatch
 ) -> None:
-    monkeypatch.setattr(chain_module, "_WORKER", "import sys; sys.exit(3)")
+    monkeypatch.setattr(helper_process, "BOOTSTRAP", "import sys; sys.exit(3)")
     DAMAGE["edited in the second half"](store_path)
     alone, two, answered = reports(store_path, monkeypatch)
     assert answered == [False]
@@ -133,5 +133,5 @@ def test_small_stores_memory_and_one_core_use_one_process(tmp_path: Path, monkey
     assert not chain_module.worth_two(path, 1_000)
     assert chain_module.worth_two(path, 10**6)
     assert not chain_module.worth_two(tmp_path / "missing.db", 10**6)
-    monkeypatch.setattr(chain_module.os, "sched_getaffinity", lambda _pid: {0})
+    monkeypatch.setattr(helper_process, "cores", lambda: 1)
     assert not chain_module.worth_two(path, 10**6)
