@@ -23,22 +23,12 @@ from typing import Any
 
 import orjson
 
-from store.jsonl_index import JsonlIndex
+from store.jsonl_index import EVENT_ARRAYS, JsonlIndex
 
 MAGIC = b"eventscope-jsonl-index-1\n"
 MIN_SIZE = 8 * 1024 * 1024  # smaller files index in well under a second
 _EDGE = 64 * 1024
-_ARRAYS = (
-    "offsets",
-    "lengths",
-    "positions",
-    "stream_of",
-    "versions",
-    "recorded",
-    "type_of",
-    "stream_first",
-    "stream_last",
-)
+_ARRAYS = (*EVENT_ARRAYS, "stream_first", "stream_last")
 
 
 def cache_folder() -> Path | None:

@@ -168,14 +168,10 @@ def build_index(
     return builder.finish(size, progress)
 
 
+# The per-event arrays of a `JsonlIndex`, one entry per valid line.
+EVENT_ARRAYS = ("offsets", "lengths", "positions", "stream_of", "versions", "recorded", "type_of")
 _PART_INDEX_FIELDS = (
-    "offsets",
-    "lengths",
-    "positions",
-    "stream_of",
-    "versions",
-    "recorded",
-    "type_of",
+    *EVENT_ARRAYS,
     "stream_ids",
     "stream_type_of",
     "stream_type_names",
