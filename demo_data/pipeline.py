@@ -8,9 +8,8 @@ this one stores chunk N. Chunks travel as tuples of plain values (cheap to pickl
 pipe's small buffer keeps at most about one chunk in flight, so memory stays bounded.
 
 The simulation *prepares* its events as it emits them (`store.appending.prepare_fields`:
-validation and canonical JSON, the pure half of an append), so the child sends prepared
-tuples, so the writing
-process is left with what needs the database: the hash chain and the inserts
+validation and canonical JSON, the pure half of an append), so the writing process is
+left with what needs the database: the hash chain and the inserts
 (`EventStore.append_prepared`, which re-checks sizes and ids). Measured on 1M events, the
 writer spent about a quarter of its CPU preparing, while the child had room to spare.
 
