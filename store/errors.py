@@ -58,6 +58,15 @@ class StreamNotFound(StoreError):
         super().__init__(f"there is no stream {stream_id!r} in this source")
 
 
+def driver_reason(exc: BaseException) -> str:
+    """A driver's (or SQLAlchemy's) error as its reason alone: the first non-blank line of
+    the underlying error, white space folded, without a final full stop. Later lines are
+    generic hints and SQL text, which a one-sentence message leaves out."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+    return " ".join(lines[0].split()).rstrip(".") if lines else type(orig).__name__
+
+
 def _expected_text(expected: object) -> str:
     name = getattr(expected, "name", None)
     if name == "NO_STREAM":

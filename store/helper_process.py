@@ -2,13 +2,15 @@
 
 Why: indexing a large JSON Lines file and verifying a large SQLite store's hash chain
 are pure Python and hold the GIL, and this machine class has two cores. Both split the
-work in two and hand the later half to a helper started here (`store.jsonl_parallel`,
-`store.chain`).
+work in two and hand the later half to a helper started here
+(`store.sources.jsonl.parallel`, `store.native.chain`).
 
 Why `python -I` loading one module by its file path: the helper imports neither the
 rest of eventscope (SQLAlchemy, Textual: a quarter of a second) nor anything from the
-current directory, so it starts in tens of milliseconds. The module must import nothing
-from eventscope and define `worker_main(argv)`, which writes its answer to stdout.
+current directory, so it starts in tens of milliseconds. The module must define
+`worker_main(argv)`, which writes its answer to stdout, and import of eventscope only
+modules that need nothing beyond the standard library and orjson (`store.records`,
+`store.paging`: the package's `__init__` imports nothing eagerly).
 
 A helper that cannot start, fails, or answers nonsense is never an error: the caller
 does the work itself.

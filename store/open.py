@@ -1,48 +1,39 @@
 """Open any supported history by path or URL, choosing the right `EventSource`.
 
-A SOURCE is a file path or a SQLAlchemy URL, optionally prefixed with its kind
-(`native:`, `jsonl:`, `eventsourcing:`) to skip detection; `format=` (the CLI's
-`--format`) does the same. Without either, the kind is detected from the content, never
-from the file name alone:
-* a SQLite file holding eventscope's `store_info` table -> a native store;
-* a SQLite file holding the `eventsourcing` library's tables -> its adapter;
-* a PostgreSQL URL: `store_info` in the schema -> native, else the library's tables;
-* a text file whose first non-blank line is a JSON object -> JSON Lines.
+A SOURCE is a file path or a SQLAlchemy URL (`store.location`), optionally prefixed with
+its kind (`native:`, `jsonl:`, `eventsourcing:`, ... -- the names in `store.kinds`) to
+skip detection; `format=` (the CLI's `--format`) does the same. Without either, the kind
+is detected from the content, never from the file name alone, by asking each registered
+kind in turn:
+* a SQLite file, or one schema of a PostgreSQL database: its tables (`in_database`),
+  e.g. eventscope's `store_info`, the `eventsourcing` library's events table;
+* any other file: its first bytes (`in_file`), e.g. a first line that is a JSON object.
 Anything else -- a missing file, an empty file, another program's database, a binary
 file -- gets one clear sentence (`SourceNotFound` / `NotAStoreError`).
 
-A PostgreSQL URL may carry `?schema=NAME` (taken off the URL before connecting) to read
-one schema; an eventsourcing URL may end in `#TABLE` to pick one application's events.
-Detection only reads: SQLite files are probed through `mode=ro` connections.
+Detection only reads: SQLite files are probed through `mode=ro` connections and
+PostgreSQL through read-only sessions.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from store.errors import NotAStoreError, ReadOnlyError, SourceNotFound
-from store.source import EventSource
+from eventscope.store import kinds
+from eventscope.store.errors import NotAStoreError, ReadOnlyError, SourceNotFound
+from eventscope.store.kinds import OpenRequest, SourceKind
+from eventscope.store.location import Location, parse_location
+from eventscope.store.sql.file_peek import peek
+from eventscope.store.source import EventSource
 
-FORMATS = ("native", "jsonl", "eventsourcing")
+if TYPE_CHECKING:
+    from eventscope.store.sql.tables import Tables
+
 SQLITE_MAGIC = b"SQLite format 3\x00"
-JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
-# How far into a text file detection looks for the first non-blank line.
-_SNIFF_BYTES = 1 << 20
-
-
-def open_native(location: str | Path, read_only: bool = True, **options: Any) -> EventSource:
-    """Open a native eventscope store (SQLite path or SQLAlchemy URL).
-
-    Raises NotAStoreError when the target exists but is not a native store, so a caller
-    that detects formats can try the next one; `options` go to `EventStore.open`
-    (e.g. `schema=` for PostgreSQL).
-    """
-    from store.eventstore import EventStore
-
-    return EventStore.open(location, read_only=read_only, **options)
+# How far into a file detection looks (a first JSON Lines line may be long).
+SNIFF_BYTES = 1 << 20
 
 
 def open_source(
@@ -55,195 +46,108 @@ def open_source(
 ) -> EventSource:
     """Open `location` (a path or URL) as an EventSource; read-only unless asked otherwise.
 
-    Foreign formats (JSON Lines, eventsourcing) can only be read: asking for a writable
-    one raises ReadOnlyError. `progress(bytes_read, total_bytes)` is called while a JSON
-    Lines file is being indexed (seconds for millions of lines, the first time).
+    Foreign kinds can only be read: asking for a writable one raises ReadOnlyError; a
+    writable open without a kind opens (or creates) a native store. `progress(done,
+    total)` is called while a source prepares itself (a JSON Lines file is indexed, in
+    seconds for millions of lines, the first time).
     """
-    text = str(location)
-    prefixed, text = split_kind(text)
-    if format is not None and format not in FORMATS:
-        raise SourceNotFound(f"{format!r} is not a source format; use one of {', '.join(FORMATS)}")
+    prefixed, text = split_kind(str(location))
+    known = kinds.names()
+    if format is not None and format not in known:
+        raise SourceNotFound(f"{format!r} is not a source format; use one of {', '.join(known)}")
     if format is not None and prefixed is not None and format != prefixed:
         raise SourceNotFound(f"the source says {prefixed!r} but the format asked for is {format!r}")
-    text, url_schema = _take_schema(text)
-    schema = schema or url_schema
-    if format is None and prefixed is None and not read_only:
-        kind = "native"  # only a native store can be written (or created)
-    else:
-        kind = format or prefixed or detect(text, schema=schema)
-    if kind == "native":
-        options: dict[str, Any] = {"schema": schema} if schema else {}
-        return open_native(_strip_fragment(text), read_only=read_only, **options)
-    if not read_only:
+    where = parse_location(text, schema)
+    chosen = format or prefixed
+    if chosen is None and not read_only:
+        chosen = "native"  # only a native store can be written (or created)
+    kind = kinds.kind_named(chosen) if chosen is not None else detect(where)
+    if not read_only and not kind.writable:
         raise ReadOnlyError(
-            f"a {kind} source can only be read; import it into a native store to write"
+            f"a {kind.name} source can only be read; import it into a native store to write"
         )
-    if kind == "jsonl":
-        from store.jsonl_source import JsonlSource
-
-        if "://" in text:
-            raise SourceNotFound("a JSON Lines source is a file path, not a URL")
-        return JsonlSource.open(text, progress)
-    from store.eventsourcing_source import EventsourcingSource
-
-    return EventsourcingSource.open(text, schema=schema)
+    return kind.open(where, OpenRequest(read_only=read_only, progress=progress))
 
 
 def split_kind(text: str) -> tuple[str | None, str]:
     """`jsonl:/a/b` -> ("jsonl", "/a/b"); `eventsourcing:postgresql://...` likewise.
     A plain path or URL (including `postgresql+psycopg://`) has no kind prefix."""
     head, sep, rest = text.partition(":")
-    if sep and head in FORMATS and not rest.startswith("//"):
+    if sep and head in kinds.names() and not rest.startswith("//"):
         return head, rest
     return None, text
 
 
-def detect(text: str, *, schema: str | None = None) -> str:
-    """The kind of history at a path or URL, by content; raises with one sentence."""
-    if "://" in text:
-        return _detect_url(text, schema)
-    return detect_file(Path(text).expanduser())
+def detect(location: Location) -> SourceKind:
+    """The kind of history at a location, by content; raises with one sentence."""
+    if location.url is not None:
+        return _detect_postgres(location)
+    assert location.path is not None
+    return detect_file(location.path)
 
 
-def detect_file(path: Path) -> str:
-    """ "native", "eventsourcing" or "jsonl" for a file, by its first bytes."""
+def detect_file(path: Path) -> SourceKind:
+    """The kind of history in a file, by its first bytes (and a SQLite file's tables)."""
     if not path.exists():
         raise SourceNotFound(f"there is no file at {path}")
     if path.is_dir():
         raise NotAStoreError(f"{path} is a directory, not a history file")
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
+        # Not open()/close(): closing would drop this process's SQLite locks on the file.
+        head = peek(path, SNIFF_BYTES)
     except OSError as exc:
         raise SourceNotFound(f"cannot read {path}: {exc.strerror}") from None
     if head.startswith(SQLITE_MAGIC):
-        return _sqlite_kind(path)
+        return _detect_sqlite(path)
+    for kind in kinds.kinds():
+        if kind.in_file is not None and kind.in_file(head, path):
+            return kind
     if not head.strip():
-        if not head and path.suffix.lower() in JSONL_SUFFIXES:
-            return "jsonl"  # an empty export: an empty history, not an error
         raise NotAStoreError(f"{path} is empty, so there is no history in it")
-    if _looks_like_jsonl(head):
-        return "jsonl"
-    raise NotAStoreError(
-        f"{path} is not a history eventscope can read (not an eventscope store, an "
-        "eventsourcing SQLite file, or JSON Lines with one event object per line)"
-    )
+    nouns = [kind.file_noun for kind in kinds.kinds() if kind.file_noun]
+    raise NotAStoreError(f"{path} is not a history eventscope can read (not {_any_of(nouns)})")
 
 
-def _looks_like_jsonl(head: bytes) -> bool:
-    """The first non-blank line is a JSON object (or starts one, if it is very long)."""
-    import orjson
+def _detect_sqlite(path: Path) -> SourceKind:
+    from eventscope.store.sql.tables import sqlite_tables
 
-    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
-    line, newline, _ = text.partition(b"\n")
-    line = line.strip()
-    if not line.startswith(b"{"):
-        return False
-    if not newline and len(head) >= _SNIFF_BYTES:
-        return True  # a first line longer than the sniff window: trust its opening brace
-    try:
-        return isinstance(orjson.loads(line), dict)
-    except orjson.JSONDecodeError:
-        return False
-
-
-def _sqlite_kind(path: Path) -> str:
-    try:
-        connection = sqlite3.connect(path.absolute().as_uri() + "?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise SourceNotFound(f"cannot open {path}: {exc}") from None
-    try:
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-        if "store_info" in tables:
-            return "native"
-        for table in tables:
-            columns = {
-                row[1] for row in connection.execute(f'PRAGMA table_info("{_ident(table)}")')
-            }
-            if {"originator_id", "originator_version", "topic", "state"} <= columns:
-                return "eventsourcing"
-    except sqlite3.DatabaseError as exc:
-        raise NotAStoreError(f"{path} is a damaged SQLite database ({exc})") from None
-    finally:
-        connection.close()
-    if not tables:
+    with sqlite_tables(path) as tables:
+        found = _recognise(tables, "sqlite")
+        empty = not found and not tables.names()
+    if found is not None:
+        return found
+    if empty:
         raise NotAStoreError(f"{path} is an empty SQLite database, so there is no history in it")
-    raise NotAStoreError(
-        f"{path} is a SQLite database but neither an eventscope store nor one written by "
-        "the eventsourcing library"
-    )
+    raise NotAStoreError(f"{path} is a SQLite database but {_neither('sqlite')}")
 
 
-def _detect_url(text: str, schema: str | None) -> str:
-    from sqlalchemy import inspect
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+def _detect_postgres(location: Location) -> SourceKind:
+    from eventscope.store.sql.tables import postgres_tables
 
-    from store import postgres_backend
-
-    try:
-        url = make_url(_strip_fragment(text))
-    except ArgumentError:
-        raise SourceNotFound(f"{text!r} is not a valid database URL") from None
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        if not url.database or url.database == ":memory:":
-            raise SourceNotFound("a SQLite source needs a file path")
-        return detect_file(Path(url.database))
-    if backend != "postgresql":
-        raise SourceNotFound(
-            f"eventscope reads SQLite and PostgreSQL databases, not {backend!r} databases"
-        )
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")
-    name = postgres_backend.validate_schema(schema or "public")
-    engine = postgres_backend.make_engine(url, schema=name, read_only=True)
-    try:
-        postgres_backend.check_connection(engine, url)
-        try:
-            tables = set(inspect(engine).get_table_names())
-            if "store_info" in tables:
-                return "native"
-            inspector = inspect(engine)
-            for table in tables:
-                columns = {column["name"] for column in inspector.get_columns(table)}
-                if {"originator_id", "originator_version", "topic", "state"} <= columns:
-                    return "eventsourcing"
-        except (DBAPIError, SQLAlchemyError) as exc:
-            raise SourceNotFound(postgres_backend.connection_message(url, exc)) from None
-    finally:
-        engine.dispose()
-    where = postgres_backend.safe_location(url)
-    raise NotAStoreError(
-        f"{where} (schema {name}) holds neither an eventscope store nor the eventsourcing "
-        "library's tables"
-    )
+    with postgres_tables(location) as tables:
+        found = _recognise(tables, "postgresql")
+    if found is not None:
+        return found
+    raise NotAStoreError(f"{location.display(with_schema=True)} holds {_neither('postgresql')}")
 
 
-def _take_schema(text: str) -> tuple[str, str | None]:
-    """Remove a `schema=` query parameter from a PostgreSQL URL; return it separately."""
-    if "://" not in text or "schema=" not in text:
-        return text, None
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    body, hash_mark, fragment = text.partition("#")
-    try:
-        url = make_url(body)
-    except ArgumentError:
-        return text, None
-    schema = url.query.get("schema")
-    if schema is None:
-        return text, None
-    if isinstance(schema, tuple):
-        schema = schema[-1]
-    url = url.difference_update_query(["schema"])
-    return url.render_as_string(hide_password=False) + hash_mark + fragment, schema
+def _recognise(tables: Tables, dialect: str) -> SourceKind | None:
+    for kind in kinds.kinds():
+        if kind.in_database is not None and dialect in kind.dialects and kind.in_database(tables):
+            return kind
+    return None
 
 
-def _strip_fragment(text: str) -> str:
-    return text.partition("#")[0] if "://" in text else text
+def _neither(dialect: str) -> str:
+    """'neither an eventscope store nor one written by ...' for the kinds of a dialect."""
+    nouns = [k.noun for k in kinds.kinds() if k.noun and dialect in k.dialects]
+    if len(nouns) == 1:
+        return f"not {nouns[0]}"
+    return f"neither {', '.join(nouns[:-1])} nor {nouns[-1]}"
 
 
-def _ident(name: str) -> str:
-    return name.replace('"', '""')
+def _any_of(nouns: Sequence[str]) -> str:
+    """'A, B, or C' (or 'A or B', or 'A')."""
+    if len(nouns) <= 2:
+        return " or ".join(nouns)
+    return f"{', '.join(nouns[:-1])}, or {nouns[-1]}"

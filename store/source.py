@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Protocol, Self, runtime_checkable
 
-from store.records import (
+from eventscope.store.records import (
     Digest,
     ProjectionRow,
     RecordedEvent,
@@ -174,3 +174,17 @@ class EventSource(Protocol):
     def close(self) -> None:
         """Release connections and files."""
         ...
+
+
+class ClosingContext:
+    """`with source: ...` closes the source at the end of the block: the context-manager
+    half every source shares (each defines `close`)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
