@@ -1,10 +1,17 @@
-"""Source tests keep eventscope's index cache in a temporary folder, never the user's."""
+"""Source tests keep eventscope's index cache in a temporary folder, never the user's, and
+get the histories written by the real Message DB and Emmett (loaded once per session)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.foreign.pytest_fixtures import (  # noqa: F401 (fixtures, used by name)
+    emmett_pg_url,
+    emmett_sqlite_path,
+    messagedb_url,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from eventscope.store import EventFilter, EventStore, NewEvent
+from eventscope.store.source import EventSource
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Cipher
-
-from store import EventFilter, EventStore, NewEvent
-from store.source import EventSource
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -98,9 +97,12 @@ def reference_history(count: int = 60) -> list[RefEvent]:
     return out
 
 
-def build_native(path: Path | str, events: Iterable[RefEvent]) -> EventStore:
-    """A native store holding the events in order (recorded_at kept, as a backfill)."""
-    store = EventStore.open(str(path))
+def build_native(
+    path: Path | str, events: Iterable[RefEvent], *, schema: str | None = None
+) -> EventStore:
+    """A native store (a SQLite path, or a PostgreSQL URL and `schema`) holding the
+    events in order (recorded_at kept, as a backfill)."""
+    store = EventStore.open(str(path), schema=schema)
     for item in events:
         store.append(
             item.stream_id,

@@ -14,6 +14,10 @@ import orjson
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from eventscope.explorer.cli import main
+from eventscope.store import NotAStoreError, StoreError, open_source
+from eventscope.store.sources.eventsourcing.source import EventsourcingSource
+from eventscope.store.sources.eventsourcing.state import UNREADABLE
 from sources_helpers import (
     DogSchool,
     es_postgres_env,
@@ -22,11 +26,6 @@ from sources_helpers import (
     sha256_of,
     write_dogs,
 )
-
-from explorer.cli import main
-from store import NotAStoreError, StoreError, open_source
-from store.eventsourcing_source import EventsourcingSource
-from store.eventsourcing_state import UNREADABLE
 
 
 @dataclass
@@ -197,7 +196,7 @@ def test_sqlite_store_is_opened_read_only_and_stays_byte_identical(tmp_path: Pat
             source.snapshots(info.stream_id)
         source.verify()
         source.event_histogram(7)
-        with source._engine.connect() as conn, pytest.raises(sa.exc.OperationalError):
+        with source.connect() as conn, pytest.raises(sa.exc.OperationalError):
             conn.exec_driver_sql("DELETE FROM stored_events")
     assert sha256_of(path) == before
 
@@ -208,7 +207,7 @@ def test_postgres_sessions_are_read_only(pg_url: str, pg_schema: str) -> None:
     env = es_postgres_env(pg_url, pg_schema)
     write_dogs(env, 5)
     with open_source(f"eventsourcing:{pg_url}?schema={pg_schema}") as source:
-        with source._engine.connect() as conn:
+        with source.connect() as conn:
             assert conn.exec_driver_sql("SHOW transaction_read_only").scalar() == "on"
             with pytest.raises(sa.exc.DBAPIError, match="read-only transaction"):
                 conn.exec_driver_sql("DELETE FROM dogschool_events")

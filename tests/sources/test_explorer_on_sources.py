@@ -8,6 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from eventscope.explorer.app import make_app
+from eventscope.explorer.screens.timeline import TimelineScreen
+from eventscope.explorer.widgets.state_tree import StateTree
 from sources_helpers import (
     es_sqlite_env,
     reference_history,
@@ -16,10 +19,6 @@ from sources_helpers import (
     write_jsonl_by_hand,
 )
 from tui_support import wait_for_workers
-
-from explorer.app import make_app
-from explorer.screens.timeline import TimelineScreen
-from explorer.widgets.state_tree import StateTree
 
 SIZE = (160, 48)
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import eventscope.store.sources.jsonl.source as jsonl_source
 import orjson
 import pytest
+from eventscope.store.sources.jsonl import cache as jsonl_cache
+from eventscope.store.sources.jsonl.source import JsonlSource
 from sources_helpers import read_battery, reference_history, write_jsonl_by_hand
-
-import store.jsonl_source as jsonl_source
-from store import jsonl_cache
-from store.jsonl_source import JsonlSource
 
 
 @pytest.fixture

@@ -12,15 +12,14 @@ from typing import Any
 
 import orjson
 from click.testing import CliRunner
+from eventscope.domain.diff import diff
+from eventscope.domain.engine import Engine
+from eventscope.domain.fold import fold_generic
+from eventscope.explorer.cli import main
+from eventscope.store import EventStore, NewEvent
+from eventscope.store.sources.jsonl.source import JsonlSource
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from domain.diff import diff
-from domain.engine import Engine
-from domain.fold import fold_generic
-from explorer.cli import main
-from store import EventStore, NewEvent
-from store.jsonl_source import JsonlSource
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 KEYS = st.sampled_from(["a", "b", "c", "d"])

@@ -1,6 +1,6 @@
 """Two-process indexing of JSON Lines gives exactly the index one process builds.
 
-The merge (`store.jsonl_parallel`) must agree with a single scan on every rule that
+The merge (`store.sources.jsonl.parallel`) must agree with a single scan on every rule that
 looks back at earlier lines: default and explicit versions, stream types, positions,
 recording times that default to the previous event's, malformed-line reasons and their
 line numbers. Hypothesis writes small files full of such cases and every line boundary
@@ -15,12 +15,12 @@ from typing import Any
 
 import orjson
 import pytest
+from eventscope.store import helper_process
+from eventscope.store.sources.jsonl import parallel as jsonl_parallel
+from eventscope.store.sources.jsonl.index import JsonlIndex, build_index
+from eventscope.store.sources.jsonl.parallel import build_index_in_two
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from store import helper_process, jsonl_parallel
-from store.jsonl_index import JsonlIndex, build_index
-from store.jsonl_parallel import build_index_in_two
 
 TIMES = ("2026-01-01T10:00:00.000001Z", "2026-01-01T10:00:01.5Z", "2026-01-02T09:00:00", "bad")
 UNCOMPARED = {"_group_lock", "by_stream", "stream_starts"}

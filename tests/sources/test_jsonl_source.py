@@ -10,14 +10,13 @@ from pathlib import Path
 
 import orjson
 import pytest
+from eventscope.store import Digest, EventFilter, NotAStoreError, StoreError
+from eventscope.store.foreign import derived_event_id
+from eventscope.store.sources.jsonl.export import write_jsonl
+from eventscope.store.sources.jsonl.source import CHANGED, JsonlSource
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sources_helpers import build_native, reference_history, sha256_of
-
-from store import Digest, EventFilter, NotAStoreError, StoreError
-from store.adapter_support import derived_event_id
-from store.jsonl_export import write_jsonl
-from store.jsonl_source import CHANGED, JsonlSource
 
 
 def write_lines(path: Path, *lines: object) -> Path:
@@ -234,14 +233,14 @@ def test_reading_everything_leaves_the_file_byte_identical(tmp_path: Path) -> No
 @settings(max_examples=200, deadline=None)
 @given(stream_id=st.text(max_size=40), version=st.integers(0, 2**40))
 def test_derived_ids_are_exactly_uuid5(stream_id: str, version: int) -> None:
-    from store.adapter_support import DERIVED_ID_NAMESPACE
+    from eventscope.store.foreign import DERIVED_ID_NAMESPACE
 
     expected = str(uuid.uuid5(DERIVED_ID_NAMESPACE, f"{stream_id}\n{version}"))
     assert derived_event_id(stream_id, version) == expected
 
 
 def test_open_source_reports_indexing_progress(tmp_path: Path) -> None:
-    from store import open_source
+    from eventscope.store import open_source
 
     path = write_lines(tmp_path / "h.jsonl", *[ev("s-1", data={"i": i}) for i in range(50)])
     seen: list[tuple[int, int]] = []

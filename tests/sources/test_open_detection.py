@@ -9,6 +9,9 @@ from pathlib import Path
 import orjson
 import pytest
 from click.testing import CliRunner
+from eventscope.explorer.cli import main
+from eventscope.store import NotAStoreError, ReadOnlyError, SourceNotFound, open_source
+from eventscope.store.open import split_kind
 from sources_helpers import (
     build_native,
     es_postgres_env,
@@ -18,10 +21,6 @@ from sources_helpers import (
     sha256_of,
     write_dogs,
 )
-
-from explorer.cli import main
-from store import NotAStoreError, ReadOnlyError, SourceNotFound, open_source
-from store.open import split_kind
 
 
 @pytest.fixture
@@ -167,7 +166,7 @@ def test_postgres_urls_are_detected_by_their_tables(
 
 @pytest.mark.postgres
 def test_postgres_native_store_is_detected(pg_url: str, pg_schema: str) -> None:
-    from store import EventStore, NewEvent
+    from eventscope.store import EventStore, NewEvent
 
     store = EventStore.open(pg_url, schema=pg_schema)
     store.append("s-1", [NewEvent("A", {"x": 1})])
