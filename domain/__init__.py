@@ -6,7 +6,7 @@ projections, state at any moment, diff, blame, bisect, plugins and the demo doma
 The names below are imported lazily (on first attribute access), so `import domain.errors`
 -- which the CLI does on every command -- stays cheap::
 
-    from domain import Engine, load_plugin
+    from eventscope.domain import Engine, load_plugin
     engine = Engine(source, load_plugin("my.domain") if name else None)
 """
 
@@ -16,31 +16,35 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "Aggregate": "domain.aggregate",
-    "applies": "domain.aggregate",
-    "command": "domain.aggregate",
-    "CommandRejected": "domain.errors",
-    "DomainError": "domain.errors",
-    "PluginError": "domain.errors",
-    "VersionOutOfRange": "domain.errors",
-    "DecodedEvent": "domain.events",
-    "DomainEvent": "domain.events",
-    "EventRegistry": "domain.events",
-    "Upcaster": "domain.events",
-    "upcaster": "domain.events",
-    "Projection": "domain.projection",
-    "ProjectionRunner": "domain.projection_runner",
-    "evaluate_as_of": "domain.projection_runner",
-    "Repository": "domain.repository",
-    "DomainPlugin": "domain.plugin",
-    "load_plugin": "domain.plugin",
-    "Engine": "domain.engine",
-    "Timeline": "domain.timeline",
-    "StateAt": "domain.timeline",
-    "DiffEntry": "domain.diff",
-    "diff": "domain.diff",
-    "apply_diff": "domain.diff",
-    "BlameEntry": "domain.blame",
+    "Aggregate": "eventscope.domain.aggregate",
+    "applies": "eventscope.domain.aggregate",
+    "checks": "eventscope.domain.aggregate",
+    "command": "eventscope.domain.aggregate",
+    "CommandRejected": "eventscope.domain.errors",
+    "DomainError": "eventscope.domain.errors",
+    "PluginError": "eventscope.domain.errors",
+    "VersionOutOfRange": "eventscope.domain.errors",
+    "DecodedEvent": "eventscope.domain.events",
+    "DomainEvent": "eventscope.domain.events",
+    "EventRegistry": "eventscope.domain.events",
+    "Upcaster": "eventscope.domain.events",
+    "upcaster": "eventscope.domain.events",
+    "Projection": "eventscope.domain.projection",
+    "ProjectionRunner": "eventscope.domain.projection_runner",
+    "evaluate_as_of": "eventscope.domain.projection_runner",
+    "Repository": "eventscope.domain.repository",
+    "DomainPlugin": "eventscope.domain.plugin",
+    "load_plugin": "eventscope.domain.plugin",
+    "Engine": "eventscope.domain.engine",
+    "Timeline": "eventscope.domain.timeline",
+    "StateAt": "eventscope.domain.timeline",
+    "DiffEntry": "eventscope.domain.diff",
+    "diff": "eventscope.domain.diff",
+    "apply_diff": "eventscope.domain.diff",
+    "BlameEntry": "eventscope.domain.blame",
+    "FieldChange": "eventscope.domain.field_history",
+    "field_history": "eventscope.domain.field_history",
+    "DisplayUnit": "eventscope.domain.units",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -49,7 +53,7 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
-        raise AttributeError(f"module 'domain' has no attribute {name!r}")
+        raise AttributeError(f"module 'eventscope.domain' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

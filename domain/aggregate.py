@@ -36,7 +36,13 @@ Rules:
 * a `@command` method that raises `CommandRejected` (or anything else) records nothing:
   events it had recorded are dropped and the state is restored;
 * `pending_events(...)` turns recorded-but-unsaved events into store `NewEvent`s with
-  metadata `actor`, `correlation_id`, `causation_id` and `command` (the method's name).
+  metadata `actor`, `correlation_id`, `causation_id` and `command` (the method's name);
+* optionally, a `@checks(EventClass, ...)` function ``(state, data) -> None`` states the
+  rule a command enforces in terms of the event it records, raising `CommandRejected` when
+  the state would not have accepted that event. Replay never runs checks (stored events
+  are facts); a *changed* history does (`domain.whatif`), so "what if this deposit had
+  not happened?" can answer "then the aggregate would have refused withdrawal v9: ...".
+  Write both the command and the check with one rule function, as the demo does.
 """
 
 from __future__ import annotations
@@ -49,20 +55,20 @@ from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 import orjson
+from eventscope.domain.errors import CommandRejected
+from eventscope.domain.events import DomainEvent
+from eventscope.store.records import JSONObject, NewEvent
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
-
-from domain.errors import CommandRejected
-from domain.events import DomainEvent
-from store.records import JSONObject, NewEvent
 
 S = TypeVar("S", bound=BaseModel)
 A = TypeVar("A", bound="Aggregate[Any]")
 F = TypeVar("F", bound=Callable[..., Any])
 
 Applier = Callable[[JSONObject, JSONObject], JSONObject | None]
+Check = Callable[[JSONObject, JSONObject], None]
 
-__all__ = ["Aggregate", "CommandRejected", "PendingEvent", "applies", "command"]
+__all__ = ["Aggregate", "CommandRejected", "PendingEvent", "applies", "checks", "command"]
 
 
 def applies(*event_types: type[DomainEvent] | str) -> Callable[[Applier], Any]:
@@ -76,6 +82,20 @@ def applies(*event_types: type[DomainEvent] | str) -> Callable[[Applier], Any]:
 
     def mark(func: Applier) -> Any:
         func.__applies__ = names  # type: ignore[attr-defined]
+        return staticmethod(func)
+
+    return mark
+
+
+def checks(*event_types: type[DomainEvent] | str) -> Callable[[Check], Any]:
+    """Mark a function ``(state: dict, data: dict) -> None`` written in the class body as
+    the rule for the given event classes (or stored type names): it raises
+    `CommandRejected` when an aggregate in `state` would have refused to record such an
+    event. Like an applier it becomes a staticmethod and sees only state and payload."""
+    names = tuple(t if isinstance(t, str) else t.event_type for t in event_types)
+
+    def mark(func: Check) -> Any:
+        func.__checks__ = names  # type: ignore[attr-defined]
         return staticmethod(func)
 
     return mark
@@ -103,6 +123,7 @@ def command(func: F) -> F:
         finally:
             self._command = None
 
+    run.__command__ = True  # type: ignore[attr-defined]  # forms are made from commands
     return run  # type: ignore[return-value]
 
 
@@ -133,19 +154,24 @@ class Aggregate(Generic[S]):
     code_version: ClassVar[str] = "1"
     state_schema_version: ClassVar[int] = 1
 
-    # Filled per subclass: stored event type -> applier function.
+    # Filled per subclass: stored event type -> applier function / rule checks.
     _appliers: ClassVar[dict[str, Applier]] = {}
+    _checks: ClassVar[dict[str, tuple[Check, ...]]] = {}
     _initial_bytes: ClassVar[bytes] = b"{}"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         appliers: dict[str, Applier] = {}
+        rules: dict[str, dict[str, Check]] = {}
         for klass in reversed(cls.__mro__):
-            for value in vars(klass).values():
+            for attribute, value in vars(klass).items():
                 func = value.__func__ if isinstance(value, staticmethod) else value
                 for name in getattr(func, "__applies__", ()):
                     appliers[name] = func
+                for name in getattr(func, "__checks__", ()):
+                    rules.setdefault(name, {})[attribute] = func  # a subclass overrides
         cls._appliers = appliers
+        cls._checks = {name: tuple(funcs.values()) for name, funcs in rules.items()}
         if not cls.__dict__.get("stream_type"):
             cls.stream_type = cls.__name__.lower()
         state_cls = getattr(cls, "State", None)
@@ -185,6 +211,31 @@ class Aggregate(Generic[S]):
     @classmethod
     def handled_event_types(cls) -> list[str]:
         return sorted(cls._appliers)
+
+    @classmethod
+    def has_checks(cls) -> bool:
+        """True when the aggregate states its rules per event (`@checks`)."""
+        return bool(cls._checks)
+
+    @classmethod
+    def refusal(cls, state: JSONObject, event_type: str, data: JSONObject) -> str | None:
+        """Why an aggregate in `state` would have refused to record this event, or None.
+
+        Runs the `@checks` rules for the type (on a copy, so a rule cannot change the
+        state); an event type without rules is accepted."""
+        rules = cls._checks.get(event_type)
+        if not rules:
+            return None
+        private = orjson.loads(_dumps(state))
+        for rule in rules:
+            try:
+                rule(private, data)
+            except CommandRejected as refusal:
+                return str(refusal.reason)
+            except Exception as exc:  # a payload the rule cannot read is not accepted
+                text = str(exc)
+                return f"its rule could not be checked ({type(exc).__name__}{': ' if text else ''}{text})"
+        return None
 
     # --- the one apply path -------------------------------------------------------------
     @classmethod

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from domain.diff import DiffEntry, Path
-from store.records import format_timestamp
+from eventscope.domain.diff import DiffEntry, Path
+from eventscope.store.records import format_timestamp
 
 BlameTree = Any  # dict | list | int, mirroring a state
 

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from domain.diff import DiffEntry, diff
-from domain.projection import Projection
-from domain.projection_runner import ProjectionState, evaluate_many
-from domain.timeline import Folder, Timeline
-from store.records import JSONObject, Snapshot, StreamInfo
+from eventscope.domain.diff import DiffEntry, diff
+from eventscope.domain.projection import Projection
+from eventscope.domain.projection_runner import ProjectionState, evaluate_many
+from eventscope.domain.timeline import Folder, Timeline
+from eventscope.store.records import JSONObject, Snapshot, StreamInfo, format_timestamp
 
 if TYPE_CHECKING:
-    from domain.engine import Engine
+    from eventscope.domain.engine import Engine
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -37,6 +38,9 @@ class Inconsistency:
     projection: str | None = None
     key: str | None = None
     position: int | None = None
+    # A snapshot's provenance: which code wrote the claim, and when.
+    code_version: str | None = None
+    created_at: datetime | None = None
 
     def to_json(self) -> JSONObject:
         return {
@@ -46,6 +50,8 @@ class Inconsistency:
             "projection": self.projection,
             "key": self.key,
             "position": self.position,
+            "code_version": self.code_version,
+            "created_at": format_timestamp(self.created_at) if self.created_at else None,
             "differences": [d.to_json() for d in self.differences],
         }
 
@@ -132,6 +138,8 @@ class ConsistencyChecker:
                         [DiffEntry((), "changed", snapshot.version, info.version)],
                         info.stream_id,
                         snapshot.version,
+                        code_version=snapshot.code_version,
+                        created_at=snapshot.created_at,
                     )
                 )
                 continue
@@ -147,7 +155,14 @@ class ConsistencyChecker:
             entries = diff(snapshot.state, timeline.state_at(snapshot.version).state)
             if entries:
                 report.problems.append(
-                    Inconsistency("snapshot", entries, info.stream_id, snapshot.version)
+                    Inconsistency(
+                        "snapshot",
+                        entries,
+                        info.stream_id,
+                        snapshot.version,
+                        code_version=snapshot.code_version,
+                        created_at=snapshot.created_at,
+                    )
                 )
 
     def _replay_projections(self, names: list[str]) -> dict[str, ProjectionState]:

@@ -46,16 +46,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from domain.aggregate import Aggregate
-from domain.bisect import first_divergence
-from domain.consistency import ConsistencyChecker, ConsistencyReport, Inconsistency
-from domain.diff import DiffEntry, diff, same
-from domain.errors import DomainError, PluginError
-from domain.events import EventRegistry
-from domain.plugin import DomainPlugin
-from domain.projection import Projection
-from domain.projection_runner import ProjectionHistory, ProjectionState
-from domain.timeline import (
+from eventscope.domain.aggregate import Aggregate
+from eventscope.domain.bisect import first_divergence
+from eventscope.domain.blame import BlameEntry
+from eventscope.domain.consistency import ConsistencyChecker, ConsistencyReport, Inconsistency
+from eventscope.domain.diff import DiffEntry, diff, same
+from eventscope.domain.errors import DomainError, PluginError
+from eventscope.domain.events import EventRegistry
+from eventscope.domain.plugin import DomainPlugin
+from eventscope.domain.projection import Projection
+from eventscope.domain.projection_runner import ProjectionHistory, ProjectionState
+from eventscope.domain.timeline import (
     DEFAULT_CHECKPOINT_EVERY,
     AggregateFolder,
     Axis,
@@ -63,9 +64,9 @@ from domain.timeline import (
     StateAt,
     Timeline,
 )
-from store.errors import StreamNotFound
-from store.records import JSONObject, Snapshot, StreamInfo
-from store.source import EventSource
+from eventscope.store.errors import StreamNotFound
+from eventscope.store.records import JSONObject, Snapshot, StreamInfo
+from eventscope.store.source import EventSource
 
 __all__ = ["ConsistencyReport", "Divergence", "Engine", "Inconsistency", "ProjectionDivergence"]
 
@@ -103,6 +104,28 @@ class ProjectionDivergence:
     key: str | None
     differences: list[DiffEntry]
     evaluations: int
+
+
+def business_time(
+    version: int | None, at: datetime | None, axis: str, known_at: datetime | None
+) -> bool:
+    """True for a business-time question (`at` on the occurred axis); one sentence for a
+    combination of version / time / axis that means nothing."""
+    if axis not in ("recorded", "occurred"):
+        raise DomainError(f"the axis is 'recorded' or 'occurred', not {axis!r}")
+    if at is not None and version is not None:
+        raise DomainError("give a version or a time, not both")
+    if known_at is not None and (at is None or axis != "occurred"):
+        raise DomainError(
+            "--known-at is the recorded time of a business-time question: "
+            "give --at TIME --axis occurred with it"
+        )
+    return at is not None and axis == "occurred"
+
+
+def recorded_version(timeline: Timeline, version: int | None, at: datetime | None) -> int | None:
+    """The version a recorded-axis question names: `version`, or the last recorded by `at`."""
+    return timeline.version_at_time(at, "recorded") if at is not None else version
 
 
 class Engine:
@@ -178,14 +201,33 @@ class Engine:
         version: int | None = None,
         at: datetime | None = None,
         axis: Axis = "recorded",
+        known_at: datetime | None = None,
     ) -> StateAt:
-        """State at a version, at a time on either axis, or at the latest version."""
+        """State at a version, at a time on either axis, or at the latest version.
+
+        On the recorded axis `at` picks the prefix of events recorded by then. On the
+        occurred axis it is business time: the events with occurred_at <= `at` and
+        recorded_at <= `known_at` (default: everything recorded), applied in occurred
+        order (`Timeline.state_as_of`)."""
         timeline = self.timeline(stream_id)
-        if at is not None:
-            if version is not None:
-                raise DomainError("give a version or a time, not both")
-            version = timeline.version_at_time(at, axis)
-        return timeline.state_at(version)
+        if business_time(version, at, axis, known_at):
+            return timeline.state_as_of(at, known_at)  # type: ignore[arg-type]
+        return timeline.state_at(recorded_version(timeline, version, at))
+
+    def blame(
+        self,
+        stream_id: str,
+        version: int | None = None,
+        at: datetime | None = None,
+        axis: Axis = "recorded",
+        known_at: datetime | None = None,
+    ) -> list[BlameEntry]:
+        """Blame of the same state `state` computes (on the occurred axis: who last set
+        each field in the business-time order the events were applied in)."""
+        timeline = self.timeline(stream_id)
+        if business_time(version, at, axis, known_at):
+            return timeline.blame_as_of(at, known_at)  # type: ignore[arg-type]
+        return timeline.blame_at(recorded_version(timeline, version, at))
 
     # --- diffs --------------------------------------------------------------------------
     def diff_versions(self, stream_id: str, a: int, b: int) -> list[DiffEntry]:
@@ -221,9 +263,15 @@ class Engine:
             )
         return self.plugin.projection(name)
 
-    def projection_state(self, name: str, position: int | None = None) -> ProjectionState:
+    def projection_state(
+        self,
+        name: str,
+        position: int | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> ProjectionState:
         """The projection evaluated in memory as of `position` (None = head); nothing is
-        written. Repeated requests reuse in-memory checkpoints (`ProjectionHistory`)."""
+        written. Repeated requests reuse in-memory checkpoints (`ProjectionHistory`);
+        `progress` hears how far a long replay has got."""
         projection = self.projection(name)
         head = self.source.head_position() if position is None else position
         key = (name, head)
@@ -237,16 +285,34 @@ class Engine:
                 history = self._histories[name] = ProjectionHistory(
                     self.source, projection, self.registry
                 )
-        state = history.as_of(head)
+        state = history.as_of(head, progress)
         with self._lock:
             self._projection_cache[key] = state
             while len(self._projection_cache) > 2:
                 self._projection_cache.popitem(last=False)
         return state
 
-    def projection_as_of(self, name: str, position: int | None = None) -> dict[str, JSONObject]:
+    def projection_as_of(
+        self,
+        name: str,
+        position: int | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> dict[str, JSONObject]:
         """{key: document} of a projection as of a global position; nothing is written."""
-        return dict(self.projection_state(name, position).documents)
+        return dict(self.projection_state(name, position, progress).documents)
+
+    def projection_as_of_business(
+        self, name: str, as_of: datetime, known_at: datetime | None = None
+    ) -> dict[str, JSONObject]:
+        """{key: document} of a projection as of business time `as_of`, as known at
+        `known_at` (None = everything recorded): the events that had occurred by then and
+        were recorded by then, fed in occurred order. Nothing is written."""
+        from eventscope.domain.projection_runner import evaluate_as_of_business
+
+        state = evaluate_as_of_business(
+            self.source, self.projection(name), as_of, known_at, self.registry
+        )
+        return dict(state.documents)
 
     def diff_projection(self, name: str, key: str) -> list[DiffEntry]:
         """Stored row (left) vs the replay as of the store's checkpoint for that projection

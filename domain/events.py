@@ -37,9 +37,8 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import orjson
+from eventscope.store.records import JSONObject, RecordedEvent
 from pydantic import BaseModel, ConfigDict, ValidationError
-
-from store.records import JSONObject, RecordedEvent
 
 UpcastFunction = Callable[[JSONObject], JSONObject]
 
@@ -259,6 +258,10 @@ class EventRegistry:
 
     def has_upcasters(self) -> bool:
         return bool(self._upcasters)
+
+    def upcaster_for(self, event_type: str, from_version: int) -> Upcaster | None:
+        """The one step from `from_version` of `event_type`, or None (to show a chain)."""
+        return self._upcasters.get((event_type, from_version))
 
     # --- decoding -----------------------------------------------------------------------
     def upcast(

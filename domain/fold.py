@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from store.records import JSONObject
+from eventscope.store.records import JSONObject
 
 
 def merge(state: JSONObject, data: JSONObject) -> JSONObject:

@@ -8,10 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-
-from domain.aggregate import Aggregate
-from domain.fold import merge
-from store.records import JSONObject
+from eventscope.domain.aggregate import Aggregate
+from eventscope.domain.fold import merge
+from eventscope.store.records import JSONObject
 
 
 class Folder:

@@ -3,7 +3,7 @@
 The module exposes ONE object named `DOMAIN`, a `DomainPlugin`::
 
     # mycompany/audit_domain.py
-    from domain.plugin import DomainPlugin
+    from eventscope.domain.plugin import DomainPlugin
     from mycompany.accounts import Account, AccountBalances, EVENTS, UPCASTERS
 
     DOMAIN = DomainPlugin(
@@ -11,14 +11,19 @@ The module exposes ONE object named `DOMAIN`, a `DomainPlugin`::
         projections=[AccountBalances()],        # Projection instances (or classes)
         events=EVENTS,                          # DomainEvent classes
         upcasters=UPCASTERS,                    # Upcaster objects (see domain.events)
+        display_units={"balance_cents": MONEY_CENTS},  # optional, see domain.units
     )
 
 Then ``eventscope state audit.db acct-1 --domain mycompany.audit_domain`` replays with the
 real aggregate logic; streams of other types still use the generic fold. A different
 attribute can be named as ``package.module:ATTRIBUTE``.
 
-Loading never shows a traceback: a missing module, an error while importing it, or a
-missing/wrong `DOMAIN` object becomes one `PluginError` sentence.
+Loading never shows a traceback: a missing module, an error while importing it, a
+`sys.exit()` in it, or a missing/wrong `DOMAIN` object becomes one `PluginError` sentence.
+
+The module is the user's code and runs with the user's rights -- name only modules you
+trust. What it prints while eventscope runs it is captured, never mixed into eventscope's
+output (`domain.plugin_guard`).
 """
 
 from __future__ import annotations
@@ -28,10 +33,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.aggregate import Aggregate
-from domain.errors import PluginError
-from domain.events import DomainEvent, EventRegistry, Upcaster
-from domain.projection import Projection
+from eventscope.domain.aggregate import Aggregate
+from eventscope.domain.errors import PluginError
+from eventscope.domain.events import DomainEvent, EventRegistry, Upcaster
+from eventscope.domain.plugin_guard import guarded, plugin_code, trusted
+from eventscope.domain.projection import Projection
+from eventscope.domain.units import DisplayUnit
 
 DEFAULT_ATTRIBUTE = "DOMAIN"
 
@@ -49,6 +56,8 @@ class DomainPlugin:
     events: Iterable[type[DomainEvent]] = ()
     upcasters: Iterable[Upcaster] = ()
     name: str = ""
+    display_units: Mapping[str, DisplayUnit] = field(default_factory=dict)
+    """How the explorer labels numeric fields (by dotted path or field name): display only."""
 
     def __post_init__(self) -> None:
         self.aggregates = dict(self.aggregates)
@@ -93,7 +102,10 @@ def load_plugin(spec: str) -> DomainPlugin:
     if not module_name:
         raise PluginError("--domain needs a module name such as mypackage.domain")
     try:
-        module = importlib.import_module(module_name)
+        with plugin_code(module_name):
+            module = importlib.import_module(module_name)
+    except PluginError:
+        raise  # it called sys.exit() while importing
     except ModuleNotFoundError as exc:
         missing = exc.name or module_name
         if missing == module_name or module_name.startswith(f"{missing}."):
@@ -120,4 +132,26 @@ def load_plugin(spec: str) -> DomainPlugin:
         )
     if not plugin.name:
         plugin.name = module_name
+    if not trusted(module_name):
+        _guard(plugin, module_name)
     return plugin
+
+
+def _guard(plugin: DomainPlugin, module: str) -> None:
+    """Route every call eventscope makes into the plugin through `plugin_guard.guarded`,
+    so its prints are captured and its `sys.exit()` is refused (see `domain.plugin_guard`)."""
+    for cls in plugin.aggregates.values():
+        appliers = cls._appliers
+        for event_type, func in list(appliers.items()):
+            appliers[event_type] = guarded(func, module)
+    for projection in plugin.projections:  # type: ignore[union-attr]
+        for name in ("key", "initial", "apply"):
+            try:
+                setattr(projection, name, guarded(getattr(projection, name), module))
+            except AttributeError:
+                pass  # a slotted projection: its methods run unwrapped
+    plugin.upcasters = [
+        Upcaster(step.event_type, step.from_version, guarded(step.func, module))
+        for step in plugin.upcasters  # type: ignore[union-attr]
+    ]
+    plugin._registry = EventRegistry(plugin.events, plugin.upcasters)

@@ -37,8 +37,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from domain.events import DecodedEvent, DomainEvent
-from store.records import JSONObject
+from eventscope.domain.events import DecodedEvent, DomainEvent
+from eventscope.store.records import JSONObject
 
 
 class Projection:

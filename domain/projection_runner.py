@@ -19,16 +19,16 @@ import time
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any, Protocol
 
 import orjson
+from eventscope.domain.events import EventRegistry
+from eventscope.domain.projection import Projection
+from eventscope.store.records import JSONObject, ProjectionRow, RecordedEvent
+from eventscope.store.source import EventFilter, EventSource
 from pydantic_core import to_jsonable_python
-
-from domain.events import EventRegistry
-from domain.projection import Projection
-from store.records import JSONObject, ProjectionRow, RecordedEvent
-from store.source import EventFilter, EventSource
 
 DEFAULT_BATCH = 2000
 ProgressCallback = Callable[[int, int], None]
@@ -111,7 +111,13 @@ class ProjectionFold:
         """Apply one stored event (ignored when not handled; failures are recorded)."""
         self.feed_many((record,))
 
-    def feed_many(self, records: Iterable[RecordedEvent]) -> None:
+    def feed_ordered(self, records: Iterable[RecordedEvent]) -> None:
+        """Apply events in an order other than position order (business time), so the
+        by-position idempotency guard, which would drop an event whose position is below
+        one already applied to its row, is off."""
+        self.feed_many(records, by_position=False)
+
+    def feed_many(self, records: Iterable[RecordedEvent], *, by_position: bool = True) -> None:
         """Apply stored events in position order -- the rebuild hot loop, so lookups are
         hoisted out of it and a document is fetched from the store at most once."""
         state = self.state
@@ -142,7 +148,7 @@ class ProjectionFold:
                     document, last = self._document(key)
                 else:
                     last = positions[key]
-                if position <= last:
+                if by_position and position <= last:
                     continue  # already applied to this row: idempotent by position
                 result = apply(document, decoded)
             except Exception as exc:  # user code never stops a run
@@ -176,6 +182,47 @@ def evaluate_as_of(
     if projection.handles:
         fold.feed_many(source.read_all(0, head, filter=_filter_for(projection)))
     fold.state.position = head
+    return fold.state
+
+
+def evaluate_as_of_business(
+    source: EventSource,
+    projection: Projection,
+    as_of: datetime,
+    known_at: datetime | None = None,
+    registry: EventRegistry | None = None,
+) -> ProjectionState:
+    """The projection as of business time `as_of`, as known at `known_at` (None =
+    everything recorded): the events with recorded_at <= known_at and occurred_at <=
+    as_of, fed in occurred order, ties by position -- the streams' business-time
+    definition applied to the whole read side. Nothing is written.
+
+    Memory holds one (occurred, position) pair per such event, not their payloads: the
+    sorted order is cut into runs of increasing positions, and each run is read back in
+    one streaming pass (a history with few backdated events is a handful of runs).
+    """
+    fold = ProjectionFold(projection, registry)
+    if not projection.handles:
+        return fold.state
+    handled = _filter_for(projection)
+    types = handled.event_types if handled is not None else None
+    until = None if known_at is None else known_at + timedelta(microseconds=1)
+    chosen = sorted(
+        (event.occurred_at, event.position)
+        for event in source.read_all(0, None, filter=EventFilter(event_types=types, until=until))
+        if event.occurred_at <= as_of and (known_at is None or event.recorded_at <= known_at)
+    )
+    runs: list[list[int]] = []
+    for _occurred, position in chosen:
+        if runs and position > runs[-1][-1]:
+            runs[-1].append(position)
+        else:
+            runs.append([position])
+    for run in runs:
+        wanted = set(run)
+        records = source.read_all(run[0] - 1, run[-1], filter=EventFilter(event_types=types))
+        fold.feed_ordered(r for r in records if r.position in wanted)
+    fold.state.position = chosen[-1][1] if chosen else 0
     return fold.state
 
 
@@ -231,8 +278,13 @@ class ProjectionHistory:
         self._step: int | None = None
         self._lock = threading.Lock()
 
-    def as_of(self, position: int | None = None) -> ProjectionState:
-        """The documents computed from events up to `position` (None = head)."""
+    def as_of(
+        self,
+        position: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ProjectionState:
+        """The documents computed from events up to `position` (None = head); `progress`
+        hears (events applied, events to apply) after each batch of a long replay."""
         with self._lock:
             head = self.source.head_position() if position is None else position
             if self._step is None:
@@ -252,6 +304,8 @@ class ProjectionHistory:
                     batch = list(islice(events, 1000))
                     if batch:
                         fold.feed_many(batch)
+                        if progress is not None:
+                            progress(batch[-1].position - start, head - start)
                         if batch[-1].position >= next_mark:
                             self._keep(batch[-1].position, fold.state)
                             next_mark = batch[-1].position + self._step
@@ -312,7 +366,7 @@ class ProjectionRunner:
         try:
             return self.projections[name]
         except KeyError:
-            from domain.errors import PluginError
+            from eventscope.domain.errors import PluginError
 
             known = ", ".join(sorted(self.projections)) or "none"
             raise PluginError(f"there is no projection named {name!r} (known: {known})") from None

@@ -7,6 +7,11 @@ save its new events with optimistic concurrency and a snapshot policy.
     repo.save(account, actor="ann", correlation_id="req-7")   # expected version checked
     old = repo.load("acct-1", version=3)                # or at=datetime, axis="occurred"
 
+`axis="occurred"` is business time, as everywhere (README "What a state means"): the
+events that had occurred by `at`, applied in occurred order, ties by version. Such an
+instance is a view of the past, not a position in the stream: `save` and `snapshot`
+refuse it (a command must run on the latest state).
+
 Snapshots are an optimisation, never the truth: one is used only when it was written by
 the same aggregate class, state schema version and code version; otherwise the
 repository replays from the first event. Loading for a command refuses a stream with an
@@ -19,12 +24,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
-from domain.aggregate import Aggregate
-from domain.errors import DomainError, VersionOutOfRange
-from domain.events import EventRegistry
-from store.errors import StreamNotFound
-from store.records import NO_STREAM, NewEvent, RecordedEvent, Snapshot
-from store.source import EventSource
+from eventscope.domain.aggregate import Aggregate
+from eventscope.domain.errors import DomainError, VersionOutOfRange
+from eventscope.domain.events import EventRegistry
+from eventscope.store.errors import StreamNotFound
+from eventscope.store.records import NO_STREAM, NewEvent, RecordedEvent, Snapshot
+from eventscope.store.source import EventSource
 
 A = TypeVar("A", bound=Aggregate[Any])
 
@@ -83,6 +88,8 @@ class Repository(Generic[A]):
             raise StreamNotFound(stream_id)
         if version is not None and at is not None:
             raise ValueError("give a version or a time, not both")
+        if at is not None and axis == "occurred":
+            return self._load_as_of_business_time(stream_id, at)
         if at is not None:
             version = self._version_at(stream_id, at, axis)
         if version is None:
@@ -100,6 +107,25 @@ class Repository(Generic[A]):
             for record in self.store.read_stream(stream_id, instance.version + 1, version):
                 self._apply(instance, record)
         return instance
+
+    def _load_as_of_business_time(self, stream_id: str, at: datetime) -> A:
+        """The aggregate as of business time `at`: the events that had occurred by then,
+        applied in occurred order, ties by version; `version` is the highest applied."""
+        chosen = [r for r in self.store.read_stream(stream_id) if r.occurred_at <= at]
+        chosen.sort(key=lambda r: (r.occurred_at, r.version))
+        instance = self.aggregate(stream_id)
+        for record in chosen:
+            self._apply(instance, record)
+        instance.version = max((r.version for r in chosen), default=0)
+        instance._business_time = True  # type: ignore[attr-defined]
+        return instance
+
+    def _refuse_business_view(self, instance: A, what: str) -> None:
+        if getattr(instance, "_business_time", False):
+            raise DomainError(
+                f"cannot {what} {instance.id!r}: it was loaded as of business time (a view "
+                "of the past, with later-occurred events left out); load the latest version"
+            )
 
     def _apply(self, instance: Aggregate[Any], record: RecordedEvent) -> None:
         decoded = self.registry.decode(record)
@@ -131,7 +157,7 @@ class Repository(Generic[A]):
         return snapshot
 
     def _version_at(self, stream_id: str, at: datetime, axis: str) -> int:
-        """Last version whose recorded_at/occurred_at is <= at (0 if none)."""
+        """Last version recorded at or before `at` (0 if none): the recorded axis."""
         best = 0
         for record in self.store.read_stream(stream_id):
             moment = record.recorded_at if axis == "recorded" else record.occurred_at
@@ -153,6 +179,7 @@ class Repository(Generic[A]):
         """Append the instance's pending events, expecting the stream at the version it
         was loaded at (ConcurrencyError otherwise, nothing written); snapshot when the
         policy says so."""
+        self._refuse_business_view(instance, "save")
         events = instance.pending_events(actor, correlation_id, causation_id, extra_metadata)
         if not events:
             return []
@@ -170,6 +197,7 @@ class Repository(Generic[A]):
 
     def snapshot(self, instance: A) -> Snapshot:
         """Store the instance's state as a snapshot at its version."""
+        self._refuse_business_view(instance, "snapshot")
         store: Any = self.store
         cls = self.aggregate
         return store.save_snapshot(

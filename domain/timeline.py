@@ -35,41 +35,23 @@ from operator import attrgetter
 from typing import Any, Literal
 
 import orjson
-from pydantic_core import to_jsonable_python
-
-from domain.blame import BlameEntry, blamed_leaves, initial_tree, leaves
-from domain.blame import update as update_blame
-from domain.diff import DiffEntry, Path, diff, diff_at
-from domain.errors import VersionOutOfRange
-from domain.events import DecodedEvent, EventRegistry
-from domain.fold import merge
-from domain.folders import AggregateFolder, Folder
-from store.records import JSONObject, RecordedEvent, parse_timestamp
-from store.source import EventSource
+from eventscope.domain.blame import BlameEntry, blamed_leaves, initial_tree, leaves
+from eventscope.domain.blame import update as update_blame
+from eventscope.domain.business_time import BusinessView, business_order, micros
+from eventscope.domain.diff import DiffEntry, Path, diff, diff_at
+from eventscope.domain.errors import VersionOutOfRange
+from eventscope.domain.events import DecodedEvent, EventRegistry
+from eventscope.domain.fold import merge
+from eventscope.domain.folders import AggregateFolder, Folder
+from eventscope.domain.skips import SkippedEvent, describe_exception, dumps_state
+from eventscope.store.records import JSONObject, RecordedEvent, format_timestamp, parse_timestamp
+from eventscope.store.source import EventSource
 
 __all__ = ["AggregateFolder", "Axis", "Folder", "SkippedEvent", "StateAt", "Timeline"]
 
 Axis = Literal["recorded", "occurred"]
 DEFAULT_CHECKPOINT_EVERY = 32
 DEFAULT_CACHED_CHUNKS = 64
-
-
-@dataclass(frozen=True, slots=True)
-class SkippedEvent:
-    """An event left out of a computed state, and why."""
-
-    version: int
-    position: int
-    event_type: str
-    reason: str
-
-    def to_json(self) -> JSONObject:
-        return {
-            "version": self.version,
-            "position": self.position,
-            "event_type": self.event_type,
-            "reason": self.reason,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,22 +63,46 @@ class StateAt:
     state: JSONObject
     skipped: tuple[SkippedEvent, ...] = ()
     derivation: str = "generic"  # "generic" or the aggregate class name
+    # On the business-time axis: the versions folded, in the order applied, and the two
+    # moments asked (known_at None = everything recorded). `version` is then the highest
+    # applied version (0 when none), not a prefix length.
+    applied_versions: tuple[int, ...] | None = None
+    as_of: datetime | None = None
+    known_at: datetime | None = None
 
     @property
     def complete(self) -> bool:
         """False when some event up to `version` could not be applied."""
         return not self.skipped
 
+    @property
+    def business_time(self) -> bool:
+        """True for a state as of business time (occurred axis)."""
+        return self.applied_versions is not None
+
     def to_json(self) -> JSONObject:
-        """The `state --json` shape ({stream_id, version, state}) plus what was skipped."""
+        """The `state --json` shape ({stream_id, version, state}) plus what was skipped;
+        on the business-time axis also `as_of`, `known_at` and `applied_versions`."""
         out: JSONObject = {
             "stream_id": self.stream_id,
             "version": self.version,
             "state": self.state,
         }
+        if self.applied_versions is not None:
+            out.update(business_json(self))
         if self.skipped:
             out["skipped"] = [s.to_json() for s in self.skipped]
         return out
+
+
+def business_json(at: StateAt) -> JSONObject:
+    """`axis`, `as_of`, `known_at` (null: everything recorded) and `applied_versions`."""
+    return {
+        "axis": "occurred",
+        "as_of": format_timestamp(at.as_of) if at.as_of is not None else None,
+        "known_at": format_timestamp(at.known_at) if at.known_at is not None else None,
+        "applied_versions": list(at.applied_versions or ()),
+    }
 
 
 @dataclass(slots=True)
@@ -127,10 +133,9 @@ def _micros(moment: datetime) -> int:
     return round(moment.timestamp() * 1_000_000)
 
 
-def _dumps(state: Any) -> bytes:
-    """State -> bytes. Appliers should keep states JSON-shaped; one that stores a Decimal,
-    datetime or UUID is turned into its JSON form rather than stopping the view."""
-    return orjson.dumps(state, default=to_jsonable_python)
+_dumps = dumps_state
+_describe = describe_exception
+DEFAULT_BUSINESS_VIEWS = 4
 
 
 def _copy(state: Any) -> Any:
@@ -166,12 +171,19 @@ class Timeline:
         self._occurred: list[datetime] = []
         self._positions = array("q")
         self._skipped: dict[int, SkippedEvent] = {}
+        self._apply_failed: set[int] = set()  # skipped because the applier raised
         self._skipped_sorted: tuple[list[int], list[SkippedEvent]] | None = None
         self._chunks: OrderedDict[int, _Chunk] = OrderedDict()
         self._time_index: dict[str, _TimeIndex] = {}
         self._blame_checkpoints: list[bytes] | None = None
         self._series: dict[Path, list[tuple[int, float | None]]] = {}
         self._fast_decode = not self.registry.has_upcasters() and not self.registry.strict
+        # The business-time axis (domain.business_time): the order of the whole stream by
+        # (occurred_at, version), recorded times sorted, and views keyed by how many events
+        # are known at R. All rebuilt after the stream grows.
+        self._business: tuple[list[int], list[int], list[int]] | None = None
+        self._views: OrderedDict[int, BusinessView] = OrderedDict()
+        self._read_ahead = 1  # chunks read per query on a cache miss (see `_chunk`)
 
     # --- public API ---------------------------------------------------------------------
     @property
@@ -179,6 +191,13 @@ class Timeline:
         """The latest version (number of events) seen by the last build or refresh."""
         self._ensure_built()
         return self._length
+
+    @property
+    def latest_recorded_at(self) -> datetime | None:
+        """The latest recorded_at of the stream ("everything recorded"); None if empty."""
+        with self._lock:
+            self._ensure_built()
+            return max(self._recorded, default=None)
 
     @property
     def derivation(self) -> str:
@@ -239,27 +258,116 @@ class Timeline:
         """For each leaf of the state at `version`, the event that last changed it."""
         with self._lock:
             version = self._check(version)
-            state, tree = self._state_and_blame(version)
-            out: list[BlameEntry] = []
-            for path, value, by in blamed_leaves(state, tree):
-                if by <= 0:
-                    out.append(BlameEntry(path, value, 0))
-                    continue
-                event = self._record(by)
-                command = event.metadata.get("command")
-                out.append(
-                    BlameEntry(
-                        path,
-                        value,
-                        by,
-                        event.position,
-                        event.event_type,
-                        event.actor,
-                        event.recorded_at,
-                        command if isinstance(command, str) else None,
-                    )
+            return self._blame_entries(*self._state_and_blame(version))
+
+    def _blame_entries(self, state: JSONObject, tree: dict[str, Any]) -> list[BlameEntry]:
+        out: list[BlameEntry] = []
+        for path, value, by in blamed_leaves(state, tree):
+            if by <= 0:
+                out.append(BlameEntry(path, value, 0))
+                continue
+            event = self._record(by)
+            command = event.metadata.get("command")
+            out.append(
+                BlameEntry(
+                    path,
+                    value,
+                    by,
+                    event.position,
+                    event.event_type,
+                    event.actor,
+                    event.recorded_at,
+                    command if isinstance(command, str) else None,
                 )
-            return out
+            )
+        return out
+
+    # --- the business-time axis (domain.business_time) ----------------------------------
+    def state_as_of(self, as_of: datetime | str, known_at: datetime | str | None = None) -> StateAt:
+        """The state as of business time `as_of`, as known at recorded time `known_at`
+        (None = everything recorded): the events with recorded_at <= known_at and
+        occurred_at <= as_of, applied in occurred order, ties by version. No such event
+        gives the initial state at version 0. `applied_versions` lists what was folded,
+        in the order applied; `skipped` what could not be (with the reason)."""
+        as_of, known_at = _moment(as_of), _moment_or_none(known_at)
+        with self._lock:
+            view = self._view(known_at)
+            count = view.count_at(micros(as_of))
+            applied = tuple(view.order[:count])
+            skipped = view.skipped(count)
+            if skipped:
+                refused = {s.version for s in skipped}
+                applied = tuple(v for v in applied if v not in refused)
+            return StateAt(
+                self.stream_id,
+                view.highest(count),
+                view.state(count),
+                skipped,
+                self.folder.name,
+                applied_versions=applied,
+                as_of=as_of,
+                known_at=known_at,
+            )
+
+    def blame_as_of(
+        self, as_of: datetime | str, known_at: datetime | str | None = None
+    ) -> list[BlameEntry]:
+        """Blame of `state_as_of`: for each leaf, the event that last changed it in the
+        business-time order those events were applied in."""
+        as_of, known_at = _moment(as_of), _moment_or_none(known_at)
+        with self._lock:
+            view = self._view(known_at)
+            return self._blame_entries(*view.state_and_blame(view.count_at(micros(as_of))))
+
+    def changes_in_business_order(
+        self, version: int, known_at: datetime | str | None = None
+    ) -> list[DiffEntry]:
+        """What event `version` changed when applied in business-time order among the
+        events known at `known_at` (empty when it is not known then)."""
+        known_at = _moment_or_none(known_at)
+        with self._lock:
+            self._check(version, allow_zero=False)
+            view = self._view(known_at)
+            index = view.index_of(version)
+            if index is None:
+                return []
+            return diff(view.state(index), view.state(index + 1))
+
+    def business_view(self, known_at: datetime | str | None = None) -> BusinessView:
+        """The business-time order of the events known at `known_at` (cached, a few R's)."""
+        with self._lock:
+            return self._view(_moment_or_none(known_at))
+
+    def _view(self, known_at: datetime | None) -> BusinessView:
+        self._ensure_built()
+        if self._business is None:
+            occurred = [micros(moment) for moment in self._occurred]
+            recorded = [micros(moment) for moment in self._recorded]
+            self._business = (occurred, recorded, sorted(recorded))
+        occurred, recorded, recorded_sorted = self._business
+        # The events with recorded_at <= R are exactly the first `known` of the stream by
+        # recorded time, so `known` identifies the view.
+        known = (
+            self._length if known_at is None else bisect_right(recorded_sorted, micros(known_at))
+        )
+        view = self._views.get(known)
+        if view is not None:
+            self._views.move_to_end(known)
+            return view
+        order = business_order(occurred)
+        if known < self._length:
+            limit = recorded_sorted[known - 1] if known else -(1 << 62)
+            order = [v for v in order if recorded[v - 1] <= limit]
+        view = self._views[known] = BusinessView(self, order, occurred)
+        while len(self._views) > DEFAULT_BUSINESS_VIEWS:
+            self._views.popitem(last=False)
+        return view
+
+    def _payload(self, version: int) -> tuple[RecordedEvent, JSONObject | None]:
+        """The stored event `version` and its decoded payload (None when unusable)."""
+        chunk = self._chunk((version - 1) // self.k)
+        i = version - chunk.first
+        return chunk.records[i], chunk.payloads[i]
 
     def version_at_time(self, moment: datetime | str, axis: Axis = "recorded") -> int:
         """The last version whose `recorded_at` (or `occurred_at`) is at or before
@@ -331,6 +439,7 @@ class Timeline:
             size += sum(len(c) for c in self._blame_checkpoints or [])
             size += 8 * (len(self._recorded) + len(self._occurred) + len(self._positions))
             size += sum(8 * len(index.times) * 2 for index in self._time_index.values())
+            size += sum(view.memory_estimate() for view in self._views.values())
             return size
 
     # --- building -----------------------------------------------------------------------
@@ -358,6 +467,9 @@ class Timeline:
         del self._positions[first - 1 :]
         for version in [v for v in self._skipped if v >= first]:
             del self._skipped[version]
+            self._apply_failed.discard(version)
+        self._business = None
+        self._views.clear()
         self._skipped_sorted = None
         self._time_index.clear()
         self._blame_checkpoints = None
@@ -485,6 +597,7 @@ class Timeline:
                 state = apply(state, event_type, data)
             except Exception as exc:  # user code: a failing applier skips, never stops
                 self._skip(record, f"applying it failed: {_describe(exc)}")
+                self._apply_failed.add(record.version)
                 # The applier may have half-changed the state: re-derive the state just
                 # before this event (the failed one is now skipped; folds are deterministic).
                 state = self._state(record.version - 1)
@@ -525,12 +638,18 @@ class Timeline:
             self._chunks.move_to_end(index)
             return chunk
         first = index * self.k + 1
+        span = self.k * max(1, self._read_ahead)
         records = list(
             self.source.read_stream(
-                self.stream_id, from_version=first, to_version=min(first + self.k - 1, self._length)
+                self.stream_id, from_version=first, to_version=min(first + span - 1, self._length)
             )
         )
-        chunk = self._decode_chunk(first, records)
+        # Read-ahead (a business-time pass walks the stream almost in version order): one
+        # query fills several chunks; the LRU keeps them.
+        for start in range(self.k, len(records), self.k):
+            if index + start // self.k not in self._chunks:
+                self._remember(self._decode_chunk(first + start, records[start : start + self.k]))
+        chunk = self._decode_chunk(first, records[: self.k])
         self._remember(chunk)
         return chunk
 
@@ -582,6 +701,7 @@ class Timeline:
             return self.folder.apply(state, record.event_type, data)
         except Exception as exc:  # not deterministic after all: skip it from now on
             self._skip(record, f"applying it failed: {_describe(exc)}")
+            self._apply_failed.add(record.version)
             return self._state(record.version - 1)
 
     def _walk_states(self) -> Iterator[tuple[int, JSONObject]]:
@@ -649,6 +769,14 @@ class Timeline:
         self._blame_checkpoints = checkpoints
 
 
+def _moment(moment: datetime | str) -> datetime:
+    return parse_timestamp(moment) if isinstance(moment, str) else moment
+
+
+def _moment_or_none(moment: datetime | str | None) -> datetime | None:
+    return None if moment is None else _moment(moment)
+
+
 def _number_at(state: Any, path: Path) -> float | None:
     node = state
     for step in path:
@@ -663,8 +791,3 @@ def _number_at(state: Any, path: Path) -> float | None:
     if type(node) in (int, float):
         return node
     return None
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

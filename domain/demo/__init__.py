@@ -1,19 +1,21 @@
 """The demo domains -- a bank and a shop -- as a real `--domain` plugin.
 
-``eventscope state demo.db account-000042 --domain domain.demo`` replays with the logic in
-this package; the explorer picks it automatically for a store that `looks_like_demo`.
+``eventscope state demo.db account-000042 --domain eventscope.domain.demo`` replays with the logic in
+this package; the explorer picks it automatically for a store the demo built
+(`built_by_demo`: the store carries the ``eventscope.demo`` label).
 The generator that writes demo histories lives in `demo_data` (it imports this package,
 never the other way round).
 """
 
 from __future__ import annotations
 
-from domain.demo.banking import Account, Customer, Transfer
-from domain.demo.events import EVENT_CLASSES, REGISTRY, UPCASTERS
-from domain.demo.orders import Order, Product
-from domain.demo.projections import PROJECTION_CLASSES
-from domain.plugin import DomainPlugin
-from store.source import EventSource
+from eventscope.domain.demo.banking import Account, Customer, Transfer
+from eventscope.domain.demo.events import EVENT_CLASSES, REGISTRY, UPCASTERS
+from eventscope.domain.demo.orders import Order, Product
+from eventscope.domain.demo.projections import PROJECTION_CLASSES
+from eventscope.domain.plugin import DomainPlugin
+from eventscope.domain.units import MONEY_CENTS
+from eventscope.store.source import EventSource
 
 AGGREGATES = {
     "customer": Customer,
@@ -29,6 +31,14 @@ DOMAIN = DomainPlugin(
     events=EVENT_CLASSES,
     upcasters=UPCASTERS,
     name="eventscope demo: bank and shop",
+    display_units={
+        "balance_cents": MONEY_CENTS,
+        "overdraft_limit_cents": MONEY_CENTS,
+        "total_cents": MONEY_CENTS,
+        "paid_cents": MONEY_CENTS,
+        "refunded_cents": MONEY_CENTS,
+        "unit_price_cents": MONEY_CENTS,
+    },
 )
 
 PROJECTION_NAMES = tuple(sorted(p.name for p in PROJECTION_CLASSES))
@@ -36,20 +46,23 @@ PROJECTION_NAMES = tuple(sorted(p.name for p in PROJECTION_CLASSES))
 
 DEMO_STREAM_TYPES = frozenset(AGGREGATES)
 
+# The store label `eventscope demo` writes into every store it builds (see `store_labels`
+# in the README's store section). Only a store carrying it is replayed with the demo's
+# code by default; stream names prove nothing -- a real bank has `account` streams too.
+DEMO_LABEL = "eventscope.demo"
 
-def looks_like_demo(source: EventSource) -> bool:
-    """True when a source carries all five demo stream types and either the demo's read
-    models or none at all (a JSON Lines export of a demo has no read models), so the
-    explorer can load `DOMAIN` without being told. Works on copies: no side file needed."""
-    types = {name for name, _count in source.stream_types()}
-    if not DEMO_STREAM_TYPES <= types:
-        return False
-    projections = set(source.projection_names())
-    return not projections or set(PROJECTION_NAMES) <= projections
+
+def built_by_demo(source: EventSource) -> bool:
+    """True when `source` is a store that `eventscope demo` built (it carries the
+    ``eventscope.demo`` label). Copies in other formats (a JSON Lines export) carry no
+    label and get the generic fold unless asked for ``--domain eventscope.domain.demo``."""
+    read_label = getattr(source, "label", None)
+    return read_label is not None and read_label(DEMO_LABEL) is not None
 
 
 __all__ = [
     "AGGREGATES",
+    "DEMO_LABEL",
     "DEMO_STREAM_TYPES",
     "DOMAIN",
     "PROJECTION_NAMES",
@@ -59,5 +72,5 @@ __all__ = [
     "Order",
     "Product",
     "Transfer",
-    "looks_like_demo",
+    "built_by_demo",
 ]

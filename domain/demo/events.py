@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from eventscope.domain.demo.money import AMOUNT_PATTERN, cents_to_text
+from eventscope.domain.events import DomainEvent, EventRegistry, Upcaster, upcaster
+from eventscope.store.records import JSONObject
 from pydantic import BaseModel, ConfigDict, Field
-
-from domain.demo.money import AMOUNT_PATTERN, cents_to_text
-from domain.events import DomainEvent, EventRegistry, Upcaster, upcaster
-from store.records import JSONObject
 
 Amount = Annotated[str, Field(pattern=AMOUNT_PATTERN)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]

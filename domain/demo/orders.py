@@ -8,13 +8,12 @@ pure functions on the plain state, shared with the generator.
 
 from __future__ import annotations
 
+from eventscope.domain.aggregate import Aggregate, applies, checks, command
+from eventscope.domain.demo import events as ev
+from eventscope.domain.demo.money import cents_to_text, text_to_cents
+from eventscope.domain.errors import CommandRejected
+from eventscope.store.records import JSONObject
 from pydantic import BaseModel
-
-from domain.aggregate import Aggregate, applies, command
-from domain.demo import events as ev
-from domain.demo.money import cents_to_text, text_to_cents
-from domain.errors import CommandRejected
-from store.records import JSONObject
 
 CODE_VERSION = "shop-1.8"
 
@@ -124,6 +123,40 @@ class Order(Aggregate[OrderState]):
     def refund(self, amount: str, currency: str, reason: str) -> None:
         check_refund(self.plain_state, text_to_cents(amount))
         self.record(ev.OrderRefunded(amount=amount, currency=currency, reason=reason))
+
+    # --- the rules, per event (a changed history is checked with these) -------------------
+    @checks(ev.OrderPlaced)
+    def _check_placed(state: JSONObject, data: JSONObject) -> None:
+        if state["status"] != "none":
+            raise CommandRejected(f"order {state['order_id']} was already placed")
+        if not data["lines"]:
+            raise CommandRejected("an order needs at least one line")
+
+    @checks(ev.OrderLineAdded)
+    def _check_line_added(state: JSONObject, data: JSONObject) -> None:
+        check_editable(state)
+
+    @checks(ev.OrderLineRemoved)
+    def _check_line_removed(state: JSONObject, data: JSONObject) -> None:
+        check_editable(state)
+        if data["sku"] not in state["lines"]:
+            raise CommandRejected(f"order {state['order_id']} has no line for {data['sku']}")
+
+    @checks(ev.OrderPaid)
+    def _check_paid(state: JSONObject, data: JSONObject) -> None:
+        check_pay(state, text_to_cents(data["amount"]))
+
+    @checks(ev.OrderShipped)
+    def _check_shipped(state: JSONObject, data: JSONObject) -> None:
+        check_ship(state)
+
+    @checks(ev.OrderCancelled)
+    def _check_cancelled(state: JSONObject, data: JSONObject) -> None:
+        check_cancel(state)
+
+    @checks(ev.OrderRefunded)
+    def _check_refunded(state: JSONObject, data: JSONObject) -> None:
+        check_refund(state, text_to_cents(data["amount"]))
 
     @applies(ev.OrderPlaced)
     def _placed(state: JSONObject, data: JSONObject) -> None:
@@ -235,6 +268,24 @@ class Product(Aggregate[ProductState]):
     def release(self, order_id: str, quantity: int, reason: str) -> None:
         check_release(self.plain_state, quantity)
         self.record(ev.StockReleased(order_id=order_id, quantity=quantity, reason=reason))
+
+    @checks(ev.ProductListed)
+    def _check_listed(state: JSONObject, data: JSONObject) -> None:
+        if state["sku"]:
+            raise CommandRejected(f"{state['sku']} is already listed")
+
+    @checks(ev.StockReceived)
+    def _check_received(state: JSONObject, data: JSONObject) -> None:
+        if not state["sku"]:
+            raise CommandRejected("the product is not listed")
+
+    @checks(ev.StockReserved)
+    def _check_reserved(state: JSONObject, data: JSONObject) -> None:
+        check_reserve(state, data["quantity"])
+
+    @checks(ev.StockReleased)
+    def _check_released(state: JSONObject, data: JSONObject) -> None:
+        check_release(state, data["quantity"])
 
     @applies(ev.ProductListed)
     def _listed(state: JSONObject, data: JSONObject) -> None:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from domain.demo.money import text_to_cents
-from domain.events import DecodedEvent
-from domain.projection import Projection
-from store.records import JSONObject
+from eventscope.domain.demo.money import text_to_cents
+from eventscope.domain.events import DecodedEvent
+from eventscope.domain.projection import Projection
+from eventscope.store.records import JSONObject
 
 ApplyFunction = Callable[[JSONObject, str, JSONObject, str, str], None]
 

@@ -19,10 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.aggregate import Aggregate
-from domain.demo.banking import Account, Transfer
-from domain.errors import CommandRejected
-from store.records import NewEvent
+from eventscope.domain.aggregate import Aggregate
+from eventscope.domain.demo.banking import Account, Transfer
+from eventscope.domain.errors import CommandRejected
+from eventscope.store.records import NewEvent
 
 SAGA_ACTOR = "service:payments-saga"
 

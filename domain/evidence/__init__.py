@@ -2,7 +2,7 @@
 
 Nothing here imports Textual or rich; the explorer and the CLI call these functions::
 
-    from domain.evidence import render_report, build_bundle
+    from eventscope.domain.evidence import render_report, build_bundle
     text = render_report(engine, "account-000001", at=moment, fmt="html")  # or "md"
     with atomic_output(path) as out:
         summary = build_bundle(engine, out, streams=["account-000001"], at=moment)
@@ -19,14 +19,14 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "AuditReport": "domain.evidence.report",
-    "build_report": "domain.evidence.report",
-    "render_report": "domain.evidence.report",
-    "render_markdown": "domain.evidence.render_md",
-    "render_html": "domain.evidence.render_html",
-    "BundleSummary": "domain.evidence.bundle",
-    "build_bundle": "domain.evidence.bundle",
-    "EvidenceError": "domain.evidence.errors",
+    "AuditReport": "eventscope.domain.evidence.report",
+    "build_report": "eventscope.domain.evidence.report",
+    "render_report": "eventscope.domain.evidence.report",
+    "render_markdown": "eventscope.domain.evidence.render_md",
+    "render_html": "eventscope.domain.evidence.render_html",
+    "BundleSummary": "eventscope.domain.evidence.bundle",
+    "build_bundle": "eventscope.domain.evidence.bundle",
+    "EvidenceError": "eventscope.domain.evidence.errors",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -35,7 +35,7 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
-        raise AttributeError(f"module 'domain.evidence' has no attribute {name!r}")
+        raise AttributeError(f"module 'eventscope.domain.evidence' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

@@ -14,7 +14,7 @@ read-only): by default ``<user data dir>/access-log.jsonl`` (platformdirs), or t
 named by the ``EVENTSCOPE_ACCESS_LOG`` environment variable. Appends take an exclusive
 `flock`, so two explorers on one machine cannot interleave, and are fsynced.
 
-    from domain.evidence.access_log import record_access
+    from eventscope.domain.evidence.access_log import record_access
     record_access("alice", "view", source.describe().location, "acct-1", [120, 121])
 """
 
@@ -31,11 +31,10 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
-
-from domain.evidence.errors import EvidenceError
-from store.canonical import GENESIS_HASH, canonical_json
-from store.errors import InvalidEvent
-from store.records import JSONObject, format_timestamp
+from eventscope.domain.evidence.errors import EvidenceError
+from eventscope.store.errors import InvalidEvent
+from eventscope.store.native.canonical import GENESIS_HASH, canonical_json
+from eventscope.store.records import JSONObject, format_timestamp
 
 ENV_VARIABLE = "EVENTSCOPE_ACCESS_LOG"
 FILE_NAME = "access-log.jsonl"

@@ -39,20 +39,27 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 import orjson
-
-from domain.diff import same
-from domain.evidence.bundle_readme import bundle_readme
-from domain.evidence.errors import EvidenceError
-from domain.fold import merge
-from store.canonical import GENESIS_HASH, canonical_json, chain_hash
-from store.errors import StreamNotFound
-from store.records import Digest, JSONObject, RecordedEvent, format_timestamp
-from store.source import EventFilter
+from eventscope.domain.diff import same
+from eventscope.domain.evidence.bundle_readme import bundle_readme
+from eventscope.domain.evidence.errors import EvidenceError
+from eventscope.domain.fold import merge
+from eventscope.store.errors import StreamNotFound
+from eventscope.store.native.canonical import GENESIS_HASH, canonical_json, chain_hash
+from eventscope.store.records import Digest, JSONObject, RecordedEvent, format_timestamp
+from eventscope.store.source import EventFilter
 
 BUNDLE_FORMAT = "eventscope-evidence-bundle/1"
 VERIFIER_PATH = Path(__file__).with_name("verify_bundle.py")
 Links = Literal["full", "hashes"]
 ProgressCallback = Callable[[int, int], None]
+
+
+def verifier_sha256() -> str:
+    """The SHA-256 of the standalone verifier shipped in every bundle. A bundle carries
+    its own checker, so a forged bundle could carry a forged one that prints OK: this
+    digest (in the README, `eventscope --version --verbose`, every report and the bundle's
+    own README) lets a reviewer check the copy, or run `eventscope verify-bundle`."""
+    return _sha256(VERIFIER_PATH.read_bytes())
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +94,7 @@ def tool_version() -> str:
 
 
 def envelope_json(event: RecordedEvent) -> JSONObject:
-    """The hashed fields of an event as plain JSON (store.canonical.ENVELOPE_FIELDS)."""
+    """The hashed fields of an event as plain JSON (store.native.canonical.ENVELOPE_FIELDS)."""
     return {
         "data": event.data,
         "event_id": event.event_id,
@@ -204,6 +211,8 @@ def build_bundle(
     links: Links = "full",
     created_at: datetime | None = None,
     progress: ProgressCallback | None = None,
+    axis: Literal["recorded", "occurred"] = "recorded",
+    known_at: datetime | None = None,
 ) -> BundleSummary:
     """Write an evidence bundle (a zip) to `out`; see the module docstring for its content.
 
@@ -213,12 +222,21 @@ def build_bundle(
         streams / correlation_id: what to select (one of them).
         at: T -- events recorded after it are not selected; states are as of T.
         links: "full" (default) or "hashes" for the events between selected ones.
+        axis / known_at: with "occurred", `at` is business time O and `known_at` R
+            (default everything up to the head): events recorded after R are not
+            selected, and each state is as of O as known at R, with the versions applied
+            in business-time order (`applied_versions`, recomputed by the verifier).
 
     Raises EvidenceError (or StreamNotFound) with one sentence for a user mistake, or
     when the source has no hash chain or its chain is broken.
     """
     if links not in ("full", "hashes"):
         raise EvidenceError(f"--links is 'full' or 'hashes', not {links!r}")
+    business = axis == "occurred"
+    if business and at is None:
+        raise EvidenceError("a bundle on the occurred axis needs a business time (--at)")
+    if known_at is not None and not business:
+        raise EvidenceError("--known-at is for the occurred axis (--axis occurred)")
     source = engine.source
     info = source.describe()
     if not info.has_hash_chain:
@@ -233,7 +251,7 @@ def build_bundle(
             f"the store's hash chain is broken at position {report.first_bad_position} "
             f"({report.reason}); a bundle would not verify -- run eventscope verify"
         )
-    selection = _Selection(engine, head, streams, correlation_id, at)
+    selection = _Selection(engine, head, streams, correlation_id, known_at if business else at)
     created = created_at or datetime.now(UTC)
     start = (selection.first_position or 1) - 1
     start_event = source.event_at(start) if start else None
@@ -243,10 +261,12 @@ def build_bundle(
         events_path = Path(work) / "events.jsonl"
         chain_path = Path(work) / "chain.jsonl"
         counts = _write_lines(selection, start, start_hash, links, events_path, chain_path)
-        states = _states(engine, selection)
+        states = _states(engine, selection, (at, known_at) if business else None)
         states_bytes = orjson.dumps(states, option=orjson.OPT_INDENT_2) + b"\n"
-        readme = bundle_readme(head=str(head), links=links).encode("utf-8")
         verifier = VERIFIER_PATH.read_bytes()
+        readme = bundle_readme(
+            head=str(head), links=links, verifier_sha256=_sha256(verifier)
+        ).encode("utf-8")
         files = {
             "README.md": _sha256(readme),
             "chain.jsonl": _sha256_file(chain_path),
@@ -267,7 +287,8 @@ def build_bundle(
                 "streams": list(selection.picks) if streams else None,
                 "correlation_id": correlation_id,
                 "at": format_timestamp(at) if at is not None else None,
-                "axis": "recorded",
+                "axis": axis,
+                "known_at": format_timestamp(known_at) if known_at is not None else None,
             },
             "head_digest": str(head),
             "store_verify": report.to_json(),
@@ -380,33 +401,52 @@ def _fold(pick: _StreamPick, event: RecordedEvent) -> None:
         pick.fold = None
 
 
-def _states(engine: Any, selection: _Selection) -> list[JSONObject]:
+def _states(
+    engine: Any, selection: _Selection, business: tuple[Any, Any] | None
+) -> list[JSONObject]:
+    """The state of each selected stream at T -- or, with `business` = (O, R), as of
+    business time O as known at R (with the versions applied, in that order)."""
     out: list[JSONObject] = []
     for pick in selection.picks.values():
-        state_at = engine.state(pick.stream_id, version=pick.version)
         timeline = engine.timeline(pick.stream_id)
         moment = timeline.time_of(pick.version) if pick.version else None
         complete = pick.contiguous and pick.selected == pick.version
-        recompute = (
-            complete
-            and state_at.derivation == "generic"
-            and pick.fold is not None
-            and not state_at.skipped
-            and same(pick.fold, state_at.state)
-        )
-        out.append(
-            {
-                "stream_id": pick.stream_id,
-                "stream_type": pick.stream_type,
-                "version": pick.version,
-                "recorded_at": format_timestamp(moment) if moment else None,
-                "derivation": state_at.derivation,
-                "complete_history": complete,
-                "recompute": recompute,
-                "skipped": [s.to_json() for s in state_at.skipped],
-                "state": state_at.state,
-            }
-        )
+        if business is not None:
+            as_of, known_at = business
+            # Only what the bundle holds can be known: events up to the head digest.
+            known = known_at or moment
+            state_at = (
+                timeline.state_as_of(as_of, known)
+                if pick.version
+                else engine.state(pick.stream_id, version=0)
+            )
+            recompute = complete and state_at.derivation == "generic" and not state_at.skipped
+        else:
+            state_at = engine.state(pick.stream_id, version=pick.version)
+            recompute = (
+                complete
+                and state_at.derivation == "generic"
+                and pick.fold is not None
+                and not state_at.skipped
+                and same(pick.fold, state_at.state)
+            )
+        entry: JSONObject = {
+            "stream_id": pick.stream_id,
+            "stream_type": pick.stream_type,
+            "version": pick.version,
+            "recorded_at": format_timestamp(moment) if moment else None,
+            "derivation": state_at.derivation,
+            "complete_history": complete,
+            "recompute": recompute,
+            "skipped": [s.to_json() for s in state_at.skipped],
+            "state": state_at.state,
+        }
+        if business is not None:
+            entry["axis"] = "occurred"
+            entry["as_of"] = format_timestamp(business[0])
+            entry["known_at"] = format_timestamp(known) if known is not None else None
+            entry["applied_versions"] = list(state_at.applied_versions or ())
+        out.append(entry)
     return out
 
 

@@ -1,7 +1,7 @@
 """The README placed in every evidence bundle.
 
 It is the specification a reviewer (or another implementation) needs, so it repeats the
-chain and canonical-JSON definition of `store.canonical` in full, plus the bundle's file
+chain and canonical-JSON definition of `store.native.canonical` in full, plus the bundle's file
 formats and exactly what a successful check does and does not prove.
 """
 
@@ -12,6 +12,18 @@ _TEMPLATE = """\
 
 Head digest of the store when this bundle was made: `{head}`
 Links between selected events: `{links}`
+
+## First check the checker
+
+This bundle carries its own verifier, `verify_bundle.py`, so whoever could forge the
+bundle could also forge the verifier (three lines that print OK). Before trusting what
+it says, compare its SHA-256 with the one eventscope publishes (the eventscope README,
+`eventscope --version --verbose`, the audit report):
+
+    sha256sum verify_bundle.py      # must print {verifier_sha256}
+
+or do not run this copy at all: use your own -- `eventscope verify-bundle case.zip` runs
+the copy installed with eventscope, and the specification below lets you write one.
 
 ## Check it
 
@@ -92,18 +104,26 @@ The envelope is the JSON object with exactly these members:
    digest was taken. Links `hashes`: the positions not selected are given by hash only,
    so the tie from the selected events to the head digest is not proven offline; prove
    it on the store with `eventscope verify SOURCE --against {head}`;
-3. for every stream whose history up to T is complete in the bundle and whose state is
-   derived by the generic fold, the state in `states.json` is what the events fold to.
+3. no event of the chain's context belongs to the selection (a selected event moved out
+   of `events.jsonl` fails the check);
+4. for every stream whose history up to T is complete in the bundle and whose state is
+   derived by the generic fold, the state in `states.json` is what the events fold to --
+   whatever `states.json` says about recomputing it; every state that cannot be
+   recomputed is listed with the reason.
    Generic fold: start from `{{}}`; merge each event's `data` in version order; a member
    whose value is `null` removes the key; an object merges recursively (into `{{}}` when
    the old value was not an object); any other value, lists included, replaces.
+   A state with `applied_versions` is *as of business time* `as_of`, *as known at*
+   `known_at` (null: every event of the stream in the bundle): it folds the events with
+   `recorded_at <= known_at` and `occurred_at <= as_of`, sorted by (`occurred_at`,
+   `version`), and the verifier checks that `applied_versions` is exactly that list;
    States derived by domain code (an aggregate) cannot be recomputed without that code;
    they are protected by `manifest.json`'s file digests (and the manifest by the SHA-256
-   kept in the case file);
-4. every file has the SHA-256 recorded in `manifest.json`.
+   kept in the case file: without `--manifest-sha256` the verifier says so in a NOTE);
+5. every file has the SHA-256 recorded in `manifest.json`.
 """
 
 
-def bundle_readme(*, head: str, links: str) -> str:
-    """The README text for a bundle with this head digest and links mode."""
-    return _TEMPLATE.format(head=head, links=links)
+def bundle_readme(*, head: str, links: str, verifier_sha256: str) -> str:
+    """The README text for a bundle with this head digest, links mode and verifier."""
+    return _TEMPLATE.format(head=head, links=links, verifier_sha256=verifier_sha256)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.errors import DomainError
+from eventscope.domain.errors import DomainError
 
 
 class EvidenceError(DomainError):

@@ -10,9 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domain.evidence.report import AuditReport, ClaimCheck
-from domain.evidence.report_rows import BLAME_HEADERS, EVENT_HEADERS, blame_rows, event_rows
-from domain.evidence.text import h, h_block, json_text, path_text, time_text
+from eventscope.domain.evidence.bundle import verifier_sha256
+from eventscope.domain.evidence.report import AuditReport, ClaimCheck
+from eventscope.domain.evidence.report_rows import (
+    BLAME_HEADERS,
+    EVENT_HEADERS,
+    blame_rows,
+    event_rows,
+)
+from eventscope.domain.evidence.text import h, h_block, json_text, path_text, time_text
 
 _CSS = """
 body { font: 10.5pt/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -31,6 +37,8 @@ pre { background: #f6f6f6; border: 1px solid #ddd; padding: .6em;
 .ok { color: #05651f; font-weight: bold; }
 .bad { color: #a40000; font-weight: bold; }
 .muted { color: #555; font-style: italic; }
+.hypothetical { border: 3px dashed #8a2be2; background: #f7f0ff; padding: 0 1em 1em; }
+.hypothetical h2 { color: #6a1b9a; }
 @media print {
   body { margin: 0; max-width: none; font-size: 9pt; }
   thead { display: table-header-group; }
@@ -52,7 +60,7 @@ def render_html(report: AuditReport) -> str:
         f"<pre>{h_block(json_text(report.state, indent=True))}</pre>",
         "<h2>Field blame</h2>",
         _blame(report),
-        f"<h2>Events up to version {report.version}</h2>",
+        f"<h2>{h(report.events_heading)}</h2>",
         _events(report),
         "<h2>Schema upcasts applied</h2>",
         _upcasts(report),
@@ -63,6 +71,8 @@ def render_html(report: AuditReport) -> str:
         "<h2>Hash chain</h2>",
         _chain(report),
     ]
+    if report.hypothetical is not None:
+        body.append(_hypothetical(report))
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8"/>\n'
@@ -92,19 +102,27 @@ def _muted(text: str) -> str:
     return f'<p class="muted">{h(text)}</p>'
 
 
+def _version_rows(report: AuditReport) -> list[tuple[str, str]]:
+    """On the business-time axis: the versions applied, in order; else the version."""
+    if report.applied_versions is not None:
+        applied = ", ".join(str(v) for v in report.applied_versions) or "none"
+        return [
+            ("Events applied (business-time order)", applied),
+            ("Latest version applied", f"{report.version} of {report.latest_version}"),
+        ]
+    return [
+        ("Version shown", f"{report.version} of {report.latest_version}"),
+        (f"Time of version ({report.axis})", time_text(report.moment)),
+    ]
+
+
 def _summary(report: AuditReport) -> str:
-    if report.requested_at is not None:
-        asked = f"as of {time_text(report.requested_at)} ({report.axis} time)"
-    elif report.requested_version is not None:
-        asked = f"at version {report.requested_version}"
-    else:
-        asked = "at its latest version"
+    asked = report.asked(time_text)
     rows = [
         ("Stream", report.stream_id),
         ("Stream type", report.stream_type),
         ("Requested", asked),
-        ("Version shown", f"{report.version} of {report.latest_version}"),
-        (f"Time of version ({report.axis})", time_text(report.moment)),
+        *_version_rows(report),
         ("State derived by", report.derivation),
         ("Source", f"{report.source.kind}: {report.source.location}"),
         ("Generated", f"{time_text(report.generated_at)} by eventscope {report.tool_version}"),
@@ -188,5 +206,39 @@ def _chain(report: AuditReport) -> str:
         f"{verdict}\n<p>Head digest: <code>{head}</code></p>\n"
         "<p>Keep this digest outside the system (the case file); "
         "<code>eventscope verify SOURCE --against DIGEST</code> proves later that the history "
-        "up to it is unchanged and was not cut short.</p>"
+        "up to it is unchanged and was not cut short.</p>\n"
+        "<p>Evidence bundles carry a standalone verifier whose SHA-256 is "
+        f"<code>{verifier_sha256()}</code>; check a bundle's <code>verify_bundle.py</code> "
+        "against it, or run <code>eventscope verify-bundle</code>.</p>"
     )
+
+
+def _hypothetical(report: AuditReport) -> str:
+    section = report.hypothetical
+    assert section is not None
+    parts = [
+        '<section class="hypothetical">',
+        "<h2>Hypothetical (what-if) -- NOT EVIDENCE</h2>",
+        "<p><strong>Hypothetical.</strong> Everything in this box is a replay of a "
+        "<em>changed</em> history, computed in memory; it is not what the events record "
+        "and proves nothing about them. The sections above are the evidence.</p>",
+        f"<p>Changes: {h(', '.join(section.edits))}. History up to version "
+        f"{section.actual_version}: {section.actual_version} recorded event(s), "
+        f"{section.what_if_version} in the changed history.</p>",
+    ]
+    if section.rejected:
+        items = "".join(f"<li>{h(text)}</li>" for text in section.rejected)
+        parts.append(f"<p>The domain would have refused:</p><ul>{items}</ul>")
+    rows = [
+        (h(path_text(d.path)), h(d.op), h(json_text(d.before)), h(json_text(d.after)))
+        for d in section.differences
+    ]
+    parts.append("<p>Differences (actual → what-if):</p>")
+    parts.append(
+        table(("Field", "Change", "Actual", "What-if"), rows, code=(2, 3))
+        if rows
+        else _muted("None.")
+    )
+    parts.append(f"<pre>{h_block(json_text(section.state, indent=True))}</pre>")
+    parts.append("</section>")
+    return "\n".join(parts)

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domain.evidence.report import AuditReport, ClaimCheck
-from domain.evidence.report_rows import BLAME_HEADERS, EVENT_HEADERS, blame_rows, event_rows
-from domain.evidence.text import json_text, md, md_code_block, path_text, time_text
+from eventscope.domain.evidence.bundle import verifier_sha256
+from eventscope.domain.evidence.report import AuditReport, ClaimCheck
+from eventscope.domain.evidence.report_rows import (
+    BLAME_HEADERS,
+    EVENT_HEADERS,
+    blame_rows,
+    event_rows,
+)
+from eventscope.domain.evidence.text import json_text, md, md_code_block, path_text, time_text
 
 
 def render_markdown(report: AuditReport) -> str:
@@ -23,7 +29,7 @@ def render_markdown(report: AuditReport) -> str:
         md_code_block(json_text(report.state, indent=True), "json"),
         "## Field blame",
         _blame(report),
-        f"## Events up to version {report.version}",
+        f"## {report.events_heading}",
         _events(report),
         "## Schema upcasts applied",
         _upcasts(report),
@@ -34,6 +40,8 @@ def render_markdown(report: AuditReport) -> str:
         "## Hash chain",
         _chain(report),
     ]
+    if report.hypothetical is not None:
+        parts += ["## Hypothetical (what-if) -- NOT EVIDENCE", _hypothetical(report)]
     return "\n\n".join(parts) + "\n"
 
 
@@ -47,19 +55,27 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
+def _version_rows(report: AuditReport) -> list[tuple[str, str]]:
+    """On the business-time axis: the versions applied, in order; else the version."""
+    if report.applied_versions is not None:
+        applied = ", ".join(str(v) for v in report.applied_versions) or "none"
+        return [
+            ("Events applied (business-time order)", md(applied)),
+            ("Latest version applied", f"{report.version} of {report.latest_version}"),
+        ]
+    return [
+        ("Version shown", f"{report.version} of {report.latest_version}"),
+        (f"Time of version ({report.axis})", md(time_text(report.moment))),
+    ]
+
+
 def _summary(report: AuditReport) -> str:
-    if report.requested_at is not None:
-        asked = f"as of {time_text(report.requested_at)} ({report.axis} time)"
-    elif report.requested_version is not None:
-        asked = f"at version {report.requested_version}"
-    else:
-        asked = "at its latest version"
+    asked = report.asked(time_text)
     rows = [
         ("Stream", md(report.stream_id)),
         ("Stream type", md(report.stream_type)),
         ("Requested", md(asked)),
-        ("Version shown", f"{report.version} of {report.latest_version}"),
-        (f"Time of version ({report.axis})", md(time_text(report.moment))),
+        *_version_rows(report),
         ("State derived by", md(report.derivation)),
         ("Source", md(f"{report.source.kind}: {report.source.location}")),
         ("Generated", md(f"{time_text(report.generated_at)} by eventscope {report.tool_version}")),
@@ -137,5 +153,37 @@ def _chain(report: AuditReport) -> str:
         f"{verdict}\n\nHead digest: {head}\n\n"
         "Keep this digest outside the system (the case file); "
         "`eventscope verify SOURCE --against DIGEST` proves later that the history up to it "
-        "is unchanged and was not cut short."
+        "is unchanged and was not cut short.\n\n"
+        f"Evidence bundles carry a standalone verifier whose SHA-256 is `{verifier_sha256()}`; "
+        "check a bundle's `verify_bundle.py` against it, or run `eventscope verify-bundle`."
     )
+
+
+def _hypothetical(report: AuditReport) -> str:
+    section = report.hypothetical
+    assert section is not None
+    lines = [
+        "> **Hypothetical.** Everything in this section is a replay of a *changed* history, "
+        "computed in memory; it is not what the events record and proves nothing about "
+        "them. The sections above are the evidence.",
+        "",
+        f"Changes: {md(', '.join(section.edits))}. History up to version "
+        f"{section.actual_version}: {section.actual_version} recorded event(s), "
+        f"{section.what_if_version} in the changed history.",
+    ]
+    if section.rejected:
+        lines += ["", "The domain would have refused:", ""]
+        lines += [f"* {md(text)}" for text in section.rejected]
+    rows = [
+        (md(path_text(d.path)), d.op, md(json_text(d.before)), md(json_text(d.after)))
+        for d in section.differences
+    ]
+    lines += ["", "Differences (actual -> what-if):", ""]
+    lines.append(table(("Field", "Change", "Actual", "What-if"), rows) if rows else "_None._")
+    lines += [
+        "",
+        "What-if state:",
+        "",
+        md_code_block(json_text(section.state, indent=True), "json"),
+    ]
+    return "\n".join(lines)

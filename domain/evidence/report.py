@@ -11,6 +11,11 @@ the schema upcasts applied, the events the derivation had to skip, the stored sn
 and projection rows checked against the replay, and the store's chain verification
 with its head digest. Renderers turn the model into text and escape every data string;
 the model itself holds data exactly as stored.
+
+With `what_if=WhatIfEdits(...)` the report also carries a *hypothetical* section (the
+state had the history been different, its diff against the real state, and what the
+domain would have refused), computed in memory by `domain.whatif` and rendered last,
+under a heading that says it is not evidence.
 """
 
 from __future__ import annotations
@@ -20,13 +25,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from domain.blame import BlameEntry
-from domain.diff import DiffEntry, diff
-from domain.errors import DomainError
-from domain.evidence.bundle import tool_version
-from domain.evidence.errors import EvidenceError
-from domain.timeline import Axis, SkippedEvent
-from store.records import Digest, JSONObject, SourceInfo, VerifyReport
+from eventscope.domain.blame import BlameEntry
+from eventscope.domain.business_time import business_time_words
+from eventscope.domain.diff import DiffEntry, diff
+from eventscope.domain.errors import DomainError
+from eventscope.domain.evidence.bundle import tool_version
+from eventscope.domain.evidence.errors import EvidenceError
+from eventscope.domain.timeline import Axis, SkippedEvent
+from eventscope.store.records import Digest, JSONObject, SourceInfo, VerifyReport
 
 Format = Literal["md", "html"]
 ProgressCallback = Callable[[int, int], None]
@@ -74,6 +80,18 @@ class ChainCheck:
     head: Digest | None
 
 
+@dataclass(frozen=True, slots=True)
+class HypotheticalSection:
+    """A what-if over the same stream and moment: explicitly not evidence."""
+
+    edits: list[str]
+    actual_version: int
+    what_if_version: int
+    state: JSONObject
+    differences: tuple[DiffEntry, ...]
+    rejected: tuple[str, ...]
+
+
 @dataclass
 class AuditReport:
     """Everything a report shows; renderers only format it."""
@@ -96,6 +114,11 @@ class AuditReport:
     skipped: list[SkippedEvent]
     claims: list[ClaimCheck] = field(default_factory=list)
     chain: ChainCheck | None = None
+    # The business-time axis: what was asked about and what was folded, in that order.
+    known_at: datetime | None = None
+    applied_versions: tuple[int, ...] | None = None
+    latest_recorded_at: datetime | None = None
+    hypothetical: HypotheticalSection | None = None
 
     @property
     def upcasts(self) -> list[EventRow]:
@@ -103,8 +126,35 @@ class AuditReport:
         return [row for row in self.events if row.upcast_chain]
 
     @property
+    def business_time(self) -> bool:
+        return self.applied_versions is not None
+
+    @property
     def title(self) -> str:
+        if self.business_time and self.requested_at is not None:
+            return f"Audit report: {self.stream_id} as of business time {self.requested_at:%Y-%m-%d %H:%M:%S} UTC"
         return f"Audit report: {self.stream_id} at version {self.version}"
+
+    def asked(self, show: Callable[[datetime | None], str]) -> str:
+        """What the report answers, in words ("as of business time O, as known at R")."""
+        if self.business_time and self.requested_at is not None:
+            return business_time_words(
+                self.requested_at, self.known_at, self.latest_recorded_at, show
+            )
+        if self.requested_at is not None:
+            return f"as of {show(self.requested_at)} ({self.axis} time)"
+        if self.requested_version is not None:
+            return f"at version {self.requested_version}"
+        return "at its latest version"
+
+    @property
+    def events_heading(self) -> str:
+        if self.business_time:
+            return (
+                f"Events applied, in business-time order ({len(self.events)} of "
+                f"{self.latest_version})"
+            )
+        return f"Events up to version {self.version}"
 
 
 def build_report(
@@ -114,26 +164,42 @@ def build_report(
     at: datetime | None = None,
     version: int | None = None,
     axis: Axis = "recorded",
+    known_at: datetime | None = None,
     verify_chain: bool = True,
     generated_at: datetime | None = None,
     progress: ProgressCallback | None = None,
+    what_if: Any = None,
 ) -> AuditReport:
     """Gather the report of `stream_id` at a time (`at` on `axis`), a version, or latest.
 
-    `verify_chain=False` skips the whole-store chain walk (the report then says so) --
-    for a caller that has just verified, such as the explorer's integrity screen.
+    On the occurred axis `at` is business time O and `known_at` R (default everything
+    recorded): the state, blame and event list are those of the events applied, in
+    business-time order. `verify_chain=False` skips the whole-store chain walk (the
+    report then says so) -- for a caller that has just verified, such as the explorer's
+    integrity screen.
     """
     if at is not None and version is not None:
         raise EvidenceError("give a version or a time, not both")
+    if known_at is not None and (at is None or axis != "occurred"):
+        raise EvidenceError("a known-at time needs a business time (at, on the occurred axis)")
     asked_version = version
     timeline = engine.timeline(stream_id)
     info = engine.stream_info(stream_id)
-    if at is not None:
-        version = timeline.version_at_time(at, axis)
-    state_at = timeline.state_at(version)
+    business = at is not None and axis == "occurred"
+    if business:
+        state_at = timeline.state_as_of(at, known_at)
+        blame = timeline.blame_as_of(at, known_at)
+        versions = list(state_at.applied_versions or ())
+        moment = at
+    else:
+        if at is not None:
+            version = timeline.version_at_time(at, axis)
+        state_at = timeline.state_at(version)
+        blame = timeline.blame_at(state_at.version)
+        versions = list(range(1, state_at.version + 1))
+        moment = timeline.time_of(state_at.version, axis) if state_at.version else None
     version = state_at.version
-    moment = timeline.time_of(version, axis) if version else None
-    events = [_row(timeline, v) for v in range(1, version + 1)]
+    events = [_row(timeline, v) for v in versions]
     source = engine.source
     return AuditReport(
         stream_id=stream_id,
@@ -149,12 +215,35 @@ def build_report(
         generated_at=generated_at or datetime.now(UTC),
         tool_version=tool_version(),
         state=state_at.state,
-        blame=timeline.blame_at(version),
+        blame=blame,
         events=events,
         skipped=list(state_at.skipped),
         claims=_snapshot_checks(engine, info.stream_type, stream_id, version, timeline)
         + _projection_checks(engine, stream_id),
         chain=_chain(source, progress) if verify_chain else None,
+        known_at=known_at if business else None,
+        applied_versions=state_at.applied_versions,
+        latest_recorded_at=timeline.latest_recorded_at,
+        hypothetical=_hypothetical(engine, stream_id, version, what_if),
+    )
+
+
+def _hypothetical(
+    engine: Any, stream_id: str, version: int, edits: Any
+) -> HypotheticalSection | None:
+    """The what-if section (None without edits), at the report's version."""
+    if edits is None or edits.is_empty:
+        return None
+    from eventscope.domain.whatif import WhatIf
+
+    result = WhatIf(engine, stream_id, edits).result(version)
+    return HypotheticalSection(
+        edits=edits.describe(),
+        actual_version=result.actual.version,
+        what_if_version=result.applied_version,
+        state=result.what_if.state,
+        differences=tuple(result.differences),
+        rejected=tuple(r.label() for r in result.rejected),
     )
 
 
@@ -166,21 +255,30 @@ def render_report(
     fmt: Format = "md",
     *,
     axis: Axis = "recorded",
+    known_at: datetime | None = None,
     verify_chain: bool = True,
+    what_if: Any = None,
 ) -> str:
     """The report as Markdown (``fmt="md"``) or one self-contained HTML page (``"html"``).
 
     Raises `StreamNotFound`, `VersionOutOfRange` or `EvidenceError` with one sentence.
     """
     report = build_report(
-        engine, stream_id, at=at, version=version, axis=axis, verify_chain=verify_chain
+        engine,
+        stream_id,
+        at=at,
+        version=version,
+        axis=axis,
+        known_at=known_at,
+        verify_chain=verify_chain,
+        what_if=what_if,
     )
     if fmt == "md":
-        from domain.evidence.render_md import render_markdown
+        from eventscope.domain.evidence.render_md import render_markdown
 
         return render_markdown(report)
     if fmt == "html":
-        from domain.evidence.render_html import render_html
+        from eventscope.domain.evidence.render_html import render_html
 
         return render_html(report)
     raise EvidenceError(f"a report format is 'md' or 'html', not {fmt!r}")
@@ -221,8 +319,10 @@ def _snapshot_checks(
         if snapshot.version > version:
             continue
         label = (
-            f"snapshot at version {snapshot.version} ({snapshot.aggregate_type or 'generic'} "
-            f"{snapshot.code_version}, created {snapshot.created_at:%Y-%m-%d %H:%M:%S} UTC)"
+            f"snapshot at version {snapshot.version} (written by "
+            f"{snapshot.aggregate_type or 'generic'} code {snapshot.code_version}, state "
+            f"schema {snapshot.schema_version}, created "
+            f"{snapshot.created_at:%Y-%m-%d %H:%M:%S} UTC)"
         )
         if generic and snapshot.aggregate_type not in ("", "generic"):
             out.append(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from domain.evidence.report import AuditReport
-from domain.evidence.text import json_text, path_text, time_text
+from eventscope.domain.evidence.report import AuditReport
+from eventscope.domain.evidence.text import json_text, path_text, time_text
 
 Escape = Callable[[str], str]
 

@@ -23,8 +23,15 @@ chain, and checks:
 4. the chain, walked from the bundle's start link to its end, reaches the head digest in
    the manifest (and the one given with ``--head``); positions the bundle gives by hash
    only are reported as not proven offline;
-5. each stream's selected events have contiguous versions, and every state whose
-   derivation is the generic fold is recomputed from the events and compared.
+5. no context event of the chain belongs to the selection (a selected event moved out of
+   events.jsonl is named);
+6. each stream's selected events have contiguous versions, and every state the verifier
+   can recompute (the generic fold over a whole history in the bundle) is recomputed and
+   compared, whatever states.json claims; the others are listed with the reason.
+
+Without ``--manifest-sha256`` (the value printed by ``eventscope bundle``, kept in the
+case file) a NOTE says that the manifest itself was not checked: whoever can edit the
+bundle could rewrite it together with the states.
 
 Exit status: 0 when everything checked is intact, 1 when something was altered, 2 when
 the bundle cannot be read at all.
@@ -383,7 +390,47 @@ def load_events(bundle: Bundle, expected_positions: list[int]) -> list[dict]:
     return events
 
 
-def walk_chain(manifest: dict, links: Iterator[dict], events: list[dict]) -> tuple[int, int]:
+def check_not_selected(manifest: dict, states: list[dict], raw: bytes, position: int) -> None:
+    """A context event must be one the selection leaves out. An event of a selected
+    stream, at or below the version its state is given at (or recorded by the selection's
+    time), with the selected correlation id when the selection is one, belongs in
+    events.jsonl: finding it among the context links means a selected event was moved
+    out of the selection (and the states rewritten to match)."""
+    try:
+        envelope = json.loads(raw.decode("utf-8"))
+    except ValueError:
+        raise Altered(f"the context event at position {position} is not valid JSON") from None
+    if not isinstance(envelope, dict):
+        raise Altered(f"the context event at position {position} is not an event")
+    wanted = {entry.get("stream_id"): entry.get("version") for entry in states}
+    stream_id = envelope.get("stream_id")
+    if stream_id not in wanted:
+        return
+    selection = manifest.get("selection") or {}
+    correlation = selection.get("correlation_id")
+    if correlation is not None:
+        metadata = envelope.get("metadata")
+        if not isinstance(metadata, dict) or metadata.get("correlation_id") != correlation:
+            return
+    # The recorded-time cutoff of the selection: T, or R on the business-time axis.
+    at = selection.get("known_at") if selection.get("axis") == "occurred" else selection.get("at")
+    version = envelope.get("version")
+    recorded_at = envelope.get("recorded_at")
+    after_state = type(version) is int and type(wanted[stream_id]) is int
+    after_state = after_state and version > wanted[stream_id]
+    after_time = at is not None and isinstance(recorded_at, str) and recorded_at > at
+    if after_state and after_time:
+        return  # recorded after the selection's time: rightly left out
+    raise Altered(
+        f"the context {describe(envelope)} belongs to the selection (stream "
+        f"{json.dumps(stream_id)} is selected and the event is not after the selection's "
+        "time): a selected event was moved out of events.jsonl"
+    )
+
+
+def walk_chain(
+    manifest: dict, links: Iterator[dict], events: list[dict], states: list[dict] | None = None
+) -> tuple[int, int]:
     """Walk the links from the start to the end; return (proven, hash_only) counts."""
     chain = manifest["chain"]
     by_position = {event["position"]: event for event in events}
@@ -420,6 +467,8 @@ def walk_chain(manifest: dict, links: Iterator[dict], events: list[dict]) -> tup
                     f"the context {describe_raw(raw, position)} was altered: it does not "
                     "match its hash"
                 )
+            if states:
+                check_not_selected(manifest, states, raw, position)
             proven += 1
         else:
             computed = link.get("hash")
@@ -463,23 +512,71 @@ def check_streams(states: list[dict], events: list[dict]) -> dict[str, list[dict
     return by_stream
 
 
-def check_states(states: list[dict], by_stream: dict[str, list[dict]]) -> tuple[int, int]:
-    """Recompute generic-fold states; return (recomputed, checked_by_digest_only)."""
-    recomputed = by_digest = 0
+def business_time_events(entry: dict, history: list[dict]) -> list[dict]:
+    """README "States": as of business time O (`as_of`), as known at R (`known_at`) --
+    the events with recorded_at <= R and occurred_at <= O in occurred order, ties by
+    version. The times are canonical UTC text, so text order is time order."""
+    as_of, known_at = entry.get("as_of"), entry.get("known_at")
+    chosen = [
+        event
+        for event in history
+        if event["occurred_at"] <= as_of and (known_at is None or event["recorded_at"] <= known_at)
+    ]
+    chosen.sort(key=lambda event: (event["occurred_at"], event["version"]))
+    if [event["version"] for event in chosen] != entry["applied_versions"]:
+        raise Altered(
+            f"states.json: the versions applied for stream {json.dumps(entry['stream_id'])} "
+            "as of business time are not the ones its events select"
+        )
+    return chosen
+
+
+def check_states(
+    states: list[dict], by_stream: dict[str, list[dict]], manifest: dict
+) -> tuple[int, list[str]]:
+    """Recompute every state the verifier can -- the generic fold over a whole history in
+    the bundle -- whatever states.json says about it; return (recomputed, the states it
+    could not recompute, each with the reason)."""
+    recomputed = 0
+    not_recomputed: list[str] = []
+    domain = manifest.get("domain")
     for entry in states:
-        if entry.get("derivation") == "generic" and entry.get("recompute") is True:
-            state: dict = {}
-            for event in by_stream.get(entry["stream_id"], [])[: entry["version"]]:
-                merge(state, event["data"])
-            if canonical(state) != canonical(entry["state"]):
-                raise Altered(
-                    f"states.json: the state of stream {json.dumps(entry['stream_id'])} at "
-                    f"version {entry['version']} is not what its events fold to"
-                )
-            recomputed += 1
+        name = f"{json.dumps(entry.get('stream_id'))} at version {entry.get('version')}"
+        version = entry.get("version")
+        events = by_stream.get(entry.get("stream_id"), [])
+        whole = type(version) is int and [e["version"] for e in events[:version]] == list(
+            range(1, version + 1)
+        )
+        if entry.get("derivation") != "generic":
+            why = (
+                f"derived by domain code {json.dumps(entry.get('derivation'))}, which this "
+                "verifier does not have"
+            )
+        elif not whole:
+            why = "the bundle does not hold its whole history up to that version"
+        elif entry.get("skipped") or any(not isinstance(e["data"], dict) for e in events):
+            why = "eventscope skipped some of its events (listed in states.json)"
         else:
-            by_digest += 1
-    return recomputed, by_digest
+            why = None
+        if why is not None:
+            not_recomputed.append(f"{name}: {why}")
+            continue
+        history = events[:version]
+        if "applied_versions" in entry:  # the business-time axis
+            history = business_time_events(entry, history)
+        state: dict = {}
+        for event in history:
+            merge(state, event["data"])
+        if canonical(state) == canonical(entry.get("state")):
+            recomputed += 1
+        elif domain and entry.get("recompute") is not True:
+            not_recomputed.append(
+                f"{name}: its events were upcast by domain code {json.dumps(domain)}, so "
+                "the plain fold of the stored payloads differs"
+            )
+        else:
+            raise Altered(f"states.json: the state of stream {name} is not what its events fold to")
+    return recomputed, not_recomputed
 
 
 def check_files(bundle: Bundle, manifest: dict) -> int:
@@ -542,26 +639,39 @@ def verify(location: str, head: str | None = None, manifest_sha256: str | None =
     start = manifest["chain"]["start_position"]
     selected = selected_positions(bundle, start)
     events = load_events(bundle, selected)
-    proven, hash_only = walk_chain(manifest, links_of(bundle, start), events)
     states = read_states(bundle)
+    proven, hash_only = walk_chain(manifest, links_of(bundle, start), events, states)
     by_stream = check_streams(states, events)
-    recomputed, by_digest = check_states(states, by_stream)
+    recomputed, not_recomputed = check_states(states, by_stream, manifest)
     files = check_files(bundle, manifest)
     start = manifest["chain"]["start_position"] + 1
     lines = [
         f"OK: {len(events)} selected events match their hash chain links",
         f"OK: the chain from position {start} to the head digest {manifest['head_digest']} "
         f"is intact ({proven} events recomputed)",
-        f"OK: {recomputed} generic-fold states recomputed from the events; {by_digest} "
-        "states derived by domain code are checked by their file digest",
+        f"OK: {recomputed} of {len(states)} states recomputed from the events",
         f"OK: {files} files match manifest.json, whose SHA-256 is {digest}",
     ]
+    if not_recomputed:
+        lines.append(
+            f"NOTE: {len(not_recomputed)} states could not be recomputed here; they are "
+            "covered only by manifest.json's file digests:"
+        )
+        lines.extend("  - " + item for item in not_recomputed)
     if hash_only:
         lines.append(
             f"NOTE: {hash_only} positions are given by hash only (a bundle made with --links "
             "hashes), so the link from the selected events to the head digest is NOT proven "
             "offline; prove it on the store with: eventscope verify SOURCE --against "
             f"{manifest['head_digest']}"
+        )
+    if manifest_sha256 is None:
+        lines.append(
+            "NOTE: manifest.json was not compared with the SHA-256 kept in the case file "
+            "(no --manifest-sha256): whoever can edit the bundle can rewrite the manifest, "
+            "the selection and the states together; pass --manifest-sha256 "
+            + digest
+            + " after checking it against the case file"
         )
     if head is None:
         lines.append(
@@ -592,26 +702,45 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     if location is None:
         location = os.path.dirname(os.path.abspath(__file__))
+    sys.stdout.flush()
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="backslashreplace")
     try:
         lines = verify(location, head, manifest_sha256)
     except Altered as exc:
-        out.write("FAILED: " + _printable(str(exc)) + "\n")
-        out.flush()
-        return 1
+        lines, status = ["FAILED: " + str(exc)], 1
     except Unreadable as exc:
-        out.write("UNREADABLE: " + _printable(str(exc)) + "\n")
+        lines, status = ["UNREADABLE: " + str(exc)], 2
+    else:
+        status = 0
+    try:
+        for line in lines:
+            out.write(_printable(line) + "\n")
         out.flush()
-        return 2
-    for line in lines:
-        out.write(_printable(line) + "\n")
-    out.flush()
-    return 0
+    finally:
+        out.detach()  # leave sys.stdout open for whoever called main()
+    return status
+
+
+# Letters and marks that draw nothing (Python calls them printable): Hangul fillers, the
+# combining grapheme joiner, Khmer and Mongolian invisibles, variation selectors, the
+# braille blank. The same set as eventscope's own rule (domain/terminal_text.py).
+_INVISIBLE = frozenset(
+    [0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x2800, 0x3164, 0xFFA0]
+    + list(range(0x180B, 0x1810))
+    + list(range(0xFE00, 0xFE10))
+    + list(range(0xE0100, 0xE01F0))
+)
 
 
 def _printable(text: str) -> str:
-    """Never let bundle content drive the terminal: control characters become escapes."""
-    return "".join(c if c.isprintable() or c == " " else f"\\u{ord(c):04x}" for c in text)
+    """Never let bundle content drive the terminal: control characters and characters
+    that draw nothing become escapes."""
+    return "".join(
+        c
+        if c == " " or (c.isprintable() and ord(c) not in _INVISIBLE)
+        else (f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}")
+        for c in text
+    )
 
 
 if __name__ == "__main__":
