@@ -14,10 +14,15 @@ Public API (used by the CLI, the explorer and other parts' tests):
 
 from __future__ import annotations
 
-from demo_data.build import DemoError, build_demo, load_manifest, manifest_path
-from demo_data.default import default_demo_path, ensure_default_demo
-from demo_data.fixtures import FIXTURE_EVENTS, FIXTURE_JSONL, FIXTURE_SEED, build_fixture_store
-from demo_data.simulation import DEFAULT_EVENTS, DEFAULT_SEED, MIN_EVENTS
+from eventscope.demo_data.build import DemoError, build_demo, load_manifest, manifest_path
+from eventscope.demo_data.default import default_demo_path, ensure_default_demo
+from eventscope.demo_data.fixtures import (
+    FIXTURE_EVENTS,
+    FIXTURE_JSONL,
+    FIXTURE_SEED,
+    build_fixture_store,
+)
+from eventscope.demo_data.simulation import DEFAULT_EVENTS, DEFAULT_SEED, MIN_EVENTS
 
 __all__ = [
     "DEFAULT_EVENTS",

@@ -25,16 +25,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import orjson
-
-from demo_data import bank, catalog, clock
-from domain.demo.banking import check_debit
-from domain.demo.money import cents_to_text
-from domain.errors import CommandRejected
-from store.records import format_timestamp
+from eventscope.demo_data import bank, catalog, clock
+from eventscope.domain.demo.banking import check_debit
+from eventscope.domain.demo.money import cents_to_text
+from eventscope.domain.errors import CommandRejected
+from eventscope.store.records import format_timestamp
 
 if TYPE_CHECKING:
-    from demo_data.simulation import Stream
-    from demo_data.world import World
+    from eventscope.demo_data.simulation import Stream
+    from eventscope.demo_data.world import World
 
 LEGACY_CODE_VERSION = "bank-2.1"
 STALE_SNAPSHOTS = 3
@@ -97,7 +96,7 @@ def stale_snapshots(world: World) -> None:
                 ),
                 "find_with": (
                     f"eventscope diff DB {account.id} --snapshot {account.version} "
-                    "--domain domain.demo"
+                    "--domain eventscope.domain.demo"
                 ),
             }
         )
@@ -127,7 +126,7 @@ def miss_next_deposit(world: World) -> None:
                     f"{data['amount']} {data['currency']} and one movement"
                 ),
                 "find_with": (
-                    f"eventscope diff DB {key} --projection account_balances --domain domain.demo"
+                    f"eventscope diff DB {key} --projection account_balances --domain eventscope.domain.demo"
                 ),
             }
         )
@@ -178,7 +177,7 @@ def backdated_correction(world: World, index: int) -> None:
             ),
             "find_with": (
                 f"eventscope state DB {account.id} --at {occurred_text} --axis occurred "
-                "--domain domain.demo"
+                "--domain eventscope.domain.demo"
             ),
         }
     )

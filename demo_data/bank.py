@@ -12,16 +12,16 @@ from __future__ import annotations
 import unicodedata
 from typing import TYPE_CHECKING
 
-from demo_data import catalog, clock
-from domain.demo import banking
-from domain.demo.events import address_to_v1, money_to_v1
-from domain.demo.money import cents_to_text
-from domain.demo.saga import SAGA_ACTOR
-from domain.errors import CommandRejected
+from eventscope.demo_data import catalog, clock
+from eventscope.domain.demo import banking
+from eventscope.domain.demo.events import address_to_v1, money_to_v1
+from eventscope.domain.demo.money import cents_to_text
+from eventscope.domain.demo.saga import SAGA_ACTOR
+from eventscope.domain.errors import CommandRejected
 
 if TYPE_CHECKING:
-    from demo_data.simulation import Stream
-    from demo_data.world import World
+    from eventscope.demo_data.simulation import Stream
+    from eventscope.demo_data.world import World
 
 MINUTE = 60.0
 HOUR = clock.HOUR
@@ -216,8 +216,8 @@ def change_address(world: World) -> None:
 
 
 # --- movements ----------------------------------------------------------------------------
-def _rejected(world: World) -> None:
-    world.sim.stats["rejected_commands"] += 1
+def _rejected(world: World, stream: Stream, command: str, refusal: CommandRejected) -> None:
+    world.sim.reject(stream, command, refusal.reason)
 
 
 def deposit(world: World, account: Stream | None = None) -> None:
@@ -242,8 +242,8 @@ def deposit(world: World, account: Stream | None = None) -> None:
     currency = state["currency"]
     try:
         banking.check_credit(state, cents, currency)
-    except CommandRejected:
-        _rejected(world)
+    except CommandRejected as refusal:
+        _rejected(world, account, "deposit", refusal)
         return
     command = sim.command_id()
     sim.emit(
@@ -292,8 +292,8 @@ def withdraw(
     currency = state["currency"] or "EUR"
     try:
         banking.check_debit(state, cents, currency)
-    except CommandRejected:
-        _rejected(world)
+    except CommandRejected as refusal:
+        _rejected(world, account, "withdraw", refusal)
         return False
     command = sim.command_id()
     sim.emit(
@@ -444,8 +444,8 @@ def freeze(world: World, account: Stream, reason: str, case_id: str) -> str | No
     sim = world.sim
     try:
         banking.check_freeze(account.state)
-    except CommandRejected:
-        _rejected(world)
+    except CommandRejected as refusal:
+        _rejected(world, account, "freeze", refusal)
         return None
     return sim.emit(
         account,
@@ -475,8 +475,8 @@ def unfreeze(world: World, account: Stream, case_id: str) -> None:
         return
     try:
         banking.check_unfreeze(account.state)
-    except CommandRejected:
-        _rejected(world)
+    except CommandRejected as refusal:
+        _rejected(world, account, "unfreeze", refusal)
         return
     sim.emit(
         account,
@@ -548,8 +548,8 @@ def month_end_batch(world: World) -> None:
         if state["kind"] == "checking":
             try:
                 banking.check_debit(state, MAINTENANCE_FEE, currency)
-            except CommandRejected:
-                _rejected(world)
+            except CommandRejected as refusal:
+                _rejected(world, account, "charge_fee", refusal)
                 continue
             sim.emit(
                 account,
@@ -594,8 +594,8 @@ def payroll_batch(world: World) -> None:
         state = account.state
         try:
             banking.check_credit(state, cents, state["currency"])
-        except CommandRejected:
-            _rejected(world)  # a frozen or closed account: the salary bounces
+        except CommandRejected as refusal:  # a frozen or closed account: the salary bounces
+            _rejected(world, account, "deposit", refusal)
             continue
         sim.emit(
             account,

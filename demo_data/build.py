@@ -3,25 +3,31 @@ manifest beside the store, optionally tamper.
 
 The store is built under a temporary name in the target folder and renamed into place
 only when complete, so an interrupted build never leaves a half-written store where a
-user (or the explorer's first run) would open it.
+user (or the explorer's first run) would open it. SIGTERM and SIGHUP remove the
+temporary store before the process ends; what a SIGKILL leaves is removed by the next
+build of the same store. A demo must fit the free disk space (about 2 kB per event while
+building).
 """
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 import orjson
-
-from demo_data.clock import SPAN_DAYS, START
-from demo_data.pipeline import SimulationSummary, simulate
-from demo_data.simulation import DEFAULT_EVENTS, DEFAULT_SEED, MIN_EVENTS
-from demo_data.tamper import tamper as tamper_store
-from demo_data.writer import Progress, StoreWriter
-from domain.demo.events import REGISTRY
-from store import EventStore
-from store.records import format_timestamp
+from eventscope.demo_data.clock import SPAN_DAYS, START
+from eventscope.demo_data.interrupts import cleanup_on_signals
+from eventscope.demo_data.pipeline import SimulationSummary, simulate
+from eventscope.demo_data.simulation import DEFAULT_EVENTS, DEFAULT_SEED, MIN_EVENTS
+from eventscope.demo_data.tamper import tamper as tamper_store
+from eventscope.demo_data.writer import Progress, StoreWriter
+from eventscope.domain.demo import DEMO_LABEL
+from eventscope.domain.demo.events import REGISTRY
+from eventscope.store import EventStore
+from eventscope.store.records import format_timestamp
 
 MANIFEST_FORMAT = "eventscope-demo-manifest/1"
 GENERATOR_VERSION = "1"
@@ -56,11 +62,14 @@ def build_demo(
     progress: Progress | None = None,
     snapshot_every: int | None = None,
     in_child: bool | None = None,
+    rejected: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Build a demo store at `db` and return its manifest (also written beside it).
 
     Same `events` and `seed` -> byte-identical events, timestamps and hashes. Large builds
     simulate in a child process while this one writes (`in_child` forces either way).
+    `rejected`, when given, receives the commands the simulation refused (a refused
+    command records no event; a teaching sandbox shows them in its command log).
     """
     db = Path(db).expanduser()
     if events < MIN_EVENTS:
@@ -78,21 +87,84 @@ def build_demo(
                 f"{db} is not a demo store (there is no {manifest_path(db).name} beside it), "
                 "so --force will not replace it; remove it yourself if you mean to"
             )
-    temporary = db.with_name(f".{db.name}.building-{os.getpid()}")
+    check_room(db, events)
+    remove_stale_builds(db)
+    temporary = db.with_name(f"{_building_prefix(db)}{os.getpid()}")
     _remove(temporary)
     try:
-        manifest = _build(temporary, events, seed, progress, snapshot_every, in_child)
-        if tamper:
-            manifest["anomalies"].append(tamper_store(temporary))
-            manifest["tampered"] = True
-        _remove(db)
-        os.replace(temporary, db)
+        with cleanup_on_signals():
+            manifest = _build(temporary, events, seed, progress, snapshot_every, in_child, rejected)
+            if tamper:
+                manifest["anomalies"].append(tamper_store(temporary))
+                manifest["tampered"] = True
+            _remove(db)
+            os.replace(temporary, db)
     except BaseException:
         _remove(temporary)
         raise
     manifest["store"] = db.name
     _write_atomically(manifest_path(db), orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
     return manifest
+
+
+# What one demo event takes on disk while building (store, indexes, WAL), with room to
+# spare: a 20,000-event demo is about 0.8 kB per event once built.
+BYTES_PER_EVENT = 2_000
+MAX_EVENTS = 50_000_000
+
+
+def check_room(db: Path, events: int) -> None:
+    """Refuse a demo larger than `MAX_EVENTS` or than the free space of its folder allows,
+    before writing anything (a build that fills the disk helps no one)."""
+    if events > MAX_EVENTS:
+        raise DemoError(f"a demo can have at most {MAX_EVENTS:,} events, not {events:,}")
+    if not db.parent.is_dir():
+        return  # build_demo says which folder is missing
+    needed = events * BYTES_PER_EVENT
+    free = shutil.disk_usage(db.parent).free
+    if needed > free:
+        raise DemoError(
+            f"a demo of {events:,} events needs about {needed / 1e9:.1f} GB while building; "
+            f"{db.parent} has {free / 1e9:.1f} GB free"
+        )
+
+
+def _building_prefix(db: Path) -> str:
+    return f".{db.name}.building-"
+
+
+def remove_stale_builds(db: Path) -> list[Path]:
+    """Delete what builds of `db` killed before they could clean up left behind
+    (``.NAME.building-PID`` and its side files, whose process is gone); returns them.
+    A build still running (its process alive) is left alone."""
+    prefix = _building_prefix(db)
+    removed = []
+    for candidate in db.parent.glob(f"{glob.escape(prefix)}*"):
+        pid_text = candidate.name[len(prefix) :]
+        for suffix in SIDE_SUFFIXES:
+            pid_text = pid_text.removesuffix(suffix)
+        if not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        try:
+            candidate.unlink()
+        except FileNotFoundError:
+            continue
+        removed.append(candidate)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    except OverflowError:
+        return False
+    return True
 
 
 def _build(
@@ -102,14 +174,18 @@ def _build(
     progress: Progress | None,
     snapshot_every: int | None,
     in_child: bool | None,
+    rejected: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     store = EventStore.open(str(path), synchronous="NORMAL")
     try:
         writer = StoreWriter(store, events, progress)
         summary = simulate(events, seed, snapshot_every, writer, in_child=in_child)
+        if rejected is not None:
+            rejected.extend(summary.rejections)
         rows = summary.projection_rows
         for name, items in rows.items():
             store.put_projection_rows(name, items, checkpoint=summary.count)
+        mark_as_demo(store)
         digest = store.head_digest()
         first = store.event_at(1)
         last = store.event_at(summary.count)
@@ -142,9 +218,15 @@ def _build(
     }
 
 
+def mark_as_demo(store: EventStore) -> None:
+    """Label the store as built by the demo, so the demo's domain code replays it by
+    default (`domain.demo.built_by_demo`); no other store gets that code unasked."""
+    store.set_label(DEMO_LABEL, orjson.dumps({"generator_version": GENERATOR_VERSION}).decode())
+
+
 def _schema_changes(summary: SimulationSummary) -> list[dict]:
     counts = summary.type_counts
-    from demo_data.clock import moment
+    from eventscope.demo_data.clock import moment
 
     out = []
     changes = (

@@ -10,10 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-
-from demo_data.build import build_demo, load_manifest, remove_store
-from demo_data.simulation import DEFAULT_EVENTS
-from demo_data.writer import Progress
+from eventscope.demo_data.build import build_demo, load_manifest, remove_store
+from eventscope.demo_data.simulation import DEFAULT_EVENTS
+from eventscope.demo_data.writer import Progress
 
 DEFAULT_DEMO_NAME = "demo.db"
 

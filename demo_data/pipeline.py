@@ -7,7 +7,7 @@ two one after the other). A child process simulates chunk N+1 on the other core 
 this one stores chunk N. Chunks travel as tuples of plain values (cheap to pickle); the
 pipe's small buffer keeps at most about one chunk in flight, so memory stays bounded.
 
-The simulation *prepares* its events as it emits them (`store.appending.prepare_fields`:
+The simulation *prepares* its events as it emits them (`store.native.appending.prepare_fields`:
 validation and canonical JSON, the pure half of an append), so the writing process is
 left with what needs the database: the hash chain and the inserts
 (`EventStore.append_prepared`, which re-checks sizes and ids). Measured on 1M events, the
@@ -24,12 +24,13 @@ import multiprocessing
 import pickle
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from demo_data import world as world_module
-from demo_data.simulation import Simulation, group
-from store.appending import Prepared, PreparedBatch, as_prepared
+from eventscope.demo_data import world as world_module
+from eventscope.demo_data.interrupts import signals_held
+from eventscope.demo_data.simulation import Simulation, group
+from eventscope.store.native.appending import Prepared, PreparedBatch, as_prepared
 
 PIPELINE_FROM = 100_000  # events; below this the child's start-up costs more than it saves
 
@@ -50,6 +51,7 @@ class SimulationSummary:
     address_v2_seconds: float
     type_counts: dict[tuple[str, int], int]
     stream_counts: dict[str, int]
+    rejections: list[dict[str, Any]] = field(default_factory=list)
 
 
 @contextmanager
@@ -104,6 +106,7 @@ def _simulate_here(
         address_v2_seconds=world.address_v2_seconds,
         type_counts=sim.type_counts,
         stream_counts=sim.stream_counts,
+        rejections=sim.rejections,
     )
 
 
@@ -171,7 +174,8 @@ def _simulate_in_child(
         name="eventscope-demo-simulation",
         daemon=True,
     )
-    child.start()
+    with signals_held():
+        child.start()
     sender.close()
     try:
         while True:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from demo_data import catalog, clock
-from domain.demo import orders
-from domain.demo.money import cents_to_text
-from domain.errors import CommandRejected
+from eventscope.demo_data import catalog, clock
+from eventscope.domain.demo import orders
+from eventscope.domain.demo.money import cents_to_text
+from eventscope.domain.errors import CommandRejected
 
 if TYPE_CHECKING:
-    from demo_data.simulation import Stream
-    from demo_data.world import World
+    from eventscope.demo_data.simulation import Stream
+    from eventscope.demo_data.world import World
 
 MINUTE = 60.0
 HOUR = clock.HOUR
@@ -98,8 +98,8 @@ def _reserve(world: World, product: Stream, order_id: str, quantity: int, cause:
     sim, rng = world.sim, world.rng
     try:
         orders.check_reserve(product.state, quantity)
-    except CommandRejected:
-        world.sim.stats["rejected_commands"] += 1
+    except CommandRejected as refusal:
+        world.sim.reject(product, "reserve", refusal.reason)
         return False
     sim.emit(
         product,
@@ -129,7 +129,7 @@ def place_order(world: World) -> None:
         if product.state["available"] >= quantity:
             lines.append((product, quantity))
     if not lines:
-        world.sim.stats["rejected_commands"] += 1
+        world.sim.reject(None, "place", "none of the products is in stock in that quantity")
         return
     order_id = world.next_id("order", 7)
     order = sim.new_stream(order_id, "order")
@@ -224,8 +224,8 @@ def _release(
     sim = world.sim
     try:
         orders.check_release(product.state, quantity)
-    except CommandRejected:
-        sim.stats["rejected_commands"] += 1
+    except CommandRejected as refusal:
+        sim.reject(product, "release", refusal.reason)
         return
     sim.emit(
         product,
@@ -245,8 +245,8 @@ def pay(world: World, order: Stream) -> None:
     state = order.state
     try:
         orders.check_pay(state, state["total_cents"])
-    except CommandRejected:
-        sim.stats["rejected_commands"] += 1
+    except CommandRejected as refusal:
+        sim.reject(order, "pay", refusal.reason)
         return
     sim.emit(
         order,
@@ -279,8 +279,8 @@ def ship(world: World, order: Stream) -> None:
         return
     try:
         orders.check_ship(order.state)
-    except CommandRejected:
-        sim.stats["rejected_commands"] += 1
+    except CommandRejected as refusal:
+        sim.reject(order, "ship", refusal.reason)
         return
     carrier = rng.choice(catalog.CARRIERS)
     sim.emit(
@@ -312,8 +312,8 @@ def cancel(world: World, order: Stream, reason: str) -> None:
         return
     try:
         orders.check_cancel(state)
-    except CommandRejected:
-        sim.stats["rejected_commands"] += 1
+    except CommandRejected as refusal:
+        sim.reject(order, "cancel", refusal.reason)
         return
     was_paid = state["status"] == "paid"
     cancelled = sim.emit(
@@ -347,8 +347,8 @@ def _refund_now(world: World, order: Stream, cents: int, reason: str, cause: str
     sim = world.sim
     try:
         orders.check_refund(order.state, cents)
-    except CommandRejected:
-        sim.stats["rejected_commands"] += 1
+    except CommandRejected as refusal:
+        sim.reject(order, "refund", refusal.reason)
         return
     sim.emit(
         order,

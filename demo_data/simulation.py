@@ -28,15 +28,14 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-
-from demo_data import clock
-from domain.aggregate import Aggregate
-from domain.demo import AGGREGATES
-from domain.demo import projections as proj
-from domain.demo.events import REGISTRY
-from store.appending import Memo, Prepared, prepare_fields
-from store.eventstore import DEFAULT_MAX_PAYLOAD
-from store.records import NO_STREAM
+from eventscope.demo_data import clock
+from eventscope.domain.aggregate import Aggregate
+from eventscope.domain.demo import AGGREGATES
+from eventscope.domain.demo import projections as proj
+from eventscope.domain.demo.events import REGISTRY
+from eventscope.store.native.appending import Memo, Prepared, prepare_fields
+from eventscope.store.native.database import DEFAULT_MAX_PAYLOAD
+from eventscope.store.records import NO_STREAM, format_timestamp
 
 JSON = dict[str, Any]
 Emitted = tuple[str, str, int, Prepared]  # stream_id, stream_type, version, event
@@ -67,6 +66,10 @@ def default_snapshot_every(events: int) -> int:
     if events < 200_000:
         return 25
     return 50
+
+
+MAX_REJECTIONS = 50_000
+"""Refused commands remembered per build (all are counted); bounds a 1M-event build."""
 
 
 class Stream:
@@ -161,6 +164,7 @@ class Simulation:
         self.snapshots: list[tuple[str, int, bytes, str, str]] = []
         self.anomalies: list[JSON] = []
         self.stats: dict[str, int] = {"rejected_commands": 0}
+        self.rejections: list[JSON] = []  # the first MAX_REJECTIONS refused commands
         self.type_counts: dict[tuple[str, int], int] = {}  # (event type, schema) -> events
         self.stream_counts: dict[str, int] = {}  # stream type -> streams
         self._days: dict[int, str] = {}
@@ -181,6 +185,21 @@ class Simulation:
         _set(made, "int", value)
         _set(made, "is_safe", _UNKNOWN_SAFETY)
         return made
+
+    def reject(self, stream: Stream | None, command: str, reason: str) -> None:
+        """Count a refused command and remember what it was (for a sandbox's command
+        log): a refused command records no event, so this is the only trace of it."""
+        self.stats["rejected_commands"] += 1
+        if len(self.rejections) < MAX_REJECTIONS:
+            self.rejections.append(
+                {
+                    "at": format_timestamp(self.moment()),
+                    "stream_id": stream.id if stream is not None else None,
+                    "stream_type": stream.type if stream is not None else None,
+                    "command": command,
+                    "reason": reason,
+                }
+            )
 
     def command_id(self) -> str:
         """A command id: milliseconds of the simulated time, then 16 seeded random bits."""

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
-from domain.demo.money import cents_to_text, text_to_cents
+from eventscope.domain.demo.money import cents_to_text, text_to_cents
 
 
 def tamper(path: Path) -> dict[str, Any]:

@@ -12,8 +12,8 @@ import heapq
 import math
 from collections.abc import Callable
 
-from demo_data import anomalies, bank, catalog, clock, shop
-from demo_data.simulation import Simulation, Stream
+from eventscope.demo_data import anomalies, bank, catalog, clock, shop
+from eventscope.demo_data.simulation import Simulation, Stream
 
 # Instants (fractions of the span) at which the stored schemas changed.
 ADDRESS_V2_AT = 0.35  # CustomerRegistered: one-line address -> structured address

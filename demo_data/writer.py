@@ -18,9 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import orjson
-
-from store import EventStore
-from store.appending import PreparedBatch
+from eventscope.store import EventStore
+from eventscope.store.native.appending import PreparedBatch
 
 Progress = Callable[[int, int], None]
 Snapshots = list[tuple[str, int, bytes, str, str]]
