@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from textual.app import App
+from eventscope.explorer.engine_factory import build_engine
+from eventscope.explorer.safe_text import shorten, visible_text
+from eventscope.explorer.wording import plural
+from eventscope.store import EventSource, open_source
+from textual import work
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import var
+from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState
-
-from explorer.engine_factory import build_engine
-from store import EventSource, open_source
 
 HERE = Path(__file__).parent
 
@@ -79,10 +83,11 @@ class Integrity:
 
     def label(self) -> str:
         if self.state == "verified":
-            return f"verified ({self.checked:,} events)"
+            return f"verified ({plural(self.checked, 'event')})"
         if self.state == "broken":
-            where = f"{self.first_bad_position:,}" if self.first_bad_position else "?"
-            return f"BROKEN at position {where}"
+            if self.first_bad_position is None:
+                return "BROKEN (see the integrity screen)"
+            return f"BROKEN at position {self.first_bad_position:,}"
         if self.state == "checking":
             share = f" {self.checked * 100 // self.total}%" if self.total else ""
             return f"checking…{share}"
@@ -101,11 +106,13 @@ class SourceSummary:
     has_hash_chain: bool
     event_count: int | None = None
     head_position: int | None = None
+    followable: bool = False
+    """Whether the source can be polled cheaply for new events (native stores)."""
 
 
 def _commands_provider() -> Any:
     """Imported when the palette first opens, not at start-up."""
-    from explorer.commands import EventscopeCommands
+    from eventscope.explorer.commands import EventscopeCommands
 
     return EventscopeCommands
 
@@ -123,6 +130,9 @@ class EventscopeApp(App[None]):
         Binding("v", "verify", "Verify", id="app.verify"),
         Binding("c", "correlation", "Correlation", id="app.correlation"),
         Binding("w", "world", "World as of T", id="app.world"),
+        Binding("y", "copy", "Copy", id="app.copy"),
+        Binding("l", "follow", "Follow/pause", id="app.follow"),
+        Binding("ctrl+r", "refresh", "Refresh", id="app.refresh"),
     ]
 
     COMMANDS: ClassVar[set[Any]] = App.COMMANDS | {_commands_provider}
@@ -136,7 +146,18 @@ class EventscopeApp(App[None]):
     """The chain's state as last established by the integrity screen (or a test)."""
 
     summary: var[SourceSummary | None] = var(None)
-    """Kind, location, event count and head position of the open source."""
+    """Kind, location, event count and head position of the open source: the one place
+    every screen reads the head from, so no two screens can show different heads."""
+
+    following: var[bool] = var(False)
+    """Whether new events are picked up as another process appends them (follow mode)."""
+
+    data_version: var[int] = var(0)
+    """Bumped when the head moved or the user asked for a refresh; screens watch it and
+    reload what they show."""
+
+    FOLLOW_INTERVAL: ClassVar[float] = 1.0
+    """Seconds between two head polls in follow mode."""
 
     def __init__(
         self,
@@ -173,28 +194,92 @@ class EventscopeApp(App[None]):
             return self._engine
 
     def on_mount(self) -> None:
-        from explorer.screens.browser import BrowserScreen
+        from eventscope.explorer.screens.browser import BrowserScreen
 
         info = self.source.describe()
-        self.summary = SourceSummary(info.kind, info.location, info.read_only, info.has_hash_chain)
+        followable = is_followable(info.kind)
+        self.summary = SourceSummary(
+            info.kind, info.location, info.read_only, info.has_hash_chain, followable=followable
+        )
         if not info.has_hash_chain:
             self.integrity = Integrity("no-chain")
         self.sub_title = info.location
         self.push_screen(BrowserScreen())
-        self._load_summary()
+        self.check_head()
+        self.following = followable
+        self._follow_timer = self.set_interval(self.FOLLOW_INTERVAL, self._follow_tick)
         if self.start_stream is not None:
             self.open_stream(self.start_stream, self.start_version)
 
+    # --- the head: one source of truth --------------------------------------------------
+    def check_head(self, *, force: bool = False) -> None:
+        """Read the head now (in a worker); screens reload when it moved, or always with
+        `force` (the refresh key)."""
+        self._poll_head(force)
+
+    @work(thread=True, exclusive=True, group="head", exit_on_error=False)
+    def _poll_head(self, force: bool) -> None:
+        count, head = self.source.event_count(), self.source.head_position()
+        self.call_from_thread(self._head_read, count, head, force)
+
     def _load_summary(self) -> None:
-        def load() -> None:
-            count, head = self.source.event_count(), self.source.head_position()
-            self.call_from_thread(self._set_summary_counts, count, head)
+        """Read the head again and reload every screen (after the app itself appended,
+        as the teaching sandbox does)."""
+        self.check_head(force=True)
 
-        self.run_worker(load, thread=True, group="summary", exit_on_error=False)
+    def _head_read(self, count: int, head: int, force: bool) -> None:
+        summary = self.summary
+        if summary is None:
+            return
+        moved = (count, head) != (summary.event_count, summary.head_position)
+        first = summary.head_position is None
+        if moved:
+            self.summary = replace(summary, event_count=count, head_position=head)
+        if (moved and not first) or force:
+            self.data_version += 1
 
-    def _set_summary_counts(self, count: int, head: int) -> None:
-        if self.summary is not None:
-            self.summary = replace(self.summary, event_count=count, head_position=head)
+    def _follow_tick(self) -> None:
+        if self.following:
+            self.check_head()
+
+    def action_follow(self) -> None:
+        """Follow new events (another process appending) or pause."""
+        if self.summary is None or not self.summary.followable:
+            return
+        self.following = not self.following
+        self.notify("following new events" if self.following else "paused: press l to follow")
+        if self.following:
+            self.check_head()
+
+    def action_refresh(self) -> None:
+        """Read the head and reload the screen now."""
+        self.check_head(force=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":  # on the home screen there is nothing to go back to
+            return len(self.screen_stack) > 2
+        if action == "follow":
+            return bool(self.summary and self.summary.followable)
+        if action == "copy":
+            return callable(getattr(self.focused, "copy_target", None))
+        return True
+
+    def watch_following(self, _value: bool) -> None:
+        self.refresh_bindings()
+
+    # --- copying ------------------------------------------------------------------------
+    def action_copy(self) -> None:
+        """Copy the focused id, hash or value to the clipboard (OSC 52) and say what."""
+        target = getattr(self.focused, "copy_target", None)
+        found = target() if callable(target) else None
+        if not found:
+            self.notify("nothing to copy here: move to a line with a value", timeout=3)
+            return
+        what, text = found
+        self.copy_to_clipboard(text)
+        shown = shorten(visible_text(text), 80)
+        note = "" if visible_text(text) == text else " (it holds control characters)"
+        self.notify(f"{visible_text(what)}: {shown}{note}", title="Copied", timeout=4)
 
     def on_unmount(self) -> None:
         if self._owns_source:
@@ -217,14 +302,14 @@ class EventscopeApp(App[None]):
     def open_stream(self, stream_id: str, version: int | None = None) -> None:
         """Push the stream timeline (the timeline teammate's screen)."""
         try:
-            from explorer.screens.timeline import TimelineScreen
+            from eventscope.explorer.screens.timeline import TimelineScreen
         except ImportError:
             self.notify("the stream timeline is not available in this build", severity="error")
             return
         self.push_screen(TimelineScreen(stream_id, version))
 
     def open_correlation(self, correlation_id: str | None = None) -> None:
-        from explorer.screens.correlation import CorrelationScreen
+        from eventscope.explorer.screens.correlation import CorrelationScreen
 
         self.push_screen(CorrelationScreen(correlation_id))
 
@@ -239,13 +324,13 @@ class EventscopeApp(App[None]):
             self.pop_screen()
 
     def action_help(self) -> None:
-        from explorer.screens.help import HelpScreen
+        from eventscope.explorer.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
     def action_verify(self) -> None:
-        from explorer.screens.integrity import IntegrityScreen
+        from eventscope.explorer.screens.integrity import IntegrityScreen
 
         if isinstance(self.screen, IntegrityScreen):
             self.screen.start()
@@ -253,14 +338,14 @@ class EventscopeApp(App[None]):
             self.push_screen(IntegrityScreen(autostart=True))
 
     def action_world(self) -> None:
-        from explorer.screens.world import WorldScreen
+        from eventscope.explorer.screens.world import WorldScreen
 
         if not isinstance(self.screen, WorldScreen):
             self.push_screen(WorldScreen())
 
     def action_correlation(self) -> None:
         """Trace the correlation id in focus (a screen may offer one), else ask for one."""
-        from explorer.screens.correlation import CorrelationScreen
+        from eventscope.explorer.screens.correlation import CorrelationScreen
 
         if isinstance(self.screen, CorrelationScreen):
             return
@@ -270,11 +355,21 @@ class EventscopeApp(App[None]):
 
     def action_consistency(self) -> None:
         try:
-            from explorer.screens.consistency import ConsistencyScreen
+            from eventscope.explorer.screens.consistency import ConsistencyScreen
         except ImportError:
             self.notify("the consistency list is not available in this build", severity="error")
             return
         self.push_screen(ConsistencyScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's own commands under their own heading, without the two that repeat
+        ours (our Quit, and our Help instead of Textual's key panel)."""
+        for command in super().get_system_commands(screen):
+            if command.title in ("Quit", "Keys"):
+                continue
+            yield SystemCommand(
+                f"Textual: {command.title}", command.help, command.callback, command.discover
+            )
 
     def action_toggle_light(self) -> None:
         """Switch between the light and dark eventscope themes."""
@@ -289,6 +384,14 @@ class ReportsWorkerErrors:
         app = getattr(self, "app", None)
         if isinstance(app, EventscopeApp):
             app.report_worker_failure(event)
+
+
+def is_followable(kind: str) -> bool:
+    """Sources whose head and stream catalog are read with cheap queries and updated in
+    the same transaction as each append: the native store on SQLite and PostgreSQL.
+    Others (a JSON Lines file, a catalog built in eventscope's cache) are read as they
+    were when opened."""
+    return kind.startswith("native-")
 
 
 def _terminal_is_light() -> bool:

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from eventscope.explorer.keys import bare_action
+from eventscope.explorer.safe_text import visible_text
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-
-from explorer.safe_text import visible_text
 
 STREAM_SUGGESTIONS = 8
 
@@ -21,39 +21,62 @@ class EventscopeCommands(Provider):
     """Actions from bindings + extra actions + open stream by id / trace correlation id."""
 
     def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        """One entry per action: the screen's and the app's keys first (labelled with
+        their key), then actions that have no key here. An action reachable both ways is
+        listed once -- under its longer name, with its key -- so the palette never offers
+        the same thing twice."""
         app: Any = self.app
         screen = self.screen
+        named = {
+            "home": ("Stream browser (home)", "back to the list of streams", app.action_home),
+            "world": ("World as of T", "projections at a global position", app.action_world),
+            "verify": ("Verify integrity", "walk the hash chain", app.action_verify),
+            "consistency": (
+                "Consistency check",
+                "snapshots and projection rows that disagree with the events",
+                app.action_consistency,
+            ),
+            "correlation": (
+                "Trace a correlation id",
+                "all events of one correlation",
+                app.open_correlation,
+            ),
+            "toggle_light": (
+                "Toggle light / dark theme",
+                "for light or dark terminals",
+                app.action_toggle_light,
+            ),
+            "help": ("Help", "keys, marks and the filter language", app.action_help),
+        }
         commands: list[tuple[str, str, Callable[[], Any]]] = []
-        seen: set[str] = set()
+        seen_actions: set[str] = set()
+        seen_names: set[str] = set()
         ranked = sorted(
             screen.active_bindings.values(),
             key=lambda active: 0 if active.node is screen else 1 if active.node is app else 2,
         )
         for active in ranked:
             binding = active.binding
-            if binding.system or not binding.description or binding.description in seen:
+            if binding.system or not binding.description:
                 continue
             if not binding.show and active.node not in (screen, app):
                 continue  # a widget's cursor keys (up, page down…) are not commands
-            seen.add(binding.description)
+            action = bare_action(binding.action)
+            if action in seen_actions:
+                continue
             display = app.get_key_display(binding)
             run = partial(app.run_action, binding.action, active.node)
-            commands.append((binding.description, f"key: {display}", run))
-        extras = [
-            ("Stream browser (home)", "back to the list of streams", app.action_home),
-            ("World as of T", "projections at a global position", app.action_world),
-            ("Verify integrity", "walk the hash chain", app.action_verify),
-            (
-                "Consistency check",
-                "streams whose snapshots/projections disagree",
-                app.action_consistency,
-            ),
-            ("Trace a correlation id", "all events of one correlation", app.open_correlation),
-            ("Toggle light / dark theme", "for light or dark terminals", app.action_toggle_light),
-            ("Help", "every key on this screen", app.action_help),
-        ]
-        for name, help_text, callback in extras:
-            if name not in seen:
+            name, help_text = binding.description, binding.tooltip
+            if action in named:
+                name, help_text, _callback = named[action]
+            if name in seen_names:
+                continue
+            seen_actions.add(action)
+            seen_names.add(name)
+            help_line = f"{help_text} · key: {display}" if help_text else f"key: {display}"
+            commands.append((name, help_line, run))
+        for action, (name, help_text, callback) in named.items():
+            if action not in seen_actions and name not in seen_names:
                 commands.append((name, help_text, callback))
         return commands
 

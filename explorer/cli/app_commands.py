@@ -12,9 +12,8 @@ import sys
 from typing import Any
 
 import click
-
-from explorer.cli.common import UserError, format_option, safe_text
-from store import open_source
+from eventscope.explorer.cli.common import UserError, check_location, format_option, safe_text
+from eventscope.store import open_source
 
 
 @click.command("open")
@@ -23,7 +22,8 @@ from store import open_source
     "--domain",
     "domain_module",
     metavar="MODULE",
-    help="Load aggregates, projections and upcasters from MODULE.",
+    help="Load aggregates, projections and upcasters from MODULE (imported and run with "
+    "your rights: name only modules you trust).",
 )
 @format_option
 @click.option("--stream", metavar="ID", help="Open straight on this stream's timeline.")
@@ -50,21 +50,29 @@ def open_command(
     if source is None and not _interactive():
         raise UserError(_NO_TERMINAL)  # before spending seconds on building the demo
     location = source if source is not None else _default_demo()
+    check_location(location)
     opened = open_source(location, format=source_format, read_only=True)
     try:
         _check_deep_link(opened, stream, version)
         if domain_module:
-            from domain.plugin import load_plugin
+            from eventscope.domain.plugin import load_plugin
 
             load_plugin(domain_module)  # a plugin that does not import fails here, politely
         if not _interactive():
             raise UserError(_NO_TERMINAL)
-        from explorer.app import make_app
+        from eventscope.explorer.app import make_app
 
         app = make_app(source=opened, domain=domain_module, stream=stream, version=version)
         app.run()
     finally:
         opened.close()
+    if app.return_code:  # the app ended on an error (Textual printed what happened)
+        click.echo(
+            "eventscope: the explorer stopped on an internal error (shown above); "
+            "the source was opened read-only and is unchanged",
+            err=True,
+        )
+        raise SystemExit(app.return_code)
 
 
 _NO_TERMINAL = (
@@ -93,7 +101,7 @@ def _check_deep_link(source: Any, stream: str | None, version: int | None) -> No
 def _default_demo() -> str:
     """Build the embedded demo store on first run (with a progress bar) and return its path."""
     try:
-        from demo_data.default import ensure_default_demo
+        from eventscope.demo_data.default import ensure_default_demo
     except ImportError:
         raise UserError(
             "the embedded demo store is not available in this build; give a SOURCE"

@@ -3,29 +3,38 @@
 * `eventscope export SOURCE --jsonl FILE` writes any source (native, JSON Lines,
   eventsourcing) as JSON Lines, streaming, with progress on stderr. The file appears
   atomically (temporary file in the same folder, fsync, rename, fsync of the folder) and
-  an existing file or a symlink is refused unless `--force`.
+  an existing file or a symlink is refused unless `--force`, and the target may never
+  be the source or one of its side files (`explorer.atomic_file`).
 * `eventscope import FILE --db TARGET` appends a JSON Lines file or any other source into
   a native store (created if missing), keeping occurred/recorded times and computing the
   hash chain; importing the same history twice adds nothing.
 
-Both are thin: the work lives in `store.jsonl_export` and `store.importing`.
+Both are thin: the work lives in `store.sources.jsonl.export` and `store.native.importing`.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
-
-from explorer.atomic_file import atomic_output, check_output_path
-from explorer.cli.common import UserError, format_option, json_option, opened, print_json
-from store import open_source
-from store.importing import import_history
-from store.jsonl_export import write_jsonl
-from store.open import split_kind
+from eventscope.explorer.atomic_file import (
+    FORCE_HELP,
+    atomic_output,
+    check_not_evidence,
+    check_output_path,
+)
+from eventscope.explorer.cli.common import (
+    check_location,
+    format_option,
+    json_option,
+    opened,
+    print_json,
+)
+from eventscope.store import open_source
+from eventscope.store.native.importing import import_history
+from eventscope.store.sources.jsonl.export import write_jsonl
 
 
 @click.command("export")
@@ -37,19 +46,18 @@ from store.open import split_kind
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the history to this JSON Lines file.",
 )
-@click.option("--force", is_flag=True, help="Replace an existing file (or a symlink).")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 @format_option
 @json_option
 def export_command(
     source: str, target: Path, force: bool, source_format: str | None, as_json: bool
 ) -> None:
     """Write every event of SOURCE, in position order, as JSON Lines."""
-    check_output_path(target, force=force)
-    _refuse_same_file(source, target, "export a history onto itself")
+    check_output_path(target, force=force, protect=[source])
     with opened(source, source_format) as history:
         total = history.event_count()
         with (
-            atomic_output(target, force=force) as out,
+            atomic_output(target, force=force, protect=[source]) as out,
             _progress(total, "exporting") as bar,
         ):
             done = [0]
@@ -77,7 +85,8 @@ def export_command(
 @json_option
 def import_command(file: str, target: str, source_format: str | None, as_json: bool) -> None:
     """Append the history in FILE (JSON Lines or any source) to a native store."""
-    _refuse_same_file(file, target, "import a store into itself")
+    check_not_evidence(target, [file])
+    check_location(target)
     with opened(file, source_format) as history:
         total = history.event_count()
         store: Any = open_source(target, format="native", read_only=False)
@@ -130,18 +139,6 @@ def _progress(total: int, label: str) -> Any:
         hidden=not sys.stderr.isatty(),
         update_min_steps=max(total // 200, 1),
     )
-
-
-def _refuse_same_file(source: str, target: str | Path, action: str) -> None:
-    """Reading and writing one file at once would destroy the evidence being read."""
-    source_path = Path(split_kind(source)[1]).expanduser()
-    target_path = Path(str(target)).expanduser()
-    try:
-        same = os.path.samefile(source_path, target_path)
-    except OSError:
-        return
-    if same:
-        raise UserError(f"refusing to {action}: {source} and {target} are the same file")
 
 
 COMMANDS: list[click.Command] = [export_command, import_command]

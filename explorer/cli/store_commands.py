@@ -7,11 +7,13 @@ a terminal: stored data is evidence, never terminal instructions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import shlex
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import click
-
-from explorer.cli.common import (
+from eventscope.explorer.cli.common import (
+    MAX_NUMBER,
     UserError,
     format_option,
     json_option,
@@ -20,9 +22,9 @@ from explorer.cli.common import (
     safe_text,
     source_argument,
 )
-from explorer.safe_text import shorten
-from store import Digest, StreamNotFound
-from store.records import format_timestamp
+from eventscope.explorer.safe_text import shorten
+from eventscope.store import Digest, StreamNotFound
+from eventscope.store.records import format_timestamp
 
 EXIT_BROKEN = 1
 
@@ -46,6 +48,9 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
 @click.option("--prefix", default=None, help="Only stream ids starting with this text.")
 @click.option("--after", default=None, help="Start after this stream id (paging).")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@click.option(
+    "--all", "everything", is_flag=True, help="Every matching stream (pages through them)."
+)
 @format_option
 @json_option
 def streams_command(
@@ -54,13 +59,28 @@ def streams_command(
     prefix: str | None,
     after: str | None,
     limit: int,
+    everything: bool,
     source_format: str | None,
     as_json: bool,
 ) -> None:
-    """List streams (from the stream catalog), ordered by stream id."""
+    """List streams (from the stream catalog), ordered by stream id: a page of --limit
+    (stderr says when more follow and how to get them), or --all of them."""
     with opened(source, source_format) as events_source:
-        found = events_source.streams(
-            stream_type=stream_type, prefix=prefix, after=after, limit=limit
+        if everything:
+            found = list(_all_streams(events_source, stream_type, prefix, after))
+            more = False
+        else:
+            # One row more than asked says whether another page follows, without a count.
+            found = events_source.streams(
+                stream_type=stream_type, prefix=prefix, after=after, limit=limit + 1
+            )
+            more = len(found) > limit
+            found = found[:limit]
+    if more:
+        click.echo(
+            f"eventscope: {len(found)} streams shown and more follow; next page: "
+            f"--after {shlex.quote(safe_text(found[-1].stream_id))} (or --all for every one)",
+            err=True,
         )
     if as_json:
         print_json([info.to_json() for info in found])
@@ -78,11 +98,24 @@ def streams_command(
     click.echo(render_table(("STREAM", "TYPE", "VERSION", "EVENTS", "LAST RECORDED"), rows))
 
 
+def _all_streams(
+    source: Any, stream_type: str | None, prefix: str | None, after: str | None
+) -> Iterator[Any]:
+    """Every matching stream, a keyset page at a time (the catalog is never scanned
+    whole into one query)."""
+    while True:
+        page = source.streams(stream_type=stream_type, prefix=prefix, after=after, limit=1000)
+        yield from page
+        if len(page) < 1000:
+            return
+        after = page[-1].stream_id
+
+
 @click.command("events")
 @source_argument
 @click.argument("stream")
-@click.option("--from-version", default=1, show_default=True, type=click.IntRange(1))
-@click.option("--to-version", default=None, type=click.IntRange(1))
+@click.option("--from-version", default=1, show_default=True, type=click.IntRange(1, MAX_NUMBER))
+@click.option("--to-version", default=None, type=click.IntRange(1, MAX_NUMBER))
 @format_option
 @json_option
 def events_command(

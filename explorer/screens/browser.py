@@ -11,6 +11,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar, NamedTuple
 
+from eventscope.explorer.app import ReportsWorkerErrors
+from eventscope.explorer.safe_text import shorten, visible_text
+from eventscope.explorer.widgets.filter_bar import (
+    BrowserFilter,
+    FilterBar,
+    FilterError,
+    parse_filter,
+)
+from eventscope.explorer.widgets.key_footer import KeyFooter
+from eventscope.explorer.widgets.rate_chart import RateChart
+from eventscope.explorer.widgets.status_bar import StatusBar
+from eventscope.explorer.widgets.virtual_table import Column, KeysetPager, VirtualRow, VirtualTable
+from eventscope.explorer.wording import noun_for
+from eventscope.store.records import RecordedEvent, StreamInfo
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -18,32 +32,29 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, OptionList, Static
+from textual.timer import Timer
+from textual.widgets import Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from explorer.app import ReportsWorkerErrors
-from explorer.safe_text import shorten, visible_text
-from explorer.widgets.filter_bar import BrowserFilter, FilterBar, FilterError, parse_filter
-from explorer.widgets.rate_chart import RateChart
-from explorer.widgets.status_bar import StatusBar
-from explorer.widgets.virtual_table import Column, KeysetPager, VirtualRow, VirtualTable
-from store.records import RecordedEvent, StreamInfo
-
+# Sized from content (see widgets.columns); when a row does not fit, the lowest priority
+# goes first: a reviewer needs the stream and who did what before positions and times.
 STREAM_COLUMNS = [
-    Column("stream id", 0, min_width=24),
-    Column("type", 16),
-    Column("version", 8, justify="right"),
-    Column("first recorded", 19),
-    Column("last recorded", 19),
+    Column("stream id", 14, min_width=12, priority=9),
+    Column("type", 10, min_width=6, priority=6),
+    Column("version", 7, justify="right", min_width=3, priority=7, short="ver"),
+    Column("first recorded", 19, min_width=19, priority=3, short="first"),
+    Column("last recorded", 19, min_width=19, priority=4, short="last"),
 ]
 EVENT_COLUMNS = [
-    Column("position", 10, justify="right"),
-    Column("recorded", 19),
-    Column("stream id", 0, min_width=20),
-    Column("ver", 6, justify="right"),
-    Column("event type", 24),
-    Column("actor", 18),
+    Column("position", 8, justify="right", min_width=4, priority=2, short="pos"),
+    Column("recorded", 19, min_width=19, priority=3),
+    Column("stream id", 14, min_width=12, priority=9),
+    Column("ver", 4, justify="right", min_width=3, priority=8),
+    Column("event type", 16, min_width=8, priority=7),
+    Column("actor", 16, min_width=10, priority=8),
 ]
+FILTER_DELAY = 0.3
+"""Seconds of no typing before the filter being typed is applied."""
 ALL_TYPES = "\x00all"  # option id of "all types" (cannot collide with a real type name)
 
 
@@ -70,6 +81,7 @@ def stream_row(info: StreamInfo) -> VirtualRow:
             when(info.first_recorded_at),
             when(info.last_recorded_at),
         ),
+        copy=("stream id", info.stream_id),
     )
 
 
@@ -85,6 +97,7 @@ def event_row(event: RecordedEvent) -> VirtualRow:
             event.event_type,
             event.actor or "—",
         ),
+        copy=("event id", str(event.event_id)),
     )
 
 
@@ -92,13 +105,20 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
     """Stream browser (home)."""
 
     HELP_TITLE = "Stream browser"
+    HELP_TEXT = (
+        "Find the streams and events that matter. Type a filter after / (it applies as you "
+        "type and counts the matches): an id prefix, a stream type, event types, an actor, a "
+        "correlation id or a time range. Enter opens a stream's timeline, at the event's "
+        "version when the list shows events."
+    )
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", key_display="/", id="browser.filter"),
         Binding("k", "app.consistency", "Consistency", id="browser.consistency"),
-        Binding("ctrl+r", "clear_filter", "Clear filter", id="browser.clear"),
+        Binding("escape", "clear_filter", "Clear filter", id="browser.clear"),
     ]
     AUTO_FOCUS = "#streams"
+    filter_delay: float = FILTER_DELAY
 
     browser_filter: var[BrowserFilter] = var(BrowserFilter, init=False, always_update=True)
     """The filter in force (the bar's text parsed); the table, counts and chart follow it."""
@@ -115,14 +135,24 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
                 yield VirtualTable(STREAM_COLUMNS, id="streams", empty_text="no streams match")
         yield RateChart(id="rate")
         yield StatusBar()
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> VirtualTable:
         return self.query_one("#streams", VirtualTable)
 
     def on_mount(self) -> None:
+        self._typing: Timer | None = None
+        self._keep_cursor: int | None = None
         self.apply_filter(BrowserFilter())
+        self._load_types()
+        self.watch(self.app, "data_version", self._data_changed, init=False)
+
+    def _data_changed(self, _version: int) -> None:
+        """New events (follow mode) or the refresh key: reload what is shown, keeping the
+        cursor where it was."""
+        self._keep_cursor = self.table.cursor_row
+        self.browser_filter = self.browser_filter
         self._load_types()
 
     # --- filter -------------------------------------------------------------------------
@@ -131,17 +161,42 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
 
     def action_clear_filter(self) -> None:
         self.query_one(FilterBar).value = ""
+        self._stop_typing()
         self.apply_filter(BrowserFilter())
+        self.table.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            return self.browser_filter != BrowserFilter()
+        return True
+
+    @on(Input.Changed, "#filter")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        """Apply the filter a moment after typing stops (see `filter_delay`)."""
+        self._stop_typing()
+        self._typing = self.set_timer(max(0.001, self.filter_delay), self.flush_filter)
+
+    def _stop_typing(self) -> None:
+        if self._typing is not None:
+            self._typing.stop()
+            self._typing = None
+
+    def flush_filter(self) -> bool:
+        """Apply what the bar holds now; False (and one sentence) when it does not parse."""
+        self._stop_typing()
+        try:
+            parsed = parse_filter(self.query_one(FilterBar).value)
+        except FilterError as exc:
+            self._summary(Content.assemble(("⚠ ", "bold $error"), (str(exc), "$error")))
+            return False
+        if parsed != self.browser_filter:
+            self.apply_filter(parsed)
+        return True
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
-        try:
-            parsed = parse_filter(event.value)
-        except FilterError as exc:
-            self._summary(Content.assemble(("⚠ ", "bold $error"), (str(exc), "$error")))
-            return
-        self.apply_filter(parsed)
-        self.table.focus()
+        if self.flush_filter():
+            self.table.focus()
 
     @on(OptionList.OptionSelected, "#types")
     def _type_selected(self, event: OptionList.OptionSelected) -> None:
@@ -153,15 +208,21 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
 
     def apply_filter(self, value: BrowserFilter) -> None:
         """Show what `value` selects (also callable from tests and the palette)."""
+        self._keep_cursor = None
         self.browser_filter = value
+        self.refresh_bindings()
 
     def watch_browser_filter(self, value: BrowserFilter) -> None:
         table = self.table
-        table.columns = EVENT_COLUMNS if value.event_level else STREAM_COLUMNS
-        table.reset(None, 0)
+        columns = EVENT_COLUMNS if value.event_level else STREAM_COLUMNS
+        if table.columns != columns:
+            table.columns = columns
+        reloading = self._keep_cursor is not None
+        if not reloading:  # a new filter: placeholders until the answers come
+            table.reset(None, 0)
+            self._summary(Content.assemble(("counting…", "$text-muted")))
+            self.query_one(RateChart).set_loading()
         table.empty_text = "no events match" if value.event_level else "no streams match"
-        self._summary(Content.assemble(("counting…", "$text-muted")))
-        self.query_one(RateChart).set_loading()
         if value.event_level:
             self._show_events(value)
             self._count_events(value)
@@ -178,7 +239,7 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
             parts.append(("counting…", "$text-muted"))
         else:
             parts.append((f"{count:,}", "bold"))
-            parts.append(f" {noun}{'' if count == 1 else 's'}")
+            parts.append(f" {noun_for(count, noun)}")
         pieces = []
         if value.prefix:
             pieces.append(("id starts with", value.prefix))
@@ -234,7 +295,8 @@ class BrowserScreen(ReportsWorkerErrors, Screen[None]):
     ) -> None:
         if value != self.browser_filter:
             return  # the user moved on; a newer worker will fill the table
-        self.table.reset(pager, count)
+        self.table.reset(pager, count, cursor=self._keep_cursor or 0)
+        self._keep_cursor = None
         if count is not None:
             self._summary(self._describe(value, count, noun))
 

@@ -12,50 +12,79 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from eventscope.explorer.safe_text import shorten, visible_text
+from eventscope.explorer.screens.diff import DiffScreen, Side
+from eventscope.explorer.widgets.diff_view import number_delta
+from eventscope.explorer.widgets.key_footer import KeyFooter
+from eventscope.explorer.widgets.state_tree import format_value, get_field, path_text
+from eventscope.explorer.widgets.virtual_table import Column, VirtualRow, VirtualTable
+from eventscope.explorer.wording import plural
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, ProgressBar, Static
-
-from explorer.safe_text import shorten, visible_text
-from explorer.screens.diff import DiffScreen, Side
-from explorer.widgets.state_tree import get_field
-from explorer.widgets.virtual_table import Column, VirtualRow, VirtualTable
+from textual.widgets import ProgressBar, Static
 
 COLUMNS = [
-    Column("claim", 10),
-    Column("stream / projection key", 40),
-    Column("at", 12, justify="right"),
-    Column("diffs", 6, justify="right"),
-    Column("first difference", 0),
+    Column("claim", 10, min_width=8, priority=6),
+    Column("stream / key", 14, min_width=12, priority=9),
+    Column("at", 8, justify="right", min_width=4, priority=8),
+    Column("written by", 24, min_width=10, priority=4),
+    Column("diffs", 5, justify="right", min_width=3, priority=3),
+    Column("claimed → proven by the events", 0, min_width=20, priority=7, short="claim → events"),
 ]
 
 
-def _path_text(path: Any) -> str:
-    return ".".join(str(part) for part in (path or ())) or "(whole document)"
+def difference_text(entry: Any) -> str:
+    """``balance_cents: 1007 → 7 (−1,000)``: the field, what the claim says, what the
+    events prove, and the delta for two numbers."""
+    path = path_text(tuple(get_field(entry, "path", ()) or ()))
+    op = str(get_field(entry, "op", "changed"))
+    before, after = get_field(entry, "before"), get_field(entry, "after")
+    if op == "added":
+        return f"{path}: missing → {format_value(after)}"
+    if op == "removed":
+        return f"{path}: {format_value(before)} → absent"
+    delta = number_delta(before, after)
+    return f"{path}: {format_value(before)} → {format_value(after)}" + (
+        f" ({delta})" if delta else ""
+    )
 
 
 def problem_row(index: int, problem: Any) -> VirtualRow:
     """One table row for an `Inconsistency` (cells are untrusted strings)."""
     kind = str(get_field(problem, "kind", ""))
     differences = list(get_field(problem, "differences", ()) or ())
-    first = differences[0] if differences else None
-    first_text = ""
-    if first is not None:
-        first_text = f"{get_field(first, 'op', '')} {_path_text(get_field(first, 'path'))}"
+    first_text = difference_text(differences[0]) if differences else ""
+    if len(differences) > 1:
+        first_text += f"  (+{len(differences) - 1} more)"
+    written = ""
     if kind == "snapshot":
         where = str(get_field(problem, "stream_id", ""))
-        at = f"v{get_field(problem, 'version', '?')}"
-    else:
-        where = f"{get_field(problem, 'projection', '')}[{get_field(problem, 'key', '')}]"
-        at = f"pos {get_field(problem, 'position', '?')}"
-    return VirtualRow(index, (kind, where, at, str(len(differences)), first_text))
+        version = get_field(problem, "version")
+        at = f"v{version:,}" if isinstance(version, int) else "—"
+        code, created = get_field(problem, "code_version"), get_field(problem, "created_at")
+        written = f"{code or '?'} at {created:%Y-%m-%d %H:%M}" if created else str(code or "")
+    else:  # a projection row: the projection names the claim, its key says which row
+        kind = str(get_field(problem, "projection", "")) or kind
+        where = str(get_field(problem, "key", ""))
+        position = get_field(problem, "position")
+        at = f"pos {position:,}" if isinstance(position, int) else "—"
+    return VirtualRow(
+        index, (kind, where, at, written, str(len(differences)), first_text), copy=("key", where)
+    )
 
 
 class ConsistencyScreen(Screen[None]):
     """The list of claims that disagree with the replay (see the module docstring)."""
+
+    HELP_TITLE = "Consistency"
+    HELP_TEXT = (
+        "Every stored snapshot and projection row checked against a replay of the events. "
+        "Each row is a claim that disagrees: what it says, what the events prove, and the "
+        "difference for numbers. Enter opens the diff, the claim on the left."
+    )
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "recheck", "Check again", id="consistency.recheck"),
@@ -93,7 +122,7 @@ class ConsistencyScreen(Screen[None]):
         self.report: Any = None
 
     def compose(self) -> ComposeResult:
-        from explorer.widgets.status_bar import StatusBar
+        from eventscope.explorer.widgets.status_bar import StatusBar
 
         yield StatusBar()
         yield Static(
@@ -108,7 +137,7 @@ class ConsistencyScreen(Screen[None]):
         table = VirtualTable(COLUMNS, None, row_count=0, empty_text="checking…", id="cons-table")
         table.border_title = "claims that disagree with the events (enter: diff)"
         yield table
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.action_recheck()
@@ -152,12 +181,16 @@ class ConsistencyScreen(Screen[None]):
         rows = get_field(report, "checked_rows", 0)
         summary = Text()
         if self.problems:
-            summary.append(f"{len(self.problems)} claim(s) disagree", style="bold red")
+            count = len(self.problems)
+            verb = "disagrees" if count == 1 else "disagree"
+            summary.append(f"{plural(count, 'claim')} {verb}", style="bold red")
         else:
             summary.append("every checked claim agrees with the events", style="bold green")
-        summary.append(f"   ·   checked {snapshots:,} snapshot(s) and {rows:,} projection row(s)")
+        summary.append(
+            f"   ·   checked {plural(snapshots, 'snapshot')} and {plural(rows, 'projection row')}"
+        )
         if unchecked:
-            summary.append(f"   ·   {len(unchecked)} unchecked (their code is not loaded): ")
+            summary.append(f"   ·   {len(unchecked):,} unchecked (their code is not loaded): ")
             summary.append(visible_text(shorten("; ".join(unchecked), 300)), style="dim")
         self.query_one("#cons-summary", Static).update(summary)
         problems = self.problems

@@ -2,6 +2,10 @@
 shown as the causation tree (which event caused which), with the time gap to the previous
 event, so a saga or a transfer reads as one story.
 
+The trace is a table, not a widget tree: the tree is drawn in its first column (guides
+and the event type), so every other column -- stream, version, time, gap, actor -- lines
+up whatever the depth, and each is as wide as its content while there is room.
+
 An event whose `causation_id` names something outside the trace (a command id, or an event
 of another correlation) starts its own branch and says so.
 """
@@ -11,22 +15,34 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, ClassVar
 
+from eventscope.explorer.app import ReportsWorkerErrors
+from eventscope.explorer.safe_text import shorten, visible_text
+from eventscope.explorer.widgets.key_footer import KeyFooter
+from eventscope.explorer.widgets.status_bar import StatusBar
+from eventscope.explorer.widgets.virtual_table import Column, VirtualRow, VirtualTable
+from eventscope.explorer.wording import noun_for
+from eventscope.store.records import RecordedEvent
+from eventscope.store.source import EventFilter
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static, Tree
-
-from explorer.app import ReportsWorkerErrors
-from explorer.safe_text import shorten, visible_text
-from explorer.widgets.status_bar import StatusBar
-from store.records import RecordedEvent
-from store.source import EventFilter
+from textual.widgets import Header, Input, Static
 
 MAX_EVENTS = 5000
 LONG_GAP = timedelta(hours=1)
+COLUMNS = [
+    Column("event (causation tree)", 24, min_width=12, priority=10),
+    Column("stream", 14, min_width=10, priority=9),
+    Column("v", 3, justify="right", min_width=2, priority=8),
+    Column("gap", 8, justify="right", min_width=8, priority=5),
+    Column("recorded (UTC)", 23, min_width=19, priority=4, short="recorded"),
+    Column("actor", 12, min_width=8, priority=7),
+    Column("position", 8, justify="right", min_width=4, priority=2, short="pos"),
+    Column("caused by (outside the trace)", 16, min_width=8, priority=3, short="caused by"),
+]
 
 
 def gap_text(gap: timedelta | None) -> str:
@@ -65,10 +81,33 @@ def causation_forest(events: list[RecordedEvent]) -> list[tuple[RecordedEvent, l
     return [build(root, frozenset()) for root in roots]
 
 
+def tree_rows(
+    forest: list[tuple[RecordedEvent, list[Any]]],
+) -> list[tuple[str, RecordedEvent]]:
+    """(guides, event) in display order: each event under the one that caused it."""
+    out: list[tuple[str, RecordedEvent]] = []
+
+    def walk(item: tuple[RecordedEvent, list[Any]], lead: str, last: bool, root: bool) -> None:
+        event, kids = item
+        out.append((("" if root else lead + ("└─ " if last else "├─ ")), event))
+        inner = "" if root else lead + ("   " if last else "│  ")
+        for index, kid in enumerate(kids):
+            walk(kid, inner, index == len(kids) - 1, False)
+
+    for root in forest:
+        walk(root, "", True, True)
+    return out
+
+
 class CorrelationScreen(ReportsWorkerErrors, Screen[None]):
     """All events sharing a correlation id, as a causation tree; enter opens one."""
 
     HELP_TITLE = "Correlation trace"
+    HELP_TEXT = (
+        "Every event of one correlation id, across streams, as a causation tree: each "
+        "event sits under the event that caused it. The gap column is the time since the "
+        "previous event (over an hour stands out). Enter opens an event in its timeline."
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "edit_id", "Correlation id", key_display="/", id="correlation.edit"),
     ]
@@ -77,6 +116,7 @@ class CorrelationScreen(ReportsWorkerErrors, Screen[None]):
         super().__init__()
         self.correlation_id = correlation_id
         self.events: list[RecordedEvent] = []
+        self._by_position: dict[int, RecordedEvent] = {}
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
@@ -88,19 +128,21 @@ class CorrelationScreen(ReportsWorkerErrors, Screen[None]):
             id="correlation-input",
         )
         yield Static(id="correlation-caption")
-        tree: Tree[RecordedEvent | None] = Tree(Text("correlation trace"), id="correlation-tree")
-        tree.show_root = False
-        tree.guide_depth = 3
-        yield tree
+        yield VirtualTable(COLUMNS, None, row_count=0, empty_text="", id="correlation-tree")
         yield StatusBar()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "correlation trace"
+        self.watch(self.app, "data_version", self._data_changed, init=False)
         if self.correlation_id:
             self.trace(self.correlation_id)
         else:
             self.query_one("#correlation-input").focus()
+
+    def _data_changed(self, _version: int) -> None:
+        if self.correlation_id:
+            self._load(self.correlation_id)
 
     def action_edit_id(self) -> None:
         self.query_one("#correlation-input").focus()
@@ -131,14 +173,14 @@ class CorrelationScreen(ReportsWorkerErrors, Screen[None]):
         self.app.call_from_thread(self._show, correlation_id, events)
 
     def _show(self, correlation_id: str, events: list[RecordedEvent]) -> None:
-        if correlation_id != self.correlation_id:
+        if correlation_id != self.correlation_id or not self.is_attached:
             return
         truncated = len(events) > MAX_EVENTS
         events = events[:MAX_EVENTS]
         self.events = events
-        tree = self.query_one("#correlation-tree", Tree)
-        tree.clear()
+        table = self.query_one("#correlation-tree", VirtualTable)
         if not events:
+            table.reset(None, 0)
             self._caption(
                 Content.assemble(
                     ("no events carry correlation id ", "$warning"),
@@ -150,57 +192,60 @@ class CorrelationScreen(ReportsWorkerErrors, Screen[None]):
         span = events[-1].recorded_at - events[0].recorded_at
         parts: list[str | tuple[str, str]] = [
             (f"{len(events):,}", "bold"),
-            f" event{'s' if len(events) != 1 else ''} across ",
+            f" {noun_for(len(events), 'event')} across ",
             (f"{len(streams):,}", "bold"),
-            f" stream{'s' if len(streams) != 1 else ''}, spanning {gap_text(span).strip('+ ')}",
+            f" {noun_for(len(streams), 'stream')}, spanning {gap_text(span).strip('+ ')}",
             ("   ·   enter opens an event in its timeline", "$text-muted"),
         ]
         if truncated:
             parts.append((f"   (first {MAX_EVENTS:,} shown)", "$warning"))
         self._caption(Content.assemble(*parts))
-        previous = {event.position: None for event in events}
         ordered = sorted(events, key=lambda event: event.position)
+        gaps: dict[int, timedelta | None] = {}
         last = None
         for event in ordered:
-            previous[event.position] = None if last is None else event.recorded_at - last
+            gaps[event.position] = None if last is None else event.recorded_at - last
             last = event.recorded_at
         known_ids = {event.event_id for event in events}
+        rows = [
+            self._row(guides, event, gaps[event.position], known_ids)
+            for guides, event in tree_rows(causation_forest(ordered))
+        ]
+        self._by_position = {event.position: event for event in events}
+        table.reset(lambda start, limit: rows[start : start + limit], len(rows))
+        table.focus()
 
-        def add(node: Any, item: tuple[RecordedEvent, list[Any]]) -> None:
-            event, kids = item
-            label = self._label(event, previous[event.position], known_ids)
-            child = node.add(label, data=event, expand=True, allow_expand=bool(kids))
-            for kid in kids:
-                add(child, kid)
-
-        for root in causation_forest(ordered):
-            add(tree.root, root)
-        tree.root.expand_all()
-        tree.focus()
-        tree.move_cursor(tree.root.children[0] if tree.root.children else None)
-
-    def _label(self, event: RecordedEvent, gap: timedelta | None, known_ids: set[str]) -> Text:
+    def _row(
+        self, guides: str, event: RecordedEvent, gap: timedelta | None, known_ids: set[str]
+    ) -> VirtualRow:
         colours = self.app.theme_variables
-        text = Text(no_wrap=True, overflow="ellipsis")
+        tree = Text(no_wrap=True)
+        tree.append(guides, style="dim")
+        tree.append(visible_text(event.event_type), style="bold")
         long_gap = gap is not None and gap >= LONG_GAP
-        text.append(gap_text(gap), style=f"bold {colours['warning']}" if long_gap else "dim")
-        text.append(f"  #{event.position:<9,}", style="dim")
-        text.append(event.recorded_at.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "  ")
-        text.append(shorten(visible_text(event.event_type), 26).ljust(27), style="bold")
-        text.append(shorten(visible_text(event.stream_id), 30), style=colours["primary"])
-        text.append(f" v{event.version}", style="dim")
-        if event.actor:
-            text.append("  by ", style="dim")
-            text.append(shorten(visible_text(event.actor), 24))
+        gap_cell = Text(
+            gap_text(gap).strip(), style=f"bold {colours['warning']}" if long_gap else "dim"
+        )
         cause = event.causation_id
-        if cause and cause not in known_ids:
-            text.append("  ← caused by ", style="dim")
-            text.append(shorten(visible_text(cause), 16), style="dim italic")
-        return text
+        outside = cause if cause and cause not in known_ids else ""
+        return VirtualRow(
+            event.position,
+            (
+                tree,
+                Text(visible_text(event.stream_id), style=colours["primary"]),
+                str(event.version),
+                gap_cell,
+                event.recorded_at.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
+                event.actor or "—",
+                f"{event.position:,}",
+                f"← {outside}" if outside else "",
+            ),
+            copy=("event id", str(event.event_id)),
+        )
 
-    @on(Tree.NodeSelected, "#correlation-tree")
-    def _open(self, event: Tree.NodeSelected[RecordedEvent | None]) -> None:
-        recorded = event.node.data
+    @on(VirtualTable.RowSelected, "#correlation-tree")
+    def _open(self, event: VirtualTable.RowSelected) -> None:
+        recorded = self._by_position.get(event.row.key)  # type: ignore[arg-type]
         if recorded is not None:
             self.app.open_stream(recorded.stream_id, recorded.version)  # type: ignore[attr-defined]
 

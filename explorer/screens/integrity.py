@@ -10,19 +10,20 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
+from eventscope.explorer.app import Integrity, ReportsWorkerErrors
+from eventscope.explorer.safe_text import visible_text
+from eventscope.explorer.widgets.key_footer import KeyFooter
+from eventscope.explorer.widgets.status_bar import StatusBar
+from eventscope.explorer.wording import plural
+from eventscope.store.records import RecordedEvent, VerifyReport, format_timestamp
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, ProgressBar, Static
+from textual.widgets import Header, ProgressBar, Static
 from textual.worker import get_current_worker
-
-from explorer.app import Integrity, ReportsWorkerErrors
-from explorer.safe_text import shorten, visible_text
-from explorer.widgets.status_bar import StatusBar
-from store.records import RecordedEvent, VerifyReport, format_timestamp
 
 PROGRESS_INTERVAL = 0.1
 
@@ -35,6 +36,11 @@ class IntegrityScreen(ReportsWorkerErrors, Screen[None]):
     """Verify the chain; `enter` opens the first broken event's stream at that version."""
 
     HELP_TITLE = "Integrity"
+    HELP_TEXT = (
+        "Walks the SHA-256 hash chain over every event. A changed, removed or reordered "
+        "event breaks the chain at the first position touched; the result stays in every "
+        "status bar. Enter opens the broken event in its stream's timeline."
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_broken", "Open broken event", id="integrity.open"),
         Binding("r", "restart", "Verify again", id="integrity.restart"),
@@ -59,17 +65,23 @@ class IntegrityScreen(ReportsWorkerErrors, Screen[None]):
             yield Static(id="integrity-result")
             yield Static(id="integrity-event")
         yield StatusBar()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "integrity"
         if self.autostart:
             self.start()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_broken":  # only when there is a broken event to open
+            return self.broken_event is not None
+        return True
+
     def start(self) -> None:
         """Start (or restart) the walk."""
         self.report = None
         self.broken_event = None
+        self.refresh_bindings()
         self.query_one("#integrity-result", Static).update("checking…")
         self.query_one("#integrity-result").set_classes("")
         self.query_one("#integrity-event", Static).update("")
@@ -109,7 +121,10 @@ class IntegrityScreen(ReportsWorkerErrors, Screen[None]):
         self.app.integrity = Integrity("checking", checked, total)  # type: ignore[attr-defined]
 
     def _done(self, report: VerifyReport, broken: RecordedEvent | None) -> None:
+        if not self.is_attached:
+            return
         self.report, self.broken_event = report, broken
+        self.refresh_bindings()
         bar = self.query_one(ProgressBar)
         if report.ok:
             bar.update(total=max(report.checked, 1), progress=max(report.checked, 1))
@@ -125,7 +140,7 @@ class IntegrityScreen(ReportsWorkerErrors, Screen[None]):
             head = f"  head {report.head}" if report.head else ""
             parts: list[str | tuple[str, str]] = [
                 ("✔ chain intact", "bold $success"),
-                f" — {report.checked:,} events checked{head}",
+                f" — {plural(report.checked, 'event')} checked{head}",
             ]
             if report.malformed:
                 parts.append((f"  ({report.malformed:,} unreadable records)", "$warning"))
@@ -135,15 +150,21 @@ class IntegrityScreen(ReportsWorkerErrors, Screen[None]):
             "broken", report.checked, report.checked, report.first_bad_position, report.reason
         )
         result.set_classes("-broken")
+        if report.first_bad_position is not None:
+            where: list[str | tuple[str, str]] = [
+                ("✘ chain BROKEN at position ", "bold $error"),
+                (f"{report.first_bad_position:,}", "bold"),
+            ]
+        else:  # e.g. a digest kept outside the store that the chain no longer reaches
+            where = [("✘ chain BROKEN", "bold $error"), (" (no single event to name)", "")]
         result.update(
             Content.assemble(
-                ("✘ chain BROKEN at position ", "bold $error"),
-                (f"{report.first_bad_position:,}" if report.first_bad_position else "?", "bold"),
+                *where,
                 "\n",
                 ("reason: ", "$text-muted"),
                 visible_text(report.reason or "not given"),
                 "\n",
-                (f"{report.checked:,} events checked before the break", "$text-muted"),
+                (f"{plural(report.checked, 'event')} checked before the break", "$text-muted"),
             )
         )
         self.query_one("#integrity-event", Static).update(self._event_text(broken))
@@ -166,7 +187,7 @@ class IntegrityScreen(ReportsWorkerErrors, Screen[None]):
             visible_text(event.actor or "—"),
             "\n",
             ("  stored hash  ", "$text-muted"),
-            shorten(event.hash, 70),
+            visible_text(event.hash or "—"),
             "\n\n",
             ("press enter to open this stream's timeline at that version", "$text-primary"),
         )

@@ -2,8 +2,10 @@
 
 A typed time is read on the slider's current time axis -- recorded ("what had been
 recorded by then") or occurred ("what had happened by then") -- and on the version axis a
-plain number is a version. Bad input keeps the dialog open with one sentence saying what
-would be understood; nothing else changes.
+plain number is a version. On the occurred axis the dialog takes both moments of a
+business-time question: ``O`` or ``O @ R`` -- as of business time O, as known at
+recorded time R (without R: everything recorded). Bad input keeps the dialog open with
+one sentence saying what would be understood; nothing else changes.
 """
 
 from __future__ import annotations
@@ -11,22 +13,35 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
+from eventscope.explorer.widgets.form import FormColumn
+from eventscope.store.records import parse_timestamp
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from store.records import parse_timestamp
+JumpTarget = int | datetime | tuple[datetime, datetime | None]
+"""A version number, a moment to look up on the chosen axis, or (O, R) on the occurred
+axis (R None: everything recorded)."""
 
-JumpTarget = int | datetime
-"""A version number, or a moment to look up on the chosen axis."""
 
-
-def parse_target(text: str, allow_version: bool) -> JumpTarget:
+def parse_target(text: str, allow_version: bool, business: bool = False) -> JumpTarget:
     """Read the dialog's text; raises ValueError with a sentence for the user."""
     text = text.strip()
+    if business:
+        as_of_text, _, known_text = text.partition("@")
+        as_of = parse_target(as_of_text, allow_version=False)
+        if not known_text.strip():
+            return (as_of, None)  # type: ignore[return-value]
+        try:
+            known_at = parse_timestamp(known_text.strip())
+        except ValueError:
+            raise ValueError(
+                "not understood after '@'; type the recorded time R (as known at R) in "
+                "ISO 8601, e.g. 2026-04-01T00:00:00Z"
+            ) from None
+        return (as_of, known_at)  # type: ignore[return-value]
     if not text:
         raise ValueError("type a time such as 2026-03-31T17:00:00Z")
     if allow_version and text.lstrip("v").replace(",", "").isdigit():
@@ -51,10 +66,10 @@ class TimeJumpScreen(ModalScreen[JumpTarget | None]):
     DEFAULT_CSS = """
     TimeJumpScreen {
         align: center middle;
-        background: $background 60%;
     }
-    TimeJumpScreen > Vertical {
+    TimeJumpScreen > FormColumn {
         width: 72;
+        max-width: 100%;
         height: auto;
         padding: 1 2;
         border: round $accent;
@@ -75,9 +90,9 @@ class TimeJumpScreen(ModalScreen[JumpTarget | None]):
         axis_text = {
             "version": "a version, or a recorded time",
             "recorded": "a recorded (transaction) time",
-            "occurred": "an occurred (business) time",
+            "occurred": "a business time O, and optionally '@ R' (as known at R)",
         }.get(self.axis, "a time")
-        with Vertical():
+        with FormColumn():
             yield Label("Jump to time", id="jump-title")
             yield Static(
                 f"Type {axis_text}. ISO 8601, e.g. 2026-03-31T17:00:00Z; no zone means UTC.",
@@ -97,7 +112,11 @@ class TimeJumpScreen(ModalScreen[JumpTarget | None]):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         try:
-            target = parse_target(event.value, allow_version=self.axis == "version")
+            target = parse_target(
+                event.value,
+                allow_version=self.axis == "version",
+                business=self.axis == "occurred",
+            )
         except ValueError as exc:
             self.query_one("#jump-error", Static).update(str(exc))
             return

@@ -17,8 +17,12 @@ How a slider step stays fast on a 100k-event stream:
 * when idle, the worker prepares the version one more move ahead in the direction of the
   last move, so a steady stepper or playback finds each next state ready and it is drawn
   right after the slider's repaint, without waiting for the worker;
-* the chart is built only when its field or size changes; the slider marker is overlaid
-  on cached lines (see `FieldChart`).
+* the chart is built only when its field, axis or size changes; the slider marker is
+  overlaid on cached lines (see `FieldChart`).
+
+At 80×24 (or any screen under 120×36) the layout is deliberate rather than squeezed: the
+event list across the top, and below it one pane at full width -- the state with its
+blame, the selected event, or the chart -- switched with `p`.
 """
 
 from __future__ import annotations
@@ -28,6 +32,30 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from eventscope.explorer.safe_text import shorten, visible_text
+from eventscope.explorer.screens import whatif
+from eventscope.explorer.screens.time_jump import JumpTarget, TimeJumpScreen
+from eventscope.explorer.screens.timeline_data import (
+    FieldData,
+    Step,
+    StreamOverview,
+    compute_business_step,
+    compute_step,
+    event_view,
+    load_overview,
+    load_series,
+    numeric_paths,
+    path_label,
+    version_at_time,
+)
+from eventscope.explorer.widgets.event_detail import EventDetail
+from eventscope.explorer.widgets.event_list import EventList
+from eventscope.explorer.widgets.field_chart import FieldChart
+from eventscope.explorer.widgets.key_footer import KeyFooter
+from eventscope.explorer.widgets.state_tree import StateTree
+from eventscope.explorer.widgets.time_slider import AXES, TimeSlider
+from eventscope.explorer.wording import plural
+from eventscope.store.records import format_timestamp
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -35,25 +63,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
-
-from explorer.safe_text import shorten, visible_text
-from explorer.screens.time_jump import JumpTarget, TimeJumpScreen
-from explorer.screens.timeline_data import (
-    Step,
-    StreamOverview,
-    compute_step,
-    load_overview,
-    load_series,
-    path_label,
-    version_at_time,
-)
-from explorer.widgets.event_detail import EventDetail
-from explorer.widgets.event_list import EventList
-from explorer.widgets.field_chart import FieldChart
-from explorer.widgets.state_tree import StateTree
-from explorer.widgets.time_slider import AXES, TimeSlider
-from store.records import format_timestamp
+from textual.widgets import Static
 
 STEP_CACHE = 32
 """Prepared steps kept; each holds the lines of one state and one event detail."""
@@ -61,12 +71,26 @@ SPEEDS = (1, 2, 5, 10, 20, 50, 100)
 """Playback speeds, events per second (`[` and `]` pick one)."""
 
 
+STEP = Binding.Group("Step")
+PANES = ("state", "event", "chart")
+"""The lower pane of the narrow layout, in the order `p` cycles through them."""
+
+
 class TimelineScreen(Screen[None]):
     """One stream's history with the time slider (see the module docstring)."""
 
+    HELP_TITLE = "Stream timeline"
+    HELP_TEXT = (
+        "One stream's history. The slider picks a moment; the state pane shows the state "
+        "then, the fields the selected event changed and, in the blame column, which event "
+        "and actor last set each field. Put the state pane's cursor on a field and press h "
+        "for every change of that field, or y to copy its value. The axis key switches the "
+        "slider between versions, recorded time and occurred (business) time."
+    )
+
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left", "step(-1)", "Step −1", priority=True, id="timeline.back"),
-        Binding("right", "step(1)", "Step +1", priority=True, id="timeline.forward"),
+        Binding("left", "step(-1)", "Step −1", priority=True, id="timeline.back", group=STEP),
+        Binding("right", "step(1)", "Step +1", priority=True, id="timeline.forward", group=STEP),
         Binding(
             "shift+left", "step(-10)", "Step −10", priority=True, show=False, id="timeline.back10"
         ),
@@ -80,9 +104,24 @@ class TimelineScreen(Screen[None]):
         ),
         Binding("home", "first", "First event", priority=True, show=False, id="timeline.start"),
         Binding("end", "last", "Latest event", priority=True, show=False, id="timeline.end"),
-        Binding("t", "jump_time", "Jump to time", id="timeline.jump"),
-        Binding("a", "axis", "Axis", id="timeline.axis"),
-        Binding("space", "play", "Play/pause", priority=True, id="timeline.play"),
+        Binding(
+            "p",
+            "pane",
+            "Pane",
+            tooltip="Show the next pane below the list: state, event, chart",
+            id="timeline.pane",
+        ),
+        Binding(
+            "t", "jump_time", "Jump", tooltip="Jump to a typed time or version", id="timeline.jump"
+        ),
+        Binding(
+            "a",
+            "axis",
+            "Axis",
+            tooltip="Slider axis: version, recorded time, occurred (business) time",
+            id="timeline.axis",
+        ),
+        Binding("space", "play", "Play", tooltip="Play / pause", priority=True, id="timeline.play"),
         Binding(
             "left_square_bracket",
             "speed(-1)",
@@ -99,13 +138,32 @@ class TimelineScreen(Screen[None]):
             show=False,
             id="timeline.faster",
         ),
-        Binding("d", "diff", "Diff", id="timeline.diff"),
-        Binding("b", "blame", "Blame", id="timeline.blame"),
-        Binding("f", "next_field", "Chart field", id="timeline.field"),
-        Binding("e", "export_report", "Export report", id="timeline.export_report"),
+        Binding(
+            "h",
+            "field_history",
+            "History",
+            tooltip="Every change of the field under the state pane's cursor",
+            id="timeline.field_history",
+        ),
+        Binding(
+            "d", "diff", "Diff", tooltip="Diff this version (or a snapshot)", id="timeline.diff"
+        ),
+        Binding("b", "blame", "Blame", tooltip="Show / hide the blame column", id="timeline.blame"),
+        Binding(
+            "f", "next_field", "Field", tooltip="Chart the next numeric field", id="timeline.field"
+        ),
+        Binding(
+            "e",
+            "export_report",
+            "Report",
+            tooltip="Export an audit report of this stream at this version",
+            id="timeline.export_report",
+        ),
+        *whatif.BINDINGS,
     ]
 
-    DEFAULT_CSS = """
+    DEFAULT_CSS = (
+        """
     TimelineScreen {
         layout: vertical;
     }
@@ -149,16 +207,48 @@ class TimelineScreen(Screen[None]):
         height: 14;
         padding: 0;
     }
-    TimelineScreen.-narrow FieldChart {
-        height: 7;
-    }
-    TimelineScreen.-narrow EventDetail {
-        height: 40%;
+    /* Narrow (80x24): the list across the top, one pane at full width below it. */
+    TimelineScreen.-narrow #tl-body {
+        layout: vertical;
     }
     TimelineScreen.-narrow #tl-left {
-        width: 42%;
+        width: 100%;
+        min-width: 0;
+        height: auto;
+    }
+    TimelineScreen.-narrow EventList {
+        height: 9;
+    }
+    TimelineScreen.-narrow EventDetail {
+        display: none;
+    }
+    TimelineScreen.-narrow #tl-right {
+        width: 100%;
+        height: 1fr;
+    }
+    TimelineScreen.-narrow FieldChart {
+        display: none;
+    }
+    TimelineScreen.-narrow.-pane-event #tl-left {
+        height: 1fr;
+    }
+    TimelineScreen.-narrow.-pane-event EventDetail {
+        display: block;
+        height: 1fr;
+    }
+    TimelineScreen.-narrow.-pane-event #tl-right {
+        display: none;
+    }
+    TimelineScreen.-narrow.-pane-chart StateTree {
+        display: none;
+    }
+    TimelineScreen.-narrow.-pane-chart FieldChart {
+        display: block;
+        height: 1fr;
     }
     """
+        + whatif.CSS
+    )
 
     def __init__(self, stream_id: str, version: int | None = None) -> None:
         super().__init__()
@@ -177,15 +267,44 @@ class TimelineScreen(Screen[None]):
         self._direction = 1
         """The last move (+1, -10...): the worker prepares the version one such move on."""
         self._field_index = 0
+        self._field: FieldData | None = None
         self._play_timer: Timer | None = None
         self.error: str | None = None
+        self.pane = "state"
+        """The lower pane in the narrow layout: state, event or chart (`p` cycles)."""
+        self.what_if: Any = None
+        """The active what-if (`domain.whatif.WhatIf`), or None: the evidence is shown."""
+        self.actual_timeline: Any = None
+        self.actual_overview: StreamOverview | None = None
+        self.known_at: datetime | None = None
+        """On the occurred axis: as known at R (None = everything recorded)."""
+        self.as_of: datetime | None = None
+        """On the occurred axis: a business time typed with `t` (None = the occurred
+        time of the selected event)."""
+        self._occurred_axis = False  # the slider's axis is "occurred" (kept by action_axis)
+
+    @property
+    def mode(self) -> tuple[Any, ...]:
+        """The question the panes answer: a version, or business time (O, R)."""
+        if self._occurred_axis:
+            return ("occurred", self.as_of, self.known_at)
+        return ("version",)
+
+    def _mode_changed(self) -> None:
+        """Prepared steps answer another question now: recompute the one in view."""
+        self._steps.clear()
+        if self.overview is None or self.version < 0:
+            return
+        self.slider.note = "computing…"
+        self.call_after_refresh(self._pump)
 
     # --- composition --------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        from explorer.widgets.status_bar import StatusBar
+        from eventscope.explorer.widgets.status_bar import StatusBar
 
         yield StatusBar(id="tl-status")
         yield Static(self._header_text(), id="tl-header")
+        yield whatif.WhatIfBanner(id="tl-whatif")
         with Horizontal(id="tl-body"):
             with Vertical(id="tl-left"):
                 events = EventList(id="tl-events", classes="tl-pane")
@@ -202,13 +321,40 @@ class TimelineScreen(Screen[None]):
                 chart.border_title = "chart"
                 yield chart
         yield TimeSlider(id="tl-slider")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._load()
+        self.watch(self.app, "data_version", self._data_changed, init=False)
+
+    @property
+    def narrow(self) -> bool:
+        return self.has_class("-narrow")
 
     def on_resize(self) -> None:
-        self.set_class(self.size.width < 120 or self.size.height < 36, "-narrow")
+        narrow = self.size.width < 120 or self.size.height < 36
+        if narrow != self.narrow:
+            self.set_class(narrow, "-narrow")
+            self.refresh_bindings()
+        self.query_one("#tl-header", Static).update(self._header_text())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pane":
+            return self.narrow
+        if action == "next_field":
+            overview = self.overview
+            return bool(overview and len(overview.numeric_paths) > 1) or None
+        return True
+
+    def action_pane(self) -> None:
+        """Narrow layout: show the next pane below the list (state → event → chart)."""
+        self.pane = PANES[(PANES.index(self.pane) + 1) % len(PANES)]
+        for name in PANES[1:]:
+            self.set_class(self.pane == name, f"-pane-{name}")
+        pane = {"state": self.state_tree, "event": self.detail, "chart": None}[self.pane]
+        if pane is not None:
+            pane.focus()
+        self.notify(f"showing the {self.pane} pane (p: next)", timeout=2)
 
     # --- widgets ------------------------------------------------------------------------
     @property
@@ -259,7 +405,7 @@ class TimelineScreen(Screen[None]):
         self.slider.length = length
         self.slider.version = target
         self.event_list.show_stream(self.app.source, self.stream_id, length, target)
-        self.event_list.border_subtitle = f"{length:,} events"
+        self.event_list.border_subtitle = plural(length, "event")
         self.event_list.focus()
 
     def _failed(self, message: str) -> None:
@@ -274,6 +420,7 @@ class TimelineScreen(Screen[None]):
             return
         self.timeline = timeline
         self.overview = overview
+        self.refresh_bindings()  # `f Field` depends on the overview's numeric fields
         self.query_one("#tl-header", Static).update(self._header_text())
         slider = self.slider
         slider.length = overview.length
@@ -289,25 +436,71 @@ class TimelineScreen(Screen[None]):
     def _header_text(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         overview = self.overview
+        narrow = self.size.width and self.size.width < 120
         text.append("timeline ", style="dim")
         text.append(visible_text(shorten(self.stream_id, 80)), style="bold")
         if overview is not None:
             if overview.stream_type:
                 text.append(f"  ({visible_text(overview.stream_type)})", style="dim")
-            text.append(f"  ·  {overview.length:,} events", style="")
-            if overview.extent_recorded:
+            text.append(f"  ·  {plural(overview.length, 'event')}", style="")
+            if overview.extent_recorded and not narrow:
                 first, last = overview.extent_recorded
+                size = 19
                 text.append(
-                    f"  ·  recorded {format_timestamp(first)[:19]} → {format_timestamp(last)[:19]}",
+                    f"  ·  recorded {format_timestamp(first)[:size]} → "
+                    f"{format_timestamp(last)[:size]}",
                     style="dim",
                 )
         else:
             text.append("  ·  loading…", style="dim")
         return text
 
+    # --- new events (follow mode, refresh) ---------------------------------------------
+    def _data_changed(self, _version: int) -> None:
+        if self.timeline is not None:
+            self._refresh_stream()
+
+    @work(thread=True, exclusive=True, group="timeline-refresh", description="new events")
+    def _refresh_stream(self) -> None:
+        """Fold the events appended since the stream was opened (`Timeline.refresh`)."""
+        timeline = self.timeline
+        try:
+            length = int(timeline.refresh())
+            last = event_view(timeline.event(length)).record if length else None
+            paths = numeric_paths(timeline, length) if length else []
+        except Exception as exc:
+            self.app.call_from_thread(self.notify, _sentence(exc), severity="error")
+            return
+        self.app.call_from_thread(self._grew, length, last, paths)
+
+    def _grew(self, length: int, last: Any, paths: list[tuple[Any, ...]]) -> None:
+        overview = self.overview
+        if not self.is_attached or overview is None or length <= overview.length:
+            return
+        at_end = self.version == overview.length
+        overview.length = length
+        if last is not None and overview.extent_recorded:
+            overview.extent_recorded = (overview.extent_recorded[0], last.recorded_at)
+            low, high = overview.extent_occurred or (last.occurred_at, last.occurred_at)
+            overview.extent_occurred = (min(low, last.occurred_at), max(high, last.occurred_at))
+        overview.numeric_paths = paths or overview.numeric_paths
+        slider = self.slider
+        slider.length = length
+        slider.extent = {
+            "recorded": overview.extent_recorded,
+            "occurred": overview.extent_occurred,
+        }
+        self.event_list.grow(length)
+        self.event_list.border_subtitle = plural(length, "event")
+        self.query_one("#tl-header", Static).update(self._header_text())
+        self._load_chart()
+        if at_end:  # like `tail -f`: the latest stays in view
+            self.goto(length)
+
     # --- moving the slider --------------------------------------------------------------
-    def goto(self, version: int) -> None:
-        """Move the slider to `version` (clamped); the panes follow.
+    def goto(self, version: int, as_of: datetime | None = None) -> None:
+        """Move the slider to `version` (clamped); the panes follow. On the occurred axis
+        `as_of` is a typed business time (else the selected event's occurred_at is).
 
         A version the worker has already prepared (it prepares one move ahead, see
         `_pump`) is drawn right after the slider; any other is computed in the worker
@@ -316,6 +509,12 @@ class TimelineScreen(Screen[None]):
         if self.overview is None:
             return
         version = max(0, min(version, self.overview.length))
+        if as_of != self.as_of:
+            self.as_of = as_of
+            if self._occurred_axis:
+                self._mode_changed()
+                if version == self.version:
+                    return
         if version == self.version:
             return
         move = version - self.version if self.version >= 0 else 1
@@ -323,7 +522,8 @@ class TimelineScreen(Screen[None]):
         self.version = version
         self.slider.version = version
         self.event_list.follow(version)
-        self.chart.set_marker(version if version else None)
+        if self.slider.axis == "version":
+            self.chart.set_marker(version if version else None)
         ready = self._steps.get(version)
         if ready is not None:
             # Right after the slider's repaint, not in the same frame: under CPU contention
@@ -350,17 +550,24 @@ class TimelineScreen(Screen[None]):
             wanted = []
         if wanted:
             self._busy = True
-            self._compute(wanted)
+            self._compute(wanted, self.mode)
 
     # Not `exclusive`: the busy flag already allows one at a time, and the next computation
     # is started from inside the previous one's result callback, which `exclusive` would
     # report as a cancellation of a worker that in fact completed.
     @work(thread=True, group="timeline-step", description="computing the state")
-    def _compute(self, versions: list[int]) -> None:
+    def _compute(self, versions: list[int], mode: tuple[Any, ...] = ("version",)) -> None:
         for index, version in enumerate(versions):
             if index and self.version not in self._steps and self.version not in versions:
                 break  # the user moved on to a version nobody prepares: compute that next
             try:
+                if mode[0] == "occurred":
+                    # The business-time axis: the state as of (O, R) at this event.
+                    step = compute_business_step(
+                        self.timeline, version, known_at=mode[2], as_of=mode[1]
+                    )
+                    self.app.call_from_thread(self._step_ready, step)
+                    continue
                 if not self._blame_ready:
                     # First paint: the state now, blame (one walk of the stream) right after.
                     partial = compute_step(self.timeline, version, with_blame=False)
@@ -375,6 +582,8 @@ class TimelineScreen(Screen[None]):
     def _step_ready(self, step: Step) -> None:
         if not self.is_attached:  # the screen was closed while a worker ran
             return
+        if step.mode != self.mode:  # answered a question no longer asked
+            return
         self._steps[step.version] = step
         while len(self._steps) > STEP_CACHE:
             self._steps.popitem(last=False)
@@ -384,7 +593,7 @@ class TimelineScreen(Screen[None]):
             self._load_chart()  # after the first full step: the series walks the stream too
 
     def _show_if_wanted(self, step: Step) -> None:
-        if self.is_attached and step.version == self.version:
+        if self.is_attached and step.version == self.version and step.mode == self.mode:
             self._show(step)
 
     def _compute_done(self) -> None:
@@ -404,19 +613,38 @@ class TimelineScreen(Screen[None]):
             return
         self.shown = step
         tree = self.state_tree
-        tree.set_lines(step.state_lines, left_width=step.state_left_width)
-        tree.reveal_changes()
+        keep = tree.cursor_path if tree.has_focus else None
+        tree.show_state(step.state_lines, step.state_left_width, keep)
         title = Text(f"state at v{step.version:,}")
         tree.border_title = title
-        if step.version == 0:
+        self.event_list.set_business(step.applied, step.as_of, step.known_at, step.refused)
+        header = self._header_text()
+        if step.applied is not None:
+            header = Text(no_wrap=True, overflow="ellipsis")
+            header.append("timeline ", style="dim")
+            header.append(visible_text(shorten(self.stream_id, 60)), style="bold")
+            header.append(f"  ·  {step.business}", style="bold")
+            tree.border_title = Text(f"state as of business time · {len(step.applied)} applied")
+            subtitle = "in occurred order · dimmed: not happened yet or not known yet"
+            if step.refused:
+                first = step.refused[0]
+                subtitle += (
+                    f" · v{first.version} {visible_text(shorten(first.event_type, 24))} "
+                    f"could not be applied: {visible_text(shorten(first.reason, 80))}"
+                )
+                if len(step.refused) > 1:
+                    subtitle += f" (+{len(step.refused) - 1} more)"
+            tree.border_subtitle = subtitle
+        elif step.version == 0:
             tree.border_subtitle = "before the first event"
         else:
-            subtitle = f"{step.changes} field{'s' if step.changes != 1 else ''} changed"
+            subtitle = f"{plural(step.changes, 'field')} changed"
             if not step.blamed:
                 subtitle += " · blame: reading the history…"
             if step.skipped:
-                subtitle += f" · {step.skipped} undecodable event(s) skipped"
+                subtitle += f" · {plural(step.skipped, 'undecodable event')} skipped"
             tree.border_subtitle = subtitle
+        self.query_one("#tl-header", Static).update(header)
         self.detail.show(step.detail_lines)
         detail_title = Text(f"event v{step.version:,}")
         if step.event_type:
@@ -424,6 +652,8 @@ class TimelineScreen(Screen[None]):
         self.detail.border_title = detail_title
         note = "" if step.version == self.version else "computing…"
         self.slider.set_times(step.recorded_at, step.occurred_at, note=note)
+        self._place_marker()
+        whatif.decorate(self, step)
 
     # --- chart --------------------------------------------------------------------------
     def _load_chart(self) -> None:
@@ -432,29 +662,59 @@ class TimelineScreen(Screen[None]):
             self.chart.set_series(None, "no numeric field in this stream's state to chart")
             return
         path = overview.numeric_paths[self._field_index % len(overview.numeric_paths)]
-        self.chart.border_title = Text(f"{visible_text(path_label(path))} over versions")
+        self._chart_title(path)
         self.chart.border_subtitle = "f: next field" if len(overview.numeric_paths) > 1 else ""
         self.chart.set_series(None, f"reading {visible_text(path_label(path))}…")
+        whatif.decorate_chart(self)
         self._series_worker(path)
+
+    def _chart_title(self, path: tuple[Any, ...]) -> None:
+        axis = self.slider.axis
+        over = "over versions" if axis == "version" else f"over {axis} time"
+        field = self._field
+        unit = f" ({visible_text(field.unit_name)})" if field and field.unit_name else ""
+        self.chart.border_title = Text(f"{visible_text(path_label(path))}{unit} {over}")
 
     @work(thread=True, exclusive=True, group="timeline-series", description="charting a field")
     def _series_worker(self, path: tuple[Any, ...]) -> None:
+        app: Any = self.app
         try:
-            series = load_series(self.timeline, path)
+            field = load_series(self.timeline, path, app.engine)
         except Exception as exc:
             self.app.call_from_thread(self.chart.set_series, None, _sentence(exc))
             return
-        self.app.call_from_thread(self._series_ready, series)
+        self.app.call_from_thread(self._series_ready, field)
 
-    def _series_ready(self, series: Any) -> None:
+    def _series_ready(self, field: FieldData) -> None:
         if not self.is_attached:  # the screen was closed while a worker ran
             return
+        self._field = field
+        self._chart_title(field.path)
+        self._draw_series()
+
+    def _draw_series(self) -> None:
+        field = self._field
+        if field is None:
+            return
+        series = field.series(self.slider.axis)
         self.chart.set_series(series if series.xs else None, "the field has no numeric values")
-        self.chart.set_marker(self.version if self.version else None)
+        self._place_marker()
+
+    def _place_marker(self) -> None:
+        """The chart's marker at the slider: a version, or the selected event's time."""
+        axis = self.slider.axis
+        if axis == "version" or not self.version:
+            self.chart.set_marker(self.version if self.version else None)
+            return
+        shown = self.shown
+        if shown is None or shown.version != self.version:
+            return
+        moment = shown.recorded_at if axis == "recorded" else shown.occurred_at
+        self.chart.set_marker(moment.timestamp() if moment else None)
 
     # --- actions ------------------------------------------------------------------------
     def action_step(self, delta: int) -> None:
-        self.goto(self.version + delta)
+        self.goto(self.version + delta)  # stepping: as of each event's business time
 
     def action_first(self) -> None:
         self.goto(1 if self.version > 1 else 0)
@@ -465,7 +725,14 @@ class TimelineScreen(Screen[None]):
 
     def action_axis(self) -> None:
         slider = self.slider
+        before = self.mode
         slider.axis = AXES[(AXES.index(slider.axis) + 1) % len(AXES)]
+        if self._field is not None:  # the chart follows the axis
+            self._chart_title(self._field.path)
+            self._draw_series()
+        self._occurred_axis = slider.axis == "occurred"
+        if self.mode != before:
+            self._mode_changed()
 
     def action_blame(self) -> None:
         tree = self.state_tree
@@ -475,7 +742,18 @@ class TimelineScreen(Screen[None]):
     def action_next_field(self) -> None:
         if self.overview and len(self.overview.numeric_paths) > 1:
             self._field_index += 1
+            self._field = None
             self._load_chart()
+
+    def action_field_history(self) -> None:
+        """Every event that changed the field under the state pane's cursor."""
+        from eventscope.explorer.screens.field_history import FieldHistoryScreen
+
+        path = self.state_tree.cursor_path
+        if self.timeline is None or path is None:
+            self.notify("put the state pane's cursor on a field first (tab, ↑↓)", timeout=4)
+            return
+        self.app.push_screen(FieldHistoryScreen(self.stream_id, path, self.timeline))
 
     def action_play(self) -> None:
         slider = self.slider
@@ -517,7 +795,11 @@ class TimelineScreen(Screen[None]):
         initial = ""
         if shown is not None and shown.version:
             moment = shown.occurred_at if axis == "occurred" else shown.recorded_at
+            if axis == "occurred" and shown.as_of is not None:
+                moment = shown.as_of
             initial = format_timestamp(moment) if moment else ""
+            if axis == "occurred" and self.known_at is not None:
+                initial += " @ " + format_timestamp(self.known_at)
             if axis == "version":
                 initial = str(shown.version)
         self.app.push_screen(TimeJumpScreen(axis, initial), self._jump_chosen)
@@ -528,8 +810,27 @@ class TimelineScreen(Screen[None]):
         if isinstance(target, int):
             self.goto(target)
             return
+        if isinstance(target, tuple):  # the occurred axis: as of O, as known at R
+            as_of, known_at = target
+            if known_at != self.known_at:
+                self.known_at = known_at
+                self._mode_changed()
+            self._lookup_business(as_of, known_at)
+            return
         axis = self.slider.axis if self.slider.axis != "version" else "recorded"
         self._lookup_time(target, axis)
+
+    @work(thread=True, exclusive=True, group="timeline-jump", description="finding the moment")
+    def _lookup_business(self, as_of: datetime, known_at: datetime | None) -> None:
+        """Select the last event applied as of business time O (as known at R)."""
+        try:
+            result = self.timeline.state_as_of(as_of, known_at)
+            applied = result.applied_versions or ()
+            version = applied[-1] if applied else 0
+        except Exception as exc:
+            self.app.call_from_thread(self.notify, _sentence(exc), severity="error")
+            return
+        self.app.call_from_thread(self.goto, version, as_of)
 
     @work(thread=True, exclusive=True, group="timeline-jump", description="finding the version")
     def _lookup_time(self, moment: datetime, axis: str) -> None:
@@ -541,19 +842,22 @@ class TimelineScreen(Screen[None]):
         self.app.call_from_thread(self.goto, version)
 
     def action_diff(self) -> None:
-        from explorer.screens.diff import DiffScreen
+        from eventscope.explorer.screens.diff import DiffScreen
 
         if self.overview is None:
             return
-        self.app.push_screen(DiffScreen(self.stream_id, version=max(self.version, 0)))
+        self.app.push_screen(DiffScreen(self.stream_id, version=whatif.original_row(self)))
 
     def action_export_report(self) -> None:
         """Write an audit report of this stream at the slider's version (asks for a file)."""
-        from explorer.screens.export_report import ExportReportScreen, default_report_name
+        from eventscope.explorer.screens.export_report import (
+            ExportReportScreen,
+            default_report_name,
+        )
 
         if self.overview is None:
             return
-        version = max(self.version, 0)
+        version = whatif.original_row(self)
 
         def chosen(path: Path | None) -> None:
             if path is not None:
@@ -567,15 +871,18 @@ class TimelineScreen(Screen[None]):
     def _export_report(self, path: Path, version: int) -> None:
         """Render with the same code as `eventscope report`, write atomically, and note the
         export in the access log (the audit tool is itself auditable)."""
-        from domain.evidence import render_report
-        from domain.evidence.access_log import record_access
-        from explorer.atomic_file import write_bytes_atomically
-        from explorer.screens.export_report import report_format
+        from eventscope.domain.evidence import render_report
+        from eventscope.domain.evidence.access_log import record_access
+        from eventscope.explorer.atomic_file import write_bytes_atomically
+        from eventscope.explorer.screens.export_report import report_format
 
         app: Any = self.app
         fmt = report_format(path)
         try:
-            text = render_report(app.engine, self.stream_id, version=version, fmt=fmt)
+            edits = self.what_if.edits if self.what_if is not None else None
+            text = render_report(
+                app.engine, self.stream_id, version=version, fmt=fmt, what_if=edits
+            )
             written = write_bytes_atomically(path, text.encode("utf-8"))
         except Exception as exc:  # one sentence for the user; nothing half-written
             app.call_from_thread(self.notify, _sentence(exc), severity="error")
@@ -590,9 +897,28 @@ class TimelineScreen(Screen[None]):
             self.notify, visible_text(f"Report written to {written}"), title="Export report"
         )
 
+    # --- what-if (see `explorer.screens.whatif`) ----------------------------------------
+    def action_what_if_skip(self) -> None:
+        whatif.toggle_skip(self)
+
+    def action_what_if_insert(self) -> None:
+        whatif.ask_insert(self)
+
+    def action_what_if_edit(self) -> None:
+        whatif.ask_edit(self)
+
+    def action_what_if_diff(self) -> None:
+        whatif.show_diff(self)
+
+    def action_what_if_clear(self) -> None:
+        whatif.clear(self)
+
+    def action_what_if_world(self) -> None:
+        whatif.open_world(self)
+
     @on(EventList.Picked)
     def _picked(self, event: EventList.Picked) -> None:
-        self.goto(event.version)
+        self.goto(event.version)  # a picked event: as of its own business time
 
     @on(TimeSlider.Seek)
     def _seek(self, event: TimeSlider.Seek) -> None:

@@ -4,16 +4,36 @@ the event-rate chart and a marker at that moment.
 The position moves with the arrow keys (priority bindings, so they work whatever has
 focus); the projection is recomputed only after the keys stop for `SETTLE` seconds and
 results for a position the user has already left are dropped, so holding an arrow key
-never queues a rebuild per step.
+never queues a rebuild per step. The documents are a table whose columns are their
+fields (money in the domain's units), and the first replay of a long history shows a
+progress bar. The head is the app's (`app.summary`), so this screen and the status bar
+always agree; in follow mode a view at the head moves with it.
+
+Two axes, as on the timeline: by default the world is every event recorded up to the
+position. `a` switches to business time -- the projections as of business time O, as
+known at the position's recorded time R (the events that had occurred by O and been
+recorded by R, fed in occurred order: `Engine.projection_as_of_business`); `t` then takes
+``O`` or ``O @ R``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import orjson
+from eventscope.explorer.app import ReportsWorkerErrors
+from eventscope.explorer.safe_text import shorten, visible_text
+from eventscope.explorer.screens.timeline_data import display_unit
+from eventscope.explorer.widgets.form import FormColumn
+from eventscope.explorer.widgets.key_footer import KeyFooter
+from eventscope.explorer.widgets.rate_chart import RateChart
+from eventscope.explorer.widgets.status_bar import StatusBar
+from eventscope.explorer.widgets.virtual_table import Column, VirtualRow, VirtualTable
+from eventscope.explorer.wording import plural
+from eventscope.store.records import format_timestamp, parse_timestamp
+from eventscope.store.source import EventFilter
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -22,19 +42,12 @@ from textual.content import Content
 from textual.reactive import var
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Label, OptionList, Static
+from textual.widgets import Header, Input, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
-from explorer.app import ReportsWorkerErrors
-from explorer.safe_text import shorten, visible_text
-from explorer.widgets.rate_chart import RateChart
-from explorer.widgets.status_bar import StatusBar
-from explorer.widgets.virtual_table import Column, VirtualRow, VirtualTable
-from store.records import format_timestamp, parse_timestamp
-from store.source import EventFilter
-
 SETTLE = 0.15
-ROW_COLUMNS = [Column("key", 34), Column("document (as of the position)", 0, min_width=30)]
+MAX_FIELD_COLUMNS = 12
+"""Documents with more fields show the first ones as columns; the panel shows them all."""
 
 
 def document_rows(result: Any) -> list[tuple[str, Any]]:
@@ -58,6 +71,73 @@ def document_rows(result: Any) -> list[tuple[str, Any]]:
         else:
             key, document = item
             out.append((str(key), document))
+    return out
+
+
+def document_fields(rows: list[tuple[str, Any]], limit: int = MAX_FIELD_COLUMNS) -> list[str]:
+    """The documents' top-level fields in order of first appearance (at most `limit`)."""
+    fields: list[str] = []
+    seen: set[str] = set()
+    for _key, document in rows:
+        if not isinstance(document, Mapping):
+            continue
+        for name in document:
+            if name not in seen:
+                seen.add(name)
+                fields.append(str(name))
+                if len(fields) >= limit:
+                    return fields
+    return fields
+
+
+def field_cell(value: Any, unit: Any = None) -> str:
+    """A document field as a table cell: text bare, numbers in the domain's unit, other
+    values as compact JSON; a missing field is an em dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(unit.format(value)) if unit is not None else f"{value:,}"
+    return compact_json(value, 200)
+
+
+def world_columns(fields: list[str], rows: list[tuple[str, Any]], units: list[Any]) -> list[Column]:
+    """The key, then one column per field; earlier fields win when space runs out. A
+    field shown in the domain's unit says so in its header (``balance_cents (money)``)."""
+    columns = [Column("key", 14, min_width=12, priority=100)]
+    for index, (name, unit) in enumerate(zip(fields, units, strict=True)):
+        numeric = any(
+            isinstance(doc.get(name), int | float) and not isinstance(doc.get(name), bool)
+            for _key, doc in rows[:50]
+            if isinstance(doc, Mapping)
+        )
+        label = f"{name} ({unit.label})" if unit is not None and unit.label else name
+        columns.append(
+            Column(
+                label,
+                len(label),
+                justify="right" if numeric else "left",
+                min_width=min(len(name), 8),
+                priority=90 - index,
+                max_width=40,
+            )
+        )
+    return columns
+
+
+def world_rows(
+    rows: list[tuple[str, Any]], fields: list[str], units: list[Any]
+) -> list[VirtualRow]:
+    out = []
+    for key, document in rows:
+        doc = document if isinstance(document, Mapping) else {}
+        cells = [key] + [
+            field_cell(doc.get(name), unit) for name, unit in zip(fields, units, strict=True)
+        ]
+        out.append(VirtualRow(key, tuple(cells), copy=("key", key)))
     return out
 
 
@@ -91,23 +171,32 @@ class TimePrompt(ModalScreen[datetime | None]):
     ]
     DEFAULT_CSS = """
     TimePrompt { align: center middle; }
-    TimePrompt > Vertical { width: 64; height: auto; border: round $primary; background: $surface; padding: 0 1; }
+    TimePrompt > FormColumn { width: 64; max-width: 100%; height: auto; border: round $primary; background: $surface; padding: 0 1; }
     TimePrompt #prompt-error { color: $error; height: auto; }
     """
 
-    def __init__(self, title: str, value: str = "") -> None:
+    def __init__(self, title: str, value: str = "", *, business: bool = False) -> None:
         super().__init__()
         self.title_text = title
         self.initial = value
+        self.business = business  # answer (O, R or None) from "O" or "O @ R"
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with FormColumn():
             yield Label(self.title_text)
             yield Input(value=self.initial, placeholder="2026-03-31T17:00:00Z", id="prompt-input")
             yield Static(id="prompt-error")
 
     @on(Input.Submitted, "#prompt-input")
     def _submitted(self, event: Input.Submitted) -> None:
+        if self.business:
+            from eventscope.explorer.screens.time_jump import parse_target
+
+            try:
+                self.dismiss(parse_target(event.value, allow_version=False, business=True))
+            except ValueError as exc:
+                self.query_one("#prompt-error", Static).update(Content(str(exc)))
+            return
         try:
             self.dismiss(parse_timestamp(event.value))
         except ValueError:
@@ -122,13 +211,23 @@ class TimePrompt(ModalScreen[datetime | None]):
         self.dismiss(None)
 
 
+STEP = Binding.Group("Step 1%")
+
+
 class WorldScreen(ReportsWorkerErrors, Screen[None]):
     """Projections as of a global position, scrubbed with the arrow keys."""
 
     HELP_TITLE = "World as of T"
+    HELP_TEXT = (
+        "The read models (projections) as they were after any global position, computed "
+        "from the events in memory -- never read from their tables. The arrows move by 1% "
+        "of the history, [ and ] by one event, t jumps to a typed moment. Each document is "
+        "a row, its fields are the columns; enter on a row keyed by a stream opens that "
+        "stream at its version as of the position."
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left", "step(-1)", "Back", priority=True, id="world.back"),
-        Binding("right", "step(1)", "Forward", priority=True, id="world.forward"),
+        Binding("left", "step(-1)", "Back", priority=True, id="world.back", group=STEP),
+        Binding("right", "step(1)", "Forward", priority=True, id="world.forward", group=STEP),
         Binding(
             "shift+left", "step(-10)", "Back ×10", priority=True, show=False, id="world.back10"
         ),
@@ -158,7 +257,15 @@ class WorldScreen(ReportsWorkerErrors, Screen[None]):
         ),
         Binding("home", "jump(0)", "Start", priority=True, id="world.start"),
         Binding("end", "jump(1)", "Now", priority=True, id="world.end"),
-        Binding("t", "jump_time", "Jump to time", id="world.time"),
+        Binding("t", "jump_time", "Jump", tooltip="Jump to a typed moment", id="world.time"),
+        Binding("a", "axis", "Axis", tooltip="Recorded time or business time", id="world.axis"),
+        Binding(
+            "p",
+            "next_projection",
+            "Projection",
+            tooltip="Show the next projection",
+            id="world.projection",
+        ),
     ]
 
     position: var[int] = var(0, init=False)
@@ -167,13 +274,15 @@ class WorldScreen(ReportsWorkerErrors, Screen[None]):
     def __init__(self, position: int | None = None) -> None:
         super().__init__()
         self.start_position = position
-        self.head = 0
         self.projection: str | None = None
+        self.projections: list[str] = []
         self._timer: Timer | None = None
         self.moment: datetime | None = None
         self.settle_delay = SETTLE  # tests set a huge value and call flush() after each move
         self.computations = 0  # how many projection evaluations were started
         self._documents: dict[str, Any] = {}
+        self.business_as_of: datetime | None = None
+        """On the business-time axis: O (the position gives R, as known at)."""
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
@@ -184,23 +293,47 @@ class WorldScreen(ReportsWorkerErrors, Screen[None]):
                 yield OptionList(id="projection-list")
             with Vertical(id="world-rows-pane"):
                 yield Static(id="world-caption")
+                yield ProgressBar(id="world-progress", show_eta=False)
                 yield VirtualTable(
-                    ROW_COLUMNS, id="world-rows", empty_text="no rows at this moment"
+                    [Column("key", 14)], id="world-rows", empty_text="replaying the events…"
                 )
                 yield Static(id="world-detail")
         yield RateChart(title="events per slice", id="world-rate")
         yield StatusBar()
-        yield Footer()
+        yield KeyFooter()
+
+    @property
+    def head(self) -> int:
+        """The app's head: the one every screen and the status bar show."""
+        summary = getattr(self.app, "summary", None)
+        return int(summary.head_position or 0) if summary is not None else 0
 
     def on_mount(self) -> None:
         self.sub_title = "world as of T"
         self.query_one("#world-position", Static).update("loading…")
+        self.query_one(ProgressBar).display = False
+        self._shown_head = self.head
         self._load_frame()
+        self.watch(self.app, "data_version", self._data_changed, init=False)
+
+    def _data_changed(self, _version: int) -> None:
+        """New events: a view at the head moves with it; the chart is read again."""
+        old_head, self._shown_head = self._shown_head, self.head
+        self._load_histogram()
+        if self.position == old_head and self.head != old_head:
+            self.position = self.head
+        else:
+            self._draw_position()
+
+    @work(thread=True, exclusive=True, group="world-histogram", exit_on_error=False)
+    def _load_histogram(self) -> None:
+        source: Any = self.app.source  # type: ignore[attr-defined]
+        histogram = source.event_histogram(60)
+        self.app.call_from_thread(self.query_one(RateChart).set_data, histogram)
 
     @work(thread=True, group="world-frame", exit_on_error=False)
     def _load_frame(self) -> None:
         source: Any = self.app.source  # type: ignore[attr-defined]
-        head = source.head_position()
         histogram = source.event_histogram(60)
         names: list[str] = []
         error = None
@@ -212,12 +345,14 @@ class WorldScreen(ReportsWorkerErrors, Screen[None]):
             error = str(exc)
         if not names:
             names = list(source.projection_names())
-        self.app.call_from_thread(self._frame_ready, head, histogram, names, error)
+        self.app.call_from_thread(self._frame_ready, histogram, names, error)
 
     def _frame_ready(
-        self, head: int, histogram: list[tuple[datetime, int]], names: list[str], error: str | None
+        self, histogram: list[tuple[datetime, int]], names: list[str], error: str | None
     ) -> None:
-        self.head = head
+        head = self.head
+        self._shown_head = head
+        self.projections = names
         self.query_one(RateChart).set_data(histogram)
         projections = self.query_one("#projection-list", OptionList)
         projections.clear_options()
@@ -242,6 +377,16 @@ class WorldScreen(ReportsWorkerErrors, Screen[None]):
             self.projection = event.option.id
             self._schedule()
 
+    def action_next_projection(self) -> None:
+        """The next projection (the list on the left is hidden at 80 columns)."""
+        if not self.projections:
+            return
+        index = (
+            self.projections.index(self.projection) if self.projection in self.projections else -1
+        )
+        listing = self.query_one("#projection-list", OptionList)
+        listing.highlighted = (index + 1) % len(self.projections)
+
     # --- moving -------------------------------------------------------------------------
     def _step_size(self) -> int:
         return max(1, self.head // 100)
@@ -255,7 +400,41 @@ class WorldScreen(ReportsWorkerErrors, Screen[None]):
     def action_jump(self, end: int) -> None:
         self.position = self.head if end else 0
 
+    def action_axis(self) -> None:
+        """Recorded axis <-> business time (as of O = the position's time, known at R)."""
+        if self.business_as_of is None:
+            self.business_as_of = self.moment or datetime.now(UTC)
+        else:
+            self.business_as_of = None
+        self._draw_position()
+        self._schedule()
+
     def action_jump_time(self) -> None:
+        if self.business_as_of is not None:
+            current = format_timestamp(self.business_as_of)
+            if self.moment is not None:
+                current += " @ " + format_timestamp(self.moment)
+
+            def chosen_business(target: Any) -> None:
+                if target is None:
+                    return
+                as_of, known_at = target
+                self.business_as_of = as_of
+                if known_at is not None:
+                    self._position_for_time(known_at)
+                else:
+                    self._draw_position()
+                    self._schedule()
+
+            self.app.push_screen(
+                TimePrompt(
+                    "As of business time O, as known at R: type 'O' or 'O @ R' (UTC if no zone)",
+                    current,
+                    business=True,
+                ),
+                chosen_business,
+            )
+            return
         current = format_timestamp(self.moment) if self.moment else ""
 
         def chosen(moment: datetime | None) -> None:
@@ -273,7 +452,7 @@ class WorldScreen(ReportsWorkerErrors, Screen[None]):
         after = list(
             source.read_all(filter=EventFilter(since=moment + timedelta(microseconds=1)), limit=1)
         )
-        position = after[0].position - 1 if after else source.head_position()
+        position = min(after[0].position - 1, self.head) if after else self.head
         self.app.call_from_thread(setattr, self, "position", position)
 
     def watch_position(self, position: int) -> None:
@@ -290,13 +469,30 @@ class WorldScreen(ReportsWorkerErrors, Screen[None]):
             ("─" * (width - 1 - filled), "$text-muted"),
         )
         moment = format_timestamp(self.moment) if self.moment else "…"
+        narrow = self.size.width < 120
+        shown = moment[:19] if narrow else moment
+        if self.business_as_of is not None:
+            when = Content.assemble(
+                ("   as of business time ", "$text-muted"),
+                (format_timestamp(self.business_as_of), "bold $accent"),
+                (", as known at ", "$text-muted"),
+                (shown, "bold $accent"),
+            )
+        else:
+            when = Content.assemble(("   as of ", "$text-muted"), (shown, "bold $accent"))
         header = Content.assemble(
             ("position ", "$text-muted"),
             (f"{self.position:,}", "bold"),
             (f" / {self.head:,}", "$text-muted"),
-            ("   as of ", "$text-muted"),
-            (moment, "bold $accent"),
-            ("   ←/→ step 1%   shift ×10   [ ] one event   home/end   t time", "$text-muted"),
+            when,
+            (
+                ""
+                if narrow
+                else "   ←/→ step 1%   shift ×10   [ ] one event   home/end   t time   a axis"
+                if self.business_as_of is None
+                else "   ←/→ known at   t O @ R   a recorded axis",
+                "$text-muted",
+            ),
         )
         self.query_one("#world-position", Static).update(Content("\n").join([header, bar]))
 
@@ -324,22 +520,49 @@ class WorldScreen(ReportsWorkerErrors, Screen[None]):
                 ),
             )
         )
-        self._load_world(self.position, self.projection)
+        self._load_world(self.position, self.projection, self.business_as_of)
 
     @work(thread=True, exclusive=True, group="world-compute", exit_on_error=False)
-    def _load_world(self, position: int, projection: str | None) -> None:
+    def _load_world(
+        self, position: int, projection: str | None, as_of: datetime | None = None
+    ) -> None:
         source: Any = self.app.source  # type: ignore[attr-defined]
         event = source.event_at(position) if position else None
         moment = event.recorded_at if event is not None else None
         rows: list[tuple[str, Any]] = []
         error = None
+        units: list[Any] = []
+        fields: list[str] = []
+
+        def progress(done: int, total: int) -> None:
+            self.app.call_from_thread(self._replay_progress, position, done, total)
+
         if projection is not None:
             try:
                 engine = self.app.engine  # type: ignore[attr-defined]
-                rows = document_rows(engine.projection_as_of(projection, position))
+                if as_of is None:
+                    rows = document_rows(engine.projection_as_of(projection, position, progress))
+                elif moment is not None:  # as of O, as known at the position's time
+                    rows = document_rows(
+                        engine.projection_as_of_business(projection, as_of, known_at=moment)
+                    )
+                fields = document_fields(rows)
+                units = [display_unit(engine, (name,)) for name in fields]
             except Exception as exc:
                 error = str(exc)
-        self.app.call_from_thread(self._world_ready, position, projection, moment, rows, error)
+        units = units or [None] * len(fields)
+        table = (world_columns(fields, rows, units), world_rows(rows, fields, units))
+        self.app.call_from_thread(
+            self._world_ready, position, projection, moment, rows, error, table
+        )
+
+    def _replay_progress(self, position: int, done: int, total: int) -> None:
+        """A long first replay: a progress bar instead of an empty table."""
+        if not self.is_attached or position != self.position:
+            return
+        bar = self.query_one(ProgressBar)
+        bar.display = True
+        bar.update(total=max(total, 1), progress=done)
 
     def _world_ready(
         self,
@@ -348,17 +571,26 @@ class WorldScreen(ReportsWorkerErrors, Screen[None]):
         moment: datetime | None,
         rows: list[tuple[str, Any]],
         error: str | None,
+        table_data: tuple[list[Column], list[VirtualRow]] | None = None,
     ) -> None:
-        if position != self.position or projection != self.projection:
+        if not self.is_attached or position != self.position or projection != self.projection:
             return
+        self.query_one(ProgressBar).display = False
         self.moment = moment
         self._draw_position()
         if moment is not None:
             self.query_one(RateChart).set_marker(moment)
         table = self.query_one("#world-rows", VirtualTable)
-        items = [VirtualRow(key, (key, compact_json(doc))) for key, doc in rows]
+        if table_data is None:  # a caller that only has the rows (the what-if world)
+            fields = document_fields(rows)
+            units: list[Any] = [None] * len(fields)
+            table_data = (world_columns(fields, rows, units), world_rows(rows, fields, units))
+        columns, items = table_data
         self._documents = dict(rows)
         self.query_one("#world-detail", Static).update("")
+        if table.columns != columns:
+            table.columns = columns
+        table.empty_text = "no rows at this moment"
         table.reset(lambda start, limit: items[start : start + limit], len(items))
         if error:
             self._caption(Content.assemble(("⚠ ", "bold $error"), (visible_text(error), "$error")))
@@ -366,7 +598,12 @@ class WorldScreen(ReportsWorkerErrors, Screen[None]):
             self._caption(
                 Content.assemble(
                     (visible_text(projection or "—"), "bold $accent"),
-                    f"  ·  {len(items):,} rows as of position {position:,}",
+                    f"  ·  {plural(len(items), 'row')} as of position {position:,}"
+                    if self.business_as_of is None
+                    else f"  ·  {plural(len(items), 'row')} as of business time "
+                    f"{format_timestamp(self.business_as_of)}, as known at position "
+                    f"{position:,} (events fed in occurred order)",
+                    ("   p: next projection" if len(self.projections) > 1 else "", "$text-muted"),
                 )
             )
 

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-
-from explorer.safe_text import visible_text
-from explorer.widgets.lines_view import Line, LinesView, Part, line
-from explorer.widgets.state_tree import format_time
-from store.records import RecordedEvent
+from eventscope.explorer.safe_text import visible_text
+from eventscope.explorer.widgets.lines_view import Line, LinesView, Part, line
+from eventscope.explorer.widgets.state_tree import format_time
+from eventscope.store.records import RecordedEvent
 
 MAX_PAYLOAD_LINES = 2_000
 MAX_LINE_CHARS = 4_000
@@ -55,8 +54,32 @@ def json_lines(value: Any, limit: int = MAX_PAYLOAD_LINES) -> list[str]:
     return out
 
 
-def _field(label: str, value: str, role: str = "value") -> Line:
-    return line((f"{label:<14}", "muted"), (value, role))
+LABEL_WIDTH = 14
+
+
+def _field(label: str, value: str, role: str = "value", copy: str | None = None) -> Line:
+    """``label  value``; wrapped values continue under the value, and the copy key copies
+    `copy` (the raw value) when it is given."""
+    return Line(
+        ((f"{label:<{LABEL_WIDTH}}", "muted"), (value, role)),
+        hang=LABEL_WIDTH,
+        copy=(label, copy) if copy else None,
+    )
+
+
+def _payload_lines(title: Line, value: Any, what: str) -> list[Line]:
+    """A title and the JSON lines of a payload; every line copies the whole payload."""
+    text = _compact_json(value)
+    lines = [Line(title.parts, title.right, title.row_role, copy=(what, text))]
+    lines += [Line(((text_line, "value"),), copy=(what, text)) for text_line in json_lines(value)]
+    return lines
+
+
+def _compact_json(value: Any) -> str:
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except TypeError:
+        return repr(value)
 
 
 def build_detail_lines(view: EventView | None) -> list[Line]:
@@ -73,35 +96,44 @@ def build_detail_lines(view: EventView | None) -> list[Line]:
         )
     ]
     if view.error:
-        lines.append(line(("✗ undecodable: ", "error"), (visible_text(view.error), "error")))
+        # A what-if tombstone (no hash: not a stored record) is left out, not undecodable.
+        hypothetical = not record.hash and "what-if" in view.error
+        label = "✗ not applied: " if hypothetical else "✗ undecodable: "
+        lines.append(line((label, "error"), (visible_text(view.error), "error")))
         lines.append(line(("  the state shown was computed with this event skipped", "muted")))
     meta = record.metadata if isinstance(record.metadata, Mapping) else {}
     lines += [
         _field("recorded at", format_time(record.recorded_at) + " UTC"),
         _field("occurred at", format_time(record.occurred_at) + " UTC", _occurred_role(record)),
-        _field("actor", _meta_text(meta, "actor")),
-        _field("event id", visible_text(str(record.event_id))),
-        _field("correlation", _meta_text(meta, "correlation_id")),
-        _field("causation", _meta_text(meta, "causation_id")),
-        _field("stream", visible_text(f"{record.stream_id}  ({record.stream_type})")),
-        _field("hash", visible_text(record.hash or "—"), "muted"),
+        _field("actor", _meta_text(meta, "actor"), copy=_raw(meta, "actor")),
+        _field("event id", visible_text(str(record.event_id)), copy=str(record.event_id)),
+        _field(
+            "correlation", _meta_text(meta, "correlation_id"), copy=_raw(meta, "correlation_id")
+        ),
+        _field("causation", _meta_text(meta, "causation_id"), copy=_raw(meta, "causation_id")),
+        _field("stream", visible_text(record.stream_id), copy=record.stream_id),
+        _field("stream type", visible_text(record.stream_type or "—")),
+        _field("hash", visible_text(record.hash or "—"), "muted", copy=record.hash or None),
     ]
     if view.upcast_data is not None and view.upcast_data != record.data:
         chain = " → ".join(visible_text(str(step)) for step in view.upcast_chain) or "upcast"
         target = f" to schema {view.upcast_version}" if view.upcast_version else ""
         lines.append(line(("", "")))
-        lines.append(line((f"data (upcast{target})", "title"), ("  via " + chain, "muted")))
-        lines += [line((text, "value")) for text in json_lines(view.upcast_data)]
+        title = line((f"data (upcast{target})", "title"), ("  via " + chain, "muted"))
+        lines += _payload_lines(title, view.upcast_data, "upcast payload")
         lines.append(line(("", "")))
-        lines.append(line(("data (as stored)", "title")))
+        lines += _payload_lines(line(("data (as stored)", "title")), record.data, "payload")
     else:
         lines.append(line(("", "")))
-        lines.append(line(("data", "title")))
-    lines += [line((text, "value")) for text in json_lines(record.data)]
+        lines += _payload_lines(line(("data", "title")), record.data, "payload")
     lines.append(line(("", "")))
-    lines.append(line(("metadata", "title")))
-    lines += [line((text, "value")) for text in json_lines(meta)]
+    lines += _payload_lines(line(("metadata", "title")), meta, "metadata")
     return lines
+
+
+def _raw(meta: Mapping[str, Any], key: str) -> str | None:
+    value = meta.get(key)
+    return None if value is None or value == "" else str(value)
 
 
 def _meta_text(meta: Mapping[str, Any], key: str) -> str:
@@ -119,7 +151,9 @@ def _occurred_role(record: RecordedEvent) -> str:
 
 
 class EventDetail(LinesView):
-    """The selected event, scrollable; see the module docstring."""
+    """The selected event, scrollable; long values (hashes, payload lines) wrap."""
+
+    WRAP = True
 
     DEFAULT_CSS = """
     EventDetail {

@@ -7,50 +7,40 @@ opens at once and only the visible pages are ever decoded. Row index = version -
 Payloads are previewed as compact JSON cut to `PREVIEW_CHARS`; all cells are plain
 strings, which the table makes visible (`visible_text`) and never parses as markup.
 Undecodable events are drawn in the error colour and backdated ones are flagged, because
-in an audit those are the rows a reviewer is looking for.
+in an audit those are the rows a reviewer is looking for. On the business-time axis the
+timeline tells the list which versions are in the answer (`set_business`): the others
+are dimmed -- italic when they had happened by then but were not known yet -- and an
+event the aggregate refused in that order is drawn in the error colour.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
+from eventscope.explorer.widgets.state_tree import format_time
+from eventscope.explorer.widgets.virtual_table import Column, VirtualRow, VirtualTable
+from eventscope.store.records import RecordedEvent
+from rich.style import Style
 from textual import events
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.strip import Strip
-
-from explorer.widgets.state_tree import format_time
-from explorer.widgets.virtual_table import Column, VirtualRow, VirtualTable
-from store.records import RecordedEvent
 
 PREVIEW_CHARS = 160
 BACKDATED_SECONDS = 3600
 """An event that occurred more than this before it was recorded is flagged ``«``."""
 
 COLUMNS = [
-    Column("v", 8, justify="right"),
-    Column("event type", 18),
-    Column("actor", 10),
-    Column("recorded (UTC)", 16),
-    Column("data", 0, min_width=10),
+    Column("v", 5, justify="right", min_width=3, priority=9),
+    Column("event type", 16, min_width=8, priority=8),
+    Column("actor", 14, min_width=8, priority=7),
+    Column("recorded (UTC)", 16, min_width=16, priority=3, short="recorded"),
+    Column("data", 0, min_width=12, priority=1),
 ]
-"""All columns; rows always carry every cell, narrower panes show a prefix of them."""
-MEDIUM_COLUMNS = [COLUMNS[0], COLUMNS[1], Column("actor", 0, min_width=8)]
-NARROW_COLUMNS = [Column("v", 7, justify="right"), Column("event type", 0, min_width=10)]
-
-
-def _needed(columns: list[Column]) -> int:
-    """Cells a column set needs: widths (flexible ones at their minimum) and separators."""
-    return sum(c.width if c.width > 0 else c.min_width for c in columns) + len(columns) + 1
-
-
-def columns_for(width: int) -> list[Column]:
-    """The widest column set that fits `width` cells without a horizontal scrollbar."""
-    for columns in (COLUMNS, MEDIUM_COLUMNS):
-        if width >= _needed(columns):
-            return columns
-    return NARROW_COLUMNS
+"""Sized from content; when the pane is narrow the payload preview goes first, then the
+time (the detail pane shows both), never the version, type or actor."""
 
 
 def preview(data: Any) -> str:
@@ -77,14 +67,20 @@ def event_row(event: RecordedEvent) -> VirtualRow:
             data,
         ),
         style="red" if event.decode_error else None,
+        copy=("event id", str(event.event_id)),
     )
 
 
-def stream_fetch(source: Any, stream_id: str) -> Callable[[int, int], list[VirtualRow]]:
-    """A `VirtualTable` fetch callback reading versions start+1 .. start+limit."""
+def stream_fetch(
+    source: Any, stream_id: str, times: dict[int, tuple[Any, Any]] | None = None
+) -> Callable[[int, int], list[VirtualRow]]:
+    """A `VirtualTable` fetch callback reading versions start+1 .. start+limit; `times`
+    collects each loaded version's (occurred_at, recorded_at) for the business-time axis."""
 
     def fetch(start: int, limit: int) -> list[VirtualRow]:
-        events = source.read_stream(stream_id, start + 1, start + limit)
+        events = list(source.read_stream(stream_id, start + 1, start + limit))
+        if times is not None:
+            times.update((e.version, (e.occurred_at, e.recorded_at)) for e in events)
         return [event_row(event) for event in events]
 
     return fetch
@@ -105,20 +101,68 @@ class EventList(VirtualTable):
             self.version = version
             super().__init__()
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # The slider follows the cursor, so enter has nothing to open here.
+        Binding("enter", "noop", show=False),
+    ]
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
         super().__init__(COLUMNS, None, row_count=0, page_size=200, id=id, classes=classes)
-        self.columns = COLUMNS
         self._strip_cache: dict[tuple[Any, ...], Strip] = {}
+        self.current = 0
+        """The slider's version: rows after it are dimmed (not yet happened then)."""
+        self._business: tuple[frozenset[int], Any, Any, frozenset[int]] | None = None
+        self._business_generation = 0
+        self._times: dict[int, tuple[Any, Any]] = {}
 
-    def on_resize(self, event: events.Resize) -> None:
-        columns = columns_for(self.scrollable_content_region.width)
-        if columns is not self.columns:
-            self.columns = columns
-        super().on_resize(event)
+    def set_business(
+        self,
+        applied: frozenset[int] | None,
+        as_of: Any = None,
+        known_at: Any = None,
+        refused: Any = (),
+    ) -> None:
+        """On the occurred axis: which versions are in the answer (None: every row as
+        usual). Rows out of the answer are dimmed, refused ones drawn as errors."""
+        business = (
+            None
+            if applied is None
+            else (applied, as_of, known_at, frozenset(s.version for s in refused))
+        )
+        if business != self._business:
+            self._business = business
+            self._business_generation += 1
+            self._strip_cache.clear()
+            self.refresh()
+
+    def row_style(self, row: VirtualRow) -> str | None:
+        base = row.style
+        business = self._business
+        if business is None or base:
+            return base
+        applied, as_of, known_at, refused = business
+        version = row.key if isinstance(row.key, int) else None
+        if version is None or version in applied:
+            return base
+        if version in refused:
+            return "red dim"
+        times = self._times.get(version)
+        if times is not None and known_at is not None and times[1] > known_at:
+            if as_of is None or times[0] <= as_of:
+                return "dim italic"  # had happened, not known yet
+        return "dim"  # had not happened yet (or not known yet)
+
+    def action_noop(self) -> None:
+        """Enter on the timeline's list does nothing (the slider already follows)."""
 
     def show_stream(self, source: Any, stream_id: str, length: int, version: int) -> None:
         """Start paging `stream_id`, with the cursor on `version`."""
-        self.reset(stream_fetch(source, stream_id), row_count=length, cursor=max(0, version - 1))
+        self._times = {}
+        self.reset(
+            stream_fetch(source, stream_id, self._times),
+            row_count=length,
+            cursor=max(0, version - 1),
+        )
 
     # --- painting -----------------------------------------------------------------------
     # Every slider step moves the cursor, which repaints the whole list; building a row
@@ -133,7 +177,9 @@ class EventList(VirtualTable):
             return super().render_line(y)
         key = (
             index,
+            self._business_generation,
             index == self.cursor_row,
+            index >= self.current,
             self.has_focus,
             self.scrollable_content_region.width,
             round(self.scroll_offset.x),
@@ -144,7 +190,10 @@ class EventList(VirtualTable):
         if strip is None:
             if len(self._strip_cache) >= self._MAX_CACHED_STRIPS:
                 self._strip_cache.clear()
-            strip = self._strip_cache[key] = super().render_line(y)
+            strip = super().render_line(y)
+            if self._business is None and index >= self.current and index != self.cursor_row:
+                strip = strip.apply_style(Style(dim=True))
+            self._strip_cache[key] = strip
         return strip
 
     def notify_style_update(self) -> None:
@@ -186,6 +235,9 @@ class EventList(VirtualTable):
 
     def follow(self, version: int) -> None:
         """Put the cursor on `version` without announcing it back as a user move."""
+        self.current = version
         index = max(0, version - 1)
         if index != self.cursor_row:
             self.move_cursor(index)
+        else:
+            self.refresh()

@@ -17,8 +17,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from eventscope.explorer.safe_text import shorten, visible_text
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -27,16 +29,24 @@ from textual.strip import Strip
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
-from explorer.safe_text import shorten, visible_text
-
 
 @dataclass(frozen=True, slots=True)
 class Series:
-    """Points (x = version, y = value) of one field; `label` names the field."""
+    """Points of one field; `label` names it. x is a version, or (`x_is_time`) a moment as
+    seconds since the epoch, so the chart follows the slider's axis. `unit` formats the
+    y axis (cents as money); the values stay as stored."""
 
     label: str
     xs: Sequence[float]
     ys: Sequence[float]
+    x_is_time: bool = False
+    unit: Any = None
+    unit_name: str = ""
+
+    def y_label(self, value: float, span: float) -> str:
+        if self.unit is not None:
+            return str(self.unit.format(value))
+        return _number(value, span)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +95,17 @@ def build_chart(series: Series, width: int, height: int, theme: str) -> _Built |
         high_x = low_x + 1
     plot.plot(xs, ys, marker="braille")
     plot.xlim(low_x, high_x)
-    ticks = sorted({round(low_x + (high_x - low_x) * i / 4) for i in range(5)})
-    plot.xticks(ticks, [f"v{tick:,}" for tick in ticks])
+    count = 5 if width >= 60 else 3
+    ticks = sorted({round(low_x + (high_x - low_x) * i / (count - 1)) for i in range(count)})
+    if series.x_is_time:
+        plot.xticks(ticks, [_moment(tick, high_x - low_x) for tick in ticks])
+    else:
+        plot.xticks(ticks, [f"v{tick:,}" for tick in ticks])
     low_y, high_y = min(ys), max(ys)
     if high_y > low_y:
-        yticks = [low_y + (high_y - low_y) * i / 4 for i in range(5)]
-        plot.yticks(yticks, [_number(tick, high_y - low_y) for tick in yticks])
+        rows = 5 if height >= 8 else 3
+        yticks = [low_y + (high_y - low_y) * i / (rows - 1) for i in range(rows)]
+        plot.yticks(yticks, [series.y_label(tick, high_y - low_y) for tick in yticks])
     # No plotext title: the pane's border already names the field, and a row is precious.
     text = plot.build()
     monitor = plot.monitor
@@ -107,6 +122,12 @@ def build_chart(series: Series, width: int, height: int, theme: str) -> _Built |
         size=(width, height),
         key=(),
     )
+
+
+def _moment(seconds: float, span: float) -> str:
+    """A time axis label: the day, or the hour when the whole span is under two days."""
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return moment.strftime("%m-%d %H:%M" if span < 2 * 86400 else "%Y-%m-%d")
 
 
 def _number(value: float, span: float) -> str:
@@ -157,7 +178,8 @@ class FieldChart(PlotextPlot):
         self._request_build()
 
     def set_marker(self, x: float | None) -> None:
-        """Move the marker to `x` (a version); repaints cached lines only."""
+        """Move the marker to `x` (a version, or a moment in epoch seconds on a time
+        axis); repaints cached lines only."""
         if x != self._marker:
             self._marker = x
             self.refresh()

@@ -13,11 +13,10 @@ import shlex
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from eventscope.store.records import format_timestamp, parse_timestamp
+from eventscope.store.source import EventFilter
 from textual.binding import Binding
 from textual.widgets import Input
-
-from store.records import format_timestamp, parse_timestamp
-from store.source import EventFilter
 
 KEYS = {
     "type": "stream_type",

@@ -17,9 +17,8 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-
-from explorer.safe_text import shorten, visible_text
-from explorer.widgets.lines_view import Line, LinesView, Part
+from eventscope.explorer.safe_text import shorten, visible_text
+from eventscope.explorer.widgets.lines_view import Line, LinesView, Part
 
 Path = tuple[Any, ...]
 
@@ -51,6 +50,27 @@ def format_value(value: Any) -> str:
     return visible_text(shorten(text, MAX_VALUE_CHARS))
 
 
+def copy_value(value: Any) -> str:
+    """A value as a reviewer would paste it: strings bare, anything else as JSON."""
+    if isinstance(value, str):
+        return value
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except TypeError:
+        return repr(value)
+
+
+def path_text(path: Sequence[Any]) -> str:
+    """``address.city`` / ``lines[2].sku``: a field's path as a person writes it."""
+    out = ""
+    for part in path:
+        if isinstance(part, int) and not isinstance(part, bool):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(whole state)"
+
+
 def format_key(key: Any) -> str:
     """A dict key as text, or ``[i]`` for a list index."""
     if isinstance(key, int) and not isinstance(key, bool):
@@ -68,24 +88,29 @@ def format_time(moment: Any) -> str:
 
 
 def blame_text(entry: Any) -> tuple[Part, ...]:
-    """The blame column for one leaf: ``v12 Deposited · 2026-03-01 10:00 · alice``.
+    """The blame column for one leaf: ``v12 Deposited · alice · 2026-03-01 10:00``.
 
-    The actor comes last: when the column is cut on a narrow screen, the event and the
-    time survive and the actor's name is what gets shortened."""
+    Who and which come first: the version and the actor are what a reviewer needs, so
+    the time is last and `blame_variants` drops it (then the event type) before anything
+    else when the column is narrow."""
+    return blame_variants(entry)[0]
+
+
+def blame_variants(entry: Any) -> tuple[tuple[Part, ...], ...]:
+    """The blame column, fullest first: with the time, without it, without the event type."""
     version = get_field(entry, "version")
     if not version:
-        return (("initial state", "muted"),)
-    event_type = visible_text(shorten(str(get_field(entry, "event_type", "") or ""), 24))
+        return ((("initial state", "muted"),),)
+    event_type = visible_text(shorten(str(get_field(entry, "event_type", "") or ""), 32))
     actor = get_field(entry, "actor")
-    actor_text = visible_text(shorten(str(actor), 24)) if actor else "—"
+    actor_text = visible_text(shorten(str(actor), 48)) if actor else "—"
     when = format_time(get_field(entry, "recorded_at"))[:16]
+    head: tuple[Part, ...] = ((f"v{version} ", "accent"),)
+    full = (*head, (event_type, ""), (" · ", "muted"), (actor_text, ""))
     return (
-        (f"v{version} ", "accent"),
-        (event_type, ""),
-        (" · ", "muted"),
-        (when, "muted"),
-        (" · ", "muted"),
-        (actor_text, ""),
+        (*full, (" · ", "muted"), (when, "muted")),
+        full,
+        (*head, ("· ", "muted"), (actor_text, "")),
     )
 
 
@@ -151,17 +176,22 @@ def build_state_lines(
         if is_container:
             parts.append((" " + _summary(value), "muted"))
             right: tuple[Part, ...] = ()
+            compact: tuple[tuple[Part, ...], ...] = ()
         else:
             parts.append((": ", "muted"))
             parts.append((format_value(value), op if op in ("added", "changed") else "value"))
             entry = blame_by_path.get(path)
-            right = blame_text(entry) if entry is not None else ()
+            variants = blame_variants(entry) if entry is not None else ((),)
+            right, compact = variants[0], variants[1:]
         if op == "changed" and not is_container and ghosts:
             before = _before_of(changes, path)
             if before is not _MISSING:
                 parts.append(("  was ", "muted"))
                 parts.append((format_value(before), "muted"))
-        lines.append(Line(tuple(parts), right, _ROW_ROLES.get(op or "", "")))
+        copy = (path_text(path), copy_value(value))
+        lines.append(
+            Line(tuple(parts), right, _ROW_ROLES.get(op or "", ""), compact, copy=copy, data=path)
+        )
         if is_container:
             child_inherited = op if op in ("added", "removed") else None
             for child_key, child in _children(value):
@@ -177,7 +207,16 @@ def build_state_lines(
                 (": ", "muted"),
                 (format_value(before), "removed"),
             ]
-            lines.append(Line(tuple(parts), (("removed by this event", "muted"),), "removed-row"))
+            path = (*parent, key)
+            lines.append(
+                Line(
+                    tuple(parts),
+                    (("removed by this event", "muted"),),
+                    "removed-row",
+                    copy=(path_text(path), copy_value(before)),
+                    data=path,
+                )
+            )
 
     for key, value in state.items():
         emit(key, value, (key,), 0, None)
@@ -224,12 +263,28 @@ class StateTree(LinesView):
                 return index
         return None
 
+    @property
+    def cursor_path(self) -> Path | None:
+        """The path of the highlighted field (for field history and copying)."""
+        item = self.cursor_item
+        return item.data if item is not None and isinstance(item.data, tuple) else None
+
+    def show_state(self, lines: list[Line], left_width: int | None, path: Path | None) -> None:
+        """Show a new state, keeping the cursor on the field at `path` when it is still
+        there, else on the first changed field (scrolled into view)."""
+        self.set_lines(lines, left_width=left_width)
+        if path is not None and self.move_cursor_to(lambda item: item.data == path):
+            return
+        self.reveal_changes()
+
     def reveal_changes(self) -> None:
-        """Scroll so the first changed field is visible (when it is not already)."""
+        """Put the cursor on the first changed field and scroll it into view."""
         index = self.first_marked_line()
         if index is None:
             return
         top = self.scroll_offset.y
         height = self.scrollable_content_region.height
+        self.set_reactive(StateTree.cursor_line, index)
         if not top <= index < top + height:
             self.scroll_to(y=max(0, index - 2), animate=False, immediate=True)
+        self.refresh()

@@ -1,18 +1,18 @@
-"""The one-line status bar every shell screen shows: where the data comes from, how much of
-it there is, that it is opened read-only, and what is known about the hash chain.
+"""The one-line status bar every screen shows: where the data comes from, how much of it
+there is (the head, from the app's one copy of it), whether new events are followed, that
+it is opened read-only, and what is known about the hash chain.
 
-It only watches `app.summary` and `app.integrity`; it never queries the store, so adding it
-to a screen costs nothing.
+It only watches `app.summary`, `app.following` and `app.integrity`; it never queries the
+store, so adding it to a screen costs nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from eventscope.explorer.safe_text import shorten, visible_text
 from textual.content import Content
 from textual.widgets import Static
-
-from explorer.safe_text import shorten, visible_text
 
 
 class StatusBar(Static):
@@ -30,6 +30,7 @@ class StatusBar(Static):
     def on_mount(self) -> None:
         self.watch(self.app, "summary", self._changed, init=False)
         self.watch(self.app, "integrity", self._changed, init=False)
+        self.watch(self.app, "following", self._changed, init=False)
         self._changed()
 
     def _changed(self, _value: Any = None) -> None:
@@ -42,24 +43,33 @@ class StatusBar(Static):
         if summary is None:
             return Content("")
         narrow = 0 < self.size.width < 120
+        sep = " │ " if narrow else "  │  "
         parts: list[str | tuple[str, str]] = [(f" {summary.kind} ", "bold reverse $primary")]
-        width = max(12, self.size.width - (70 if narrow else 100)) if self.size.width else 48
+        width = max(12, self.size.width - (72 if narrow else 110)) if self.size.width else 48
         parts.append(" " + shorten(visible_text(summary.location), width))
-        parts.append(("  │  " if not narrow else " │ ", "$text-muted"))
+        parts.append((sep, "$text-muted"))
         if summary.event_count is None:
             parts.append(("counting…", "$text-muted"))
         elif narrow:
             parts += [(f"{summary.event_count:,}", "bold"), " ev"]
         else:
-            parts += [(f"{summary.event_count:,}", "bold"), " events  head "]
-            parts.append((f"{summary.head_position:,}", "bold"))
-        parts.append(("  │  " if not narrow else " │ ", "$text-muted"))
+            noun = "event" if summary.event_count == 1 else "events"
+            parts += [(f"{summary.event_count:,}", "bold"), f" {noun}  head "]
+            parts.append((f"{summary.head_position or 0:,}", "bold"))
+        if summary.followable:
+            parts.append((sep, "$text-muted"))
+            following = bool(getattr(app, "following", False))
+            if following:
+                parts.append(("● live" if narrow else "● following", "bold $success"))
+            else:
+                parts.append(("‖ paused" if narrow else "‖ paused (l follows)", "$warning"))
+        parts.append((sep, "$text-muted"))
         if summary.read_only:
             parts.append((" READ-ONLY " if not narrow else " RO ", "bold reverse $success"))
         else:
             parts.append((" WRITABLE ", "bold reverse $error"))
         if integrity is not None:
-            parts.append(("  │  integrity: " if not narrow else " │ ", "$text-muted"))
+            parts.append((sep + ("" if narrow else "integrity: "), "$text-muted"))
             style = {
                 "verified": "bold $success",
                 "broken": "bold reverse $error",

@@ -16,13 +16,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
+from eventscope.explorer.widgets.state_tree import format_time
 from rich.text import Text
 from textual import events
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
-
-from explorer.widgets.state_tree import format_time
 
 Axis = Literal["version", "recorded", "occurred"]
 AXES: tuple[Axis, ...] = ("version", "recorded", "occurred")
@@ -134,22 +133,30 @@ class TimeSlider(Widget):
         track.append("┤", style("time-slider--track"))
 
         label = Text(no_wrap=True, overflow="ellipsis")
+        narrow = self.content_region.width < 100
         label.append(version_label(self.version, self.length), style("time-slider--label"))
+        # Narrow: shorter words and minutes, so both times and the axis fit in 78 cells.
+        size = 16 if narrow else 19
         if self.recorded_at is not None and self.version:
-            label.append("   recorded ", style("time-slider--muted"))
-            label.append(format_time(self.recorded_at), self._axis_style("recorded"))
+            label.append("  rec " if narrow else "   recorded ", style("time-slider--muted"))
+            label.append(format_time(self.recorded_at)[:size], self._axis_style("recorded"))
         if self.occurred_at is not None and self.version:
-            label.append("   occurred ", style("time-slider--muted"))
-            label.append(format_time(self.occurred_at), self._axis_style("occurred"))
-        label.append("   axis ", style("time-slider--muted"))
+            label.append("  occ " if narrow else "   occurred ", style("time-slider--muted"))
+            label.append(format_time(self.occurred_at)[:size], self._axis_style("occurred"))
+        label.append("  " if narrow else "   axis ", style("time-slider--muted"))
         label.append(self.axis, style("time-slider--axis"))
-        label.append("   ", style("time-slider--muted"))
+        label.append("  " if narrow else "   ", style("time-slider--muted"))
         if self.playing:
-            label.append(f"▶ playing {self.speed}/s", style("time-slider--axis"))
+            label.append(
+                f"▶ {self.speed}/s" if narrow else f"▶ playing {self.speed}/s",
+                style("time-slider--axis"),
+            )
         else:
-            label.append(f"paused · {self.speed}/s", style("time-slider--muted"))
+            label.append(
+                "paused" if narrow else f"paused · {self.speed}/s", style("time-slider--muted")
+            )
         if self.note:
-            label.append(f"   {self.note}", style("time-slider--muted"))
+            label.append(f"  {self.note}", style("time-slider--muted"))
         return Text("\n").join([track, label])
 
     def _axis_style(self, axis: str):  # noqa: ANN202 - a Rich Style

@@ -13,7 +13,7 @@ each page boundary so scrolling back and forth never re-reads from the start.
 
 Usage::
 
-    from explorer.widgets.virtual_table import Column, VirtualRow, VirtualTable
+    from eventscope.explorer.widgets.virtual_table import Column, VirtualRow, VirtualTable
 
     def fetch(start: int, limit: int) -> list[VirtualRow]:  # runs in a thread
         events = source.read_stream(stream_id, start + 1, start + limit)
@@ -47,6 +47,9 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
+from eventscope.explorer.safe_text import visible_text
+from eventscope.explorer.widgets.columns import ColumnFit, fit_columns
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -58,20 +61,45 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from explorer.safe_text import visible_text
-
 Cell = str | Text
 
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """A column: `width` in cells; 0 makes it flexible (it takes the remaining width, at
-    least `min_width`). Only one flexible column is honoured (the first)."""
+    """A column, sized from its content (see `widgets.columns`).
+
+    `width` is the width to assume before any row has loaded; 0 makes the column the one
+    that *grows* into space left over (a payload preview). `min_width` is the narrowest
+    it is shown (cut with an ellipsis) before it is hidden; `priority` says what gives
+    way first when a row does not fit (lower first); `short` is the header used when the
+    label is wider than the column; `max_width` caps how wide content may make it."""
 
     label: str
     width: int = 0
     justify: Literal["left", "right"] = "left"
-    min_width: int = 12
+    min_width: int = 6
+    priority: int = 1
+    short: str = ""
+    max_width: int = 0
+
+    @property
+    def grows(self) -> bool:
+        return self.width <= 0
+
+    def header(self, width: int) -> str:
+        """The header text for a column `width` cells wide."""
+        if len(self.label) <= width or not self.short or len(self.short) > width:
+            return self.label
+        return self.short
+
+    def fit(self, content: int) -> ColumnFit:
+        """What `fit_columns` needs, given the widest cell seen so far (0: none yet)."""
+        header = min(len(self.label), max(len(self.short), 1)) if self.short else len(self.label)
+        natural = max(content if content else self.width, header, 1)
+        if self.max_width:
+            natural = min(natural, max(self.max_width, header))
+        minimum = min(natural, max(self.min_width, 1))
+        return ColumnFit(natural, minimum, self.priority, self.grows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +109,7 @@ class VirtualRow:
     key: Hashable
     cells: tuple[Cell, ...]
     style: str | None = None  # an optional Rich style for the whole row (e.g. "red")
+    copy: tuple[str, str] | None = None  # (what, text) the explorer's copy key copies
 
 
 Fetch = Callable[[int, int], Sequence[VirtualRow]]
@@ -234,7 +263,9 @@ class VirtualTable(ScrollView, can_focus=True):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.columns = list(columns)
+        self._columns: list[Column] = list(columns)
+        self._content: list[int] = [0] * len(self._columns)
+        self._layout: tuple[tuple[Any, ...], list[int]] | None = None
         self.page_size = page_size
         self.max_pages = max_pages
         self.empty_text = empty_text
@@ -253,6 +284,22 @@ class VirtualTable(ScrollView, can_focus=True):
         self._update_virtual_size()
 
     # --- public API ---------------------------------------------------------------------
+    @property
+    def columns(self) -> list[Column]:
+        """The columns; setting new ones forgets the content widths measured so far."""
+        return self._columns
+
+    @columns.setter
+    def columns(self, columns: Sequence[Column]) -> None:
+        self._columns = list(columns)
+        self._content = [0] * len(self._columns)
+        self._layout = None
+        self.refresh()
+
+    def column_widths(self) -> list[int]:
+        """The widths the columns are drawn with now (0 = hidden for lack of space)."""
+        return self._column_widths(self.scrollable_content_region.width)
+
     @property
     def row_count(self) -> int | None:
         """Number of rows, or None while unknown (the table grows as pages arrive)."""
@@ -285,6 +332,8 @@ class VirtualTable(ScrollView, can_focus=True):
         self._row_count = row_count if fetch is not None else 0
         self._pages.clear()
         self._errors.clear()
+        self._content = [0] * len(self._columns)
+        self._layout = None
         self._announced = None
         self._known_end = 0
         self._select_pending = None
@@ -292,6 +341,15 @@ class VirtualTable(ScrollView, can_focus=True):
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.cursor_row = max(0, cursor)
         self.refresh()
+
+    def grow(self, row_count: int) -> None:
+        """The list got longer (new events appended): keep the pages already loaded except
+        the last one, which may have been short, and take the new count."""
+        if self._row_count is not None and row_count > self._row_count and self._pages:
+            last = max(self._pages)
+            if (last + 1) * self.page_size > self._row_count:
+                self._pages.pop(last, None)
+        self.set_row_count(row_count)
 
     def set_row_count(self, row_count: int) -> None:
         """Tell a growing table its final size once the caller has counted (keeps the cache)."""
@@ -313,6 +371,11 @@ class VirtualTable(ScrollView, can_focus=True):
         """The row under the cursor, if loaded."""
         return self.row_at(self.cursor_row)
 
+    def copy_target(self) -> tuple[str, str] | None:
+        """``(what, text)`` of the row under the cursor, for the explorer's copy key."""
+        row = self.cursor_value
+        return row.copy if row is not None else None
+
     def move_cursor(self, index: int) -> None:
         """Put the cursor on `index` (clamped) and scroll it into view."""
         self.cursor_row = index
@@ -328,18 +391,32 @@ class VirtualTable(ScrollView, can_focus=True):
         return max(1, self.scrollable_content_region.height - 1)
 
     def _column_widths(self, width: int) -> list[int]:
-        widths = [column.width for column in self.columns]
-        flexible = next((i for i, w in enumerate(widths) if w <= 0), None)
-        if flexible is not None:
-            fixed = sum(w for i, w in enumerate(widths) if i != flexible) + len(widths) - 1
-            widths[flexible] = max(self.columns[flexible].min_width, width - fixed - 1)
+        """Widths for a table `width` cells wide (one leading space, one after each column),
+        recomputed only when the width or the widest content seen changes."""
+        key = (width, tuple(self._content), id(self._columns))
+        if self._layout is not None and self._layout[0] == key:
+            return self._layout[1]
+        fits = [c.fit(n) for c, n in zip(self._columns, self._content, strict=True)]
+        widths = fit_columns(fits, max(1, width - 1)) if width > 0 else [f.natural for f in fits]
+        self._layout = (key, widths)
         return widths
+
+    def _measure(self, rows: Sequence[VirtualRow]) -> None:
+        """Widen the content high-water marks with `rows` (they never shrink while the
+        same rows are shown, so columns do not jump while scrolling)."""
+        content = self._content
+        for row in rows:
+            for index, cell in enumerate(row.cells[: len(content)]):
+                size = cell.cell_len if isinstance(cell, Text) else cell_len(visible_text(cell))
+                if size > content[index]:
+                    content[index] = size
 
     def _update_virtual_size(self) -> None:
         rows = self.known_rows
         if self._row_count is None and self._fetch is not None:
             rows += 1  # a "loading…" line that pulls the next page when it is drawn
-        width = sum(self._column_widths(0)) + len(self.columns) + 1
+        # No horizontal scrolling: the columns are fitted to the width (see widgets.columns).
+        width = self.scrollable_content_region.width if self.is_mounted else 0
         self.virtual_size = Size(width, rows + 1)  # +1: the header line
 
     # --- cursor & scrolling -------------------------------------------------------------
@@ -472,6 +549,7 @@ class VirtualTable(ScrollView, can_focus=True):
         else:
             self._pages[page] = rows
             self._pages.move_to_end(page)
+            self._measure(rows)
             end = page * self.page_size + len(rows)
             if self._row_count is None:
                 self._known_end = max(self._known_end, end)
@@ -505,10 +583,13 @@ class VirtualTable(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         scroll_x, scroll_y = self.scroll_offset
         widths = self._column_widths(width)
-        total = max(width, sum(widths) + len(widths) + 1)
+        total = max(width, sum(w + 1 for w in widths if w > 0) + 1)
         if y == 0:
             style = self.get_component_rich_style("virtual-table--header")
-            cells = [Text(column.label, justify=column.justify) for column in self.columns]
+            cells: list[Cell] = [
+                Text(column.header(w), justify=column.justify)
+                for column, w in zip(self._columns, widths, strict=True)
+            ]
             return self._strip(cells, widths, style, total).crop(scroll_x, scroll_x + width)
         index = scroll_y + y - 1
         base = self.rich_style
@@ -528,12 +609,17 @@ class VirtualTable(ScrollView, can_focus=True):
             strip = Strip(text.render(self.app.console))
             return strip.extend_cell_length(width, base).crop(0, width)
         style = base
-        if row.style:
-            style = style + Style.parse(row.style)
+        row_style = self.row_style(row)
+        if row_style:
+            style = style + Style.parse(row_style)
         if index == self.cursor_row:
             style = style + self.get_component_rich_style("virtual-table--cursor")
         strip = self._strip(list(row.cells), widths, style, total)
         return strip.crop(scroll_x, scroll_x + width)
+
+    def row_style(self, row: VirtualRow) -> str | None:
+        """The Rich style of a whole row (its own by default; subclasses may add)."""
+        return row.style
 
     def _placeholder_style(self) -> Style:
         return self.get_component_rich_style("virtual-table--placeholder")
@@ -542,6 +628,8 @@ class VirtualTable(ScrollView, can_focus=True):
         segments: list[Segment] = [Segment(" ", style)]
         used = 1
         for position, width in enumerate(widths):
+            if width <= 0:
+                continue  # hidden for lack of space (see widgets.columns)
             cell = cells[position] if position < len(cells) else ""
             text = cell.copy() if isinstance(cell, Text) else Text(visible_text(str(cell)))
             text.no_wrap = True
@@ -567,5 +655,16 @@ class VirtualTable(ScrollView, can_focus=True):
         self.refresh()
 
     def on_resize(self, _event: Any) -> None:
+        self._layout = None
         self._update_virtual_size()
+        self.call_after_refresh(self._keep_cursor_in_view)
         self.refresh()
+
+    def _keep_cursor_in_view(self) -> None:
+        """After a resize the cursor row must still be on screen (a narrower layout may
+        have shrunk the table below it)."""
+        top = round(self.scroll_offset.y)
+        height = self._body_height()
+        row = self.cursor_row
+        if not top <= row < top + height:
+            self.scroll_to(y=max(0, row - height // 2), animate=False, immediate=True)
