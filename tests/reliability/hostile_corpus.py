@@ -12,11 +12,12 @@ and Rich/Textual markup including a clickable ``[@click=app.quit]``.
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from store import ANY, EventStore, NewEvent
+from eventscope.store import ANY, EventStore, NewEvent
 
 HOSTILE: dict[str, str] = {
     "clear-screen": "\x1b[2J\x1b[Hwiped",
@@ -35,11 +36,42 @@ HOSTILE: dict[str, str] = {
     "click-action": "[@click=app.quit]quit[/]",
     "link-markup": "[link=https://evil.example]here[/link]",
     "textual-variable": "[$accent]var[/] $accent",
+    # Characters that draw nothing, so two different ids look identical on screen.
+    "tag-characters": "admin\U000e0061\U000e0064\U000e006d",
+    "hangul-filler": "adm\u3164in\u115f\u1160\uffa0",
+    "variation-selector": "ok\ufe0fok",
+    "grapheme-joiner": "a\u034fb",
+    "mongolian-separator": "x\u180ey",
+    "interlinear-annotation": "\ufff9shown\ufffahidden\ufffb",
+    "delete": "del\x7fete",
 }
 
-# Code points that must never leave eventscope raw: C0 controls except newline and tab,
-# DEL, C1 controls, and the bidi/format controls of Trojan Source.
-FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+def _forbidden_class() -> str:
+    """Code points that must never leave eventscope raw, computed from this Python's Unicode
+    tables (an oracle independent of `eventscope.domain.terminal_text`): every control,
+    format character and line/paragraph separator (categories Cc, Cf, Zl, Zp) except
+    newline and tab, plus the characters that draw nothing although Unicode calls them
+    letters or marks: Hangul fillers, the combining grapheme joiner, variation selectors,
+    the Mongolian selectors, and the whole tag block."""
+    invisible = {0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0, *range(0xFE00, 0xFE10)}
+    invisible |= {*range(0x180B, 0x1810), *range(0xE0000, 0xE0080)}
+    codes = [
+        code
+        for code in range(0x110000)
+        if code in invisible
+        or (unicodedata.category(chr(code)) in ("Cc", "Cf", "Zl", "Zp") and code not in (9, 10))
+    ]
+    ranges: list[list[int]] = []
+    for code in codes:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high in ranges)
+
+
+FORBIDDEN = re.compile(f"[{_forbidden_class()}]")
 MARKUP = [HOSTILE[name] for name in ("rich-markup", "click-action", "link-markup")]
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

@@ -26,9 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+from eventscope.store import NO_STREAM, ConcurrencyError, EventStore, NewEvent, StoreError
 from reliability_support import figure, pg_engine, repetitions
-
-from store import NO_STREAM, ConcurrencyError, EventStore, NewEvent, StoreError
 
 APPENDS = repetitions("CONCURRENCY_APPENDS", 150)
 THREADS = 8

@@ -25,10 +25,9 @@ from pathlib import Path
 import orjson
 import pytest
 from click.testing import CliRunner
+from eventscope.explorer.cli import main
+from eventscope.store import ANY, EventStore, NewEvent
 from reliability_support import figure
-
-from explorer.cli import main
-from store import ANY, EventStore, NewEvent
 
 BATCHES = 6
 PER_BATCH = 500

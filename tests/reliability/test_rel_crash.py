@@ -28,9 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from eventscope.store import NO_STREAM, EventStore, NewEvent
 from reliability_support import figure, repetitions
-
-from store import NO_STREAM, EventStore, NewEvent
 
 pytestmark = pytest.mark.slow
 
@@ -137,11 +136,12 @@ def _check_batches(store: EventStore, acked: set[int]) -> dict[int, int]:
     """
     dialect = "postgresql" if store.describe().kind.endswith("postgresql") else "sqlite"
     batch, i = _BATCH_SQL[dialect], _I_SQL[dialect]
-    rows = store._fetchall(  # inspection outside the public API, on purpose
-        f"SELECT {batch} AS b, COUNT(*), COUNT(DISTINCT {i}), MIN({i}), MAX({i}), "
-        "MIN(version), MAX(version), COUNT(DISTINCT stream_id), MIN(stream_id) "
-        "FROM events GROUP BY b"
-    )
+    with store.connect() as conn:  # inspection below the read API, on purpose
+        rows = conn.exec_driver_sql(
+            f"SELECT {batch} AS b, COUNT(*), COUNT(DISTINCT {i}), MIN({i}), MAX({i}), "
+            "MIN(version), MAX(version), COUNT(DISTINCT stream_id), MIN(stream_id) "
+            "FROM events GROUP BY b"
+        ).fetchall()
     counts: dict[int, int] = {}
     for b, count, distinct_i, low_i, high_i, low_v, high_v, nstreams, stream in rows:
         counts[b] = count

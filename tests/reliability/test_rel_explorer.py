@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eventscope.explorer.app import make_app
+from eventscope.store import EventStore, NewEvent
 from hostile_corpus import (
     HOSTILE,
     HOSTILE_CORRELATION,
@@ -28,9 +30,6 @@ from hostile_corpus import (
 )
 from reliability_support import figure
 from tui_support import wait_for_workers
-
-from explorer.app import make_app
-from store import EventStore, NewEvent
 
 SIZE = (160, 48)
 
@@ -213,7 +212,7 @@ def _tree_digest(folder: Path) -> dict[str, str]:
 
 
 async def test_a_scripted_session_leaves_the_store_byte_identical(tmp_path: Path) -> None:
-    from demo_data import build_fixture_store
+    from eventscope.demo_data import build_fixture_store
 
     folder = tmp_path / "evidence"
     folder.mkdir()

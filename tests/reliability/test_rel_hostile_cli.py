@@ -18,6 +18,8 @@ from pathlib import Path
 import orjson
 import pytest
 from click.testing import CliRunner
+from eventscope.explorer.cli import main
+from eventscope.store import EventStore, InvalidEvent, NewEvent
 from hostile_corpus import (
     HOSTILE,
     HOSTILE_CORRELATION,
@@ -27,9 +29,6 @@ from hostile_corpus import (
     hostile_stream,
 )
 from reliability_support import figure
-
-from explorer.cli import main
-from store import EventStore, InvalidEvent, NewEvent
 
 
 @pytest.fixture(scope="module")

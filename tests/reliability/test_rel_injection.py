@@ -19,11 +19,10 @@ from pathlib import Path
 import orjson
 import pytest
 from click.testing import CliRunner
+from eventscope.explorer.cli import main
+from eventscope.explorer.widgets.filter_bar import BrowserFilter, parse_filter
+from eventscope.store import ANY, EventFilter, NewEvent
 from reliability_support import figure
-
-from explorer.cli import main
-from explorer.widgets.filter_bar import BrowserFilter, parse_filter
-from store import ANY, EventFilter, NewEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -174,8 +173,8 @@ REVIEWED = {
     'connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")': "a module constant",
     'connection.execute(f"PRAGMA synchronous = {synchronous}")': "FULL/NORMAL/EXTRA only",
     'connection.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")': "a module constant",
-    "connection.execute(f'PRAGMA table_info(\"{_ident(table)}\")')": "a table name, quoted",
-    "conn.exec_driver_sql(f'SELECT rowid FROM \"{table}\" LIMIT 0')": "a listed table name",
+    'connection.execute(f"PRAGMA table_info({quote_identifier(table)})")': "a table name, quoted",
+    'conn.exec_driver_sql(f"SELECT rowid FROM {quote_identifier(table)} LIMIT 0")': "a listed table name, quoted",
     "conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS \"{schema}\"')": "validated identifier",
 }
 CALL = re.compile(r"""(?:execute|exec_driver_sql|executemany|text)\(\s*f["']""")

@@ -27,6 +27,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from eventscope.domain.fold import merge
+from eventscope.store import (
+    NO_STREAM,
+    ConcurrencyError,
+    EventFilter,
+    EventStore,
+    IdempotencyConflict,
+    InvalidEvent,
+    NewEvent,
+)
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -37,17 +47,6 @@ from hypothesis.stateful import (
 )
 from reliability_support import figure, repetitions
 from sqlalchemy.pool import NullPool
-
-from domain.fold import merge
-from store import (
-    NO_STREAM,
-    ConcurrencyError,
-    EventFilter,
-    EventStore,
-    IdempotencyConflict,
-    InvalidEvent,
-    NewEvent,
-)
 
 pytestmark = pytest.mark.slow
 

@@ -20,10 +20,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from reliability_support import figure, pg_engine
-from sqlalchemy.pool import NullPool
-
-from store import (
+from eventscope.store import (
     EventFilter,
     EventStore,
     NewEvent,
@@ -31,6 +28,8 @@ from store import (
     StoreError,
     open_source,
 )
+from reliability_support import figure, pg_engine
+from sqlalchemy.pool import NullPool
 
 WRITES = {
     "append": lambda s: s.append("acct-1", [NewEvent("Deposited", {"n": 1})]),
@@ -111,7 +110,7 @@ def test_sqlite_read_only_connections_refuse_writes_below_the_guard(populated) -
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     reader = store_factory(read_only=True)
     refused = 0
-    with reader._engine.connect() as conn:  # the store's own read-only connection
+    with reader.connect() as conn:  # the store's own read-only connection
         raw = conn.connection.dbapi_connection
         assert raw.execute("PRAGMA query_only").fetchone() == (1,)
         for statement in (
@@ -140,7 +139,7 @@ def test_postgres_read_only_sessions_and_a_select_only_role(populated, pg_url) -
     store_factory, writer = populated
     schema = store_factory.open_options["schema"]
     reader = store_factory(read_only=True)
-    with reader._engine.connect() as conn:  # what every read of the store runs in
+    with reader.connect() as conn:  # what every read of the store runs in
         assert conn.exec_driver_sql("SHOW transaction_read_only").scalar() == "on"
         with pytest.raises(sa.exc.DBAPIError, match="read-only transaction"):
             conn.exec_driver_sql("INSERT INTO checkpoints (name, position) VALUES ('x', 1)")

@@ -22,11 +22,10 @@ from dataclasses import dataclass
 import orjson
 import pytest
 from click.testing import CliRunner
+from eventscope.explorer.cli import main
+from eventscope.store import ANY, NewEvent
+from eventscope.store.native.canonical import envelope_bytes
 from reliability_support import figure
-
-from explorer.cli import main
-from store import ANY, NewEvent
-from store.canonical import envelope_bytes
 
 EVENTS = 10_000
 STREAMS = 40
