@@ -11,6 +11,9 @@
   and `.raw_execute(sql, params)` (raw SQL that bypasses the store, for tamper tests).
 * `store` -- a writable EventStore from `store_factory`.
 * `sqlite_store` -- a writable EventStore on a SQLite file, for tests that need no PG.
+
+The Marten, Eventuous and Axon fixtures (`marten_url`, `eventuous_url`, `axon_url`, ...)
+come from the plugin tests/fixtures/foreign/pytest_fixtures_jvm_dotnet.py.
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from eventscope.store import EventStore
 from sqlalchemy.pool import NullPool
 
-from store import EventStore
+pytest_plugins = ["tests.fixtures.foreign.pytest_fixtures_jvm_dotnet"]
 
 PG_ENV = "EVENTSCOPE_TEST_PG_URL"
 REQUIRE_PG_ENV = "EVENTSCOPE_REQUIRE_PG"
@@ -146,7 +150,7 @@ def sqlite_store(tmp_path: Path) -> Iterator[EventStore]:
 @pytest.fixture
 def make_events() -> Callable[..., list[Any]]:
     """`make_events(n, event_type="Noted", **data)` -> n NewEvents with an index field."""
-    from store import NewEvent
+    from eventscope.store import NewEvent
 
     def make(n: int, event_type: str = "Noted", **data: Any) -> list[NewEvent]:
         return [NewEvent(event_type=event_type, data={"i": i, **data}) for i in range(n)]

@@ -27,11 +27,10 @@ import time
 from pathlib import Path
 
 import pytest
-
-from demo_data import build_demo, world
-from demo_data.pipeline import no_cyclic_gc
-from demo_data.simulation import Simulation
-from store import EventStore
+from eventscope.demo_data import build_demo, world
+from eventscope.demo_data.pipeline import no_cyclic_gc
+from eventscope.demo_data.simulation import Simulation
+from eventscope.store import EventStore
 
 EVENTS = int(os.environ.get("EVENTSCOPE_DEMO_BENCH_EVENTS", "1000000"))
 CHUNK = 20_000

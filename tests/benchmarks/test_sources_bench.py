@@ -4,7 +4,7 @@ list, `state` of its largest stream, and the index build rate.
 Baselines measured in the same run on the same file: reading and splitting every line
 (the I/O floor) and `orjson.loads` of every line (the parse floor; the index must parse
 each line once to validate it). Figures are printed with ratios; nothing asserts on wall
-time. `open` indexes a file this large with two processes (`store.jsonl_parallel`); the
+time. `open` indexes a file this large with two processes (`store.sources.jsonl.parallel`); the
 one-process build is timed too, and its CPU time relative to the parse floor holds steady
 when other processes share the two cores. Run with:
 
@@ -28,10 +28,9 @@ from pathlib import Path
 import orjson
 import psutil
 import pytest
-
-from domain.engine import Engine
-from store import open_source
-from store.jsonl_index import build_index
+from eventscope.domain.engine import Engine
+from eventscope.store import open_source
+from eventscope.store.sources.jsonl.index import build_index
 
 LINES = int(os.environ.get("EVENTSCOPE_BENCH_LINES", "1000000"))
 BIG = "acct-big"

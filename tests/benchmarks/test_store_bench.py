@@ -29,8 +29,8 @@ from pathlib import Path
 
 import orjson
 import pytest
-
-from store import NO_STREAM, EventStore, NewEvent, chain
+from eventscope.store import NO_STREAM, EventStore, NewEvent
+from eventscope.store.native import chain
 
 REPEATS = int(os.environ.get("EVENTSCOPE_BENCH_REPEATS", "3"))
 STREAMS = 1000

@@ -58,7 +58,7 @@ Bare().run()
 
 @pytest.fixture(scope="module")
 def big_store() -> Path:
-    from demo_data import build_demo, load_manifest
+    from eventscope.demo_data import build_demo, load_manifest
 
     BENCH_DIR.mkdir(exist_ok=True)
     if not (STORE.is_file() and load_manifest(STORE) is not None):

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from demo_data import build_demo, build_fixture_store
-from store import EventStore
+from eventscope.demo_data import build_demo, build_fixture_store
+from eventscope.store import EventStore
 
 MEDIUM_EVENTS = 6_000
 

@@ -13,12 +13,11 @@ import orjson
 import pytest
 from click.testing import CliRunner
 from demo_stores import anomalies
-
-from demo_data import build_fixture_store, load_manifest, manifest_path
-from domain.demo import DOMAIN, looks_like_demo
-from domain.engine import Engine
-from explorer.cli import main
-from store import EventFilter, EventStore
+from eventscope.demo_data import build_fixture_store, load_manifest, manifest_path
+from eventscope.domain.demo import DOMAIN, built_by_demo
+from eventscope.domain.engine import Engine
+from eventscope.explorer.cli import main
+from eventscope.store import EventFilter, EventStore
 
 
 def run_cli(*args: str) -> Any:
@@ -44,7 +43,7 @@ def test_consistency_reports_exactly_the_planted_snapshots_and_row(
     fixture_demo, fixture_source: EventStore
 ) -> None:
     _path, manifest = fixture_demo
-    assert looks_like_demo(fixture_source)
+    assert built_by_demo(fixture_source)
     report = Engine(fixture_source, DOMAIN).consistency()
     assert report.checked_snapshots > 10 and report.checked_rows > 50
     assert report.unchecked == []
@@ -175,5 +174,7 @@ def test_the_manifest_commands_find_the_anomaly(fixture_demo, tmp_path: Path, ki
         args[args.index("DB")] = str(copy)
         result = run_cli(*args, "--json")
         assert result.exit_code == 0, result.output
-        entries = orjson.loads(result.stdout)
+        printed = orjson.loads(result.stdout)
+        # diff --snapshot prints {snapshot: provenance, differences}; --projection a list
+        entries = printed["differences"] if isinstance(printed, dict) else printed
         assert ["balance_cents"] in [entry["path"] for entry in entries]

@@ -8,10 +8,9 @@ from pathlib import Path
 import orjson
 import pytest
 from click.testing import CliRunner
-
-from demo_data import default_demo_path, ensure_default_demo, load_manifest
-from explorer.cli import main
-from store import EventStore, NewEvent
+from eventscope.demo_data import default_demo_path, ensure_default_demo, load_manifest
+from eventscope.explorer.cli import main
+from eventscope.store import EventStore, NewEvent
 
 
 def invoke(*args: str):
@@ -28,7 +27,7 @@ def test_demo_builds_a_store_and_says_how_to_find_the_anomalies(tmp_path: Path) 
     assert result.exit_code == 0, result.output
     assert f"Built {db}: 600 events" in result.output
     assert "stale_snapshot: eventscope diff" in result.output
-    assert "--domain domain.demo" in result.output
+    assert "--domain eventscope.domain.demo" in result.output
     manifest = load_manifest(db)
     assert manifest is not None and manifest["events"] == 600 and manifest["seed"] == 3
     store = EventStore.open(str(db), read_only=True)
@@ -101,7 +100,7 @@ def test_the_default_demo_is_built_once_in_the_user_data_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    import demo_data.default as default
+    import eventscope.demo_data.default as default
 
     monkeypatch.setattr(default, "DEFAULT_EVENTS", 500, raising=False)
     calls: list[tuple[int, int]] = []

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from demo_stores import event_rows, raw_rows
-
-from demo_data import build_demo
-from demo_data.fixtures import FIXTURE_EVENTS
+from eventscope.demo_data import build_demo
+from eventscope.demo_data.fixtures import FIXTURE_EVENTS
 
 
 def _derived(path: Path) -> tuple[list, list, list]:

@@ -8,14 +8,20 @@ from pathlib import Path
 
 import orjson
 import pytest
-
-from demo_data import bank
-from demo_data.simulation import Simulation
-from demo_data.world import World
-from domain.demo import Account, Order, Product, Transfer
-from domain.demo.saga import SAGA_ACTOR, TransferSaga
-from domain.errors import CommandRejected
-from store import EventStore, NewEvent
+from eventscope.demo_data import bank
+from eventscope.demo_data.simulation import Simulation
+from eventscope.demo_data.world import World
+from eventscope.domain.demo import (
+    DEMO_STREAM_TYPES,
+    PROJECTION_NAMES,
+    Account,
+    Order,
+    Product,
+    Transfer,
+)
+from eventscope.domain.demo.saga import SAGA_ACTOR, TransferSaga
+from eventscope.domain.errors import CommandRejected
+from eventscope.store import EventStore, NewEvent
 
 
 def open_account(account_id: str, deposit: str = "100.00", limit: str = "0.00") -> Account:
@@ -210,17 +216,29 @@ def test_the_generator_runs_transfers_exactly_like_the_saga(
     assert [p.state for p in plain] == [a.plain_state for a in aggregates]
 
 
-def test_looks_like_demo_needs_every_demo_stream_type(tmp_path: Path) -> None:
-    from domain.demo import looks_like_demo
+def test_demo_domain_applies_only_to_stores_the_demo_labelled(tmp_path: Path) -> None:
+    """A real bank's store with every demo stream type -- and the demo's read model names --
+    is replayed with the generic fold: only the demo's own label selects its code."""
+    from eventscope.demo_data.build import mark_as_demo
+    from eventscope.domain.demo import built_by_demo
+    from eventscope.explorer.engine_factory import build_engine
 
-    store = EventStore.open(str(tmp_path / "other.db"))
+    store = EventStore.open(str(tmp_path / "their-bank.db"))
     try:
-        for stream_type in ("account", "customer", "transfer", "order"):
-            store.append(f"{stream_type}-1", [NewEvent("Created", {})], stream_type=stream_type)
-        assert not looks_like_demo(store)  # a user's own bank: no inventory streams
-        store.append("product-1", [NewEvent("Created", {})], stream_type="inventory")
-        assert looks_like_demo(store)
-        store.put_projection_rows("their_balances", [("account-1", {"x": 1}, 1)], checkpoint=5)
-        assert not looks_like_demo(store)  # read models that are not the demo's
+        for stream_type in sorted(DEMO_STREAM_TYPES):
+            store.append(
+                f"{stream_type}-1",
+                [NewEvent("AccountOpened", {"status": "frozen", "amount": "12.50"})],
+                stream_type=stream_type,
+            )
+        for name in PROJECTION_NAMES:
+            store.put_projection_rows(name, [("account-1", {"x": 1}, 1)], checkpoint=5)
+        assert not built_by_demo(store)
+        engine = build_engine(store)
+        assert engine.plugin is None  # the generic fold: their data as stored
+        state = engine.state("account-1")
+        assert state.state == {"status": "frozen", "amount": "12.50"} and not state.skipped
+        mark_as_demo(store)
+        assert built_by_demo(store) and build_engine(store).plugin is not None
     finally:
         store.close()

@@ -1,16 +1,15 @@
 """The committed fixtures equal a fresh build, so they can never drift from the generator
-(regenerate with `python -m demo_data.fixtures` after an intended change)."""
+(regenerate with `python -m eventscope.demo_data.fixtures` after an intended change)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import orjson
-
-from demo_data import FIXTURE_EVENTS, FIXTURE_JSONL
-from demo_data.fixtures import FIXTURE_MANIFEST, fixture_files
-from domain.demo import looks_like_demo
-from store import open_source
+from eventscope.demo_data import FIXTURE_EVENTS, FIXTURE_JSONL
+from eventscope.demo_data.fixtures import FIXTURE_MANIFEST, fixture_files
+from eventscope.domain.demo import built_by_demo
+from eventscope.store import open_source
 
 
 def test_committed_fixtures_equal_a_fresh_build(tmp_path: Path) -> None:
@@ -37,7 +36,7 @@ def test_the_fixture_has_every_anomaly_kind_and_both_schema_versions() -> None:
 def test_the_jsonl_fixture_opens_as_a_source_with_a_verifiable_chain() -> None:
     source = open_source(str(FIXTURE_JSONL))
     try:
-        assert looks_like_demo(source)  # so the explorer replays it with the demo's code
+        assert not built_by_demo(source)  # a copy carries no label: generic unless asked
         assert source.event_count() == FIXTURE_EVENTS
         report = source.verify()
         assert report.ok and report.checked == FIXTURE_EVENTS

@@ -7,8 +7,7 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 
 from demo_stores import anomalies
-
-from store import EventStore
+from eventscope.store import EventStore
 
 BILLING, PAYROLL = "service:billing", "service:payroll-gateway"
 BATCH_ACTORS = (BILLING, PAYROLL)
@@ -82,7 +81,7 @@ def test_actors_streams_and_sagas(medium_demo) -> None:
 
 def test_balances_never_break_the_overdraft_rule_outside_compensation(medium_demo) -> None:
     """Replaying with the aggregate: no account ever went below its overdraft limit."""
-    from domain.demo import Account
+    from eventscope.domain.demo import Account
 
     path, _manifest = medium_demo
     source = EventStore.open(str(path), read_only=True)
@@ -91,7 +90,7 @@ def test_balances_never_break_the_overdraft_rule_outside_compensation(medium_dem
         for event in source.read_all():
             if event.stream_type != "account":
                 continue
-            from domain.demo.events import REGISTRY
+            from eventscope.domain.demo.events import REGISTRY
 
             data = REGISTRY.decode(event).data
             state = states.setdefault(event.stream_id, Account.initial_state())

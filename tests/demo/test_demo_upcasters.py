@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from collections import Counter
 
-from hypothesis import given
-from hypothesis import strategies as st
-
-from demo_data import catalog
-from domain.demo.events import (
+from eventscope.demo_data import catalog
+from eventscope.domain.demo.events import (
     REGISTRY,
     address_to_v1,
     money_to_v1,
     split_address_line,
     withdrawal_amount_to_decimal_text,
 )
-from domain.demo.money import cents_to_text, text_to_cents
-from store import EventStore
+from eventscope.domain.demo.money import cents_to_text, text_to_cents
+from eventscope.store import EventStore
+from hypothesis import given
+from hypothesis import strategies as st
 
 EVOLVED = ("MoneyDeposited", "MoneyWithdrawn", "CustomerRegistered")
 

@@ -7,15 +7,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from eventscope.domain.aggregate import Aggregate, applies, command
+from eventscope.domain.errors import CommandRejected
+from eventscope.domain.events import DecodedEvent, DomainEvent, upcaster
+from eventscope.domain.plugin import DomainPlugin
+from eventscope.domain.projection import Projection
+from eventscope.store import EventStore, NewEvent, RecordedEvent
 from hypothesis import strategies as st
 from pydantic import BaseModel
-
-from domain.aggregate import Aggregate, applies, command
-from domain.errors import CommandRejected
-from domain.events import DecodedEvent, DomainEvent, upcaster
-from domain.plugin import DomainPlugin
-from domain.projection import Projection
-from store import EventStore, NewEvent, RecordedEvent
 
 BASE = datetime(2026, 3, 1, 9, 0, 0, tzinfo=UTC)
 

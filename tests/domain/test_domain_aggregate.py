@@ -6,9 +6,8 @@ import uuid
 
 import pytest
 from domain_helpers import Credited, Ledger, LedgerState, Tagged
-
-from domain.aggregate import Aggregate, applies
-from domain.errors import CommandRejected
+from eventscope.domain.aggregate import Aggregate, applies
+from eventscope.domain.errors import CommandRejected
 
 
 def opened(owner: str = "ann") -> Ledger:

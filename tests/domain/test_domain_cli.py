@@ -9,10 +9,9 @@ import orjson
 import pytest
 from click.testing import CliRunner
 from domain_helpers import PLUGIN, at, ledger_event
-
-from domain.projection_runner import ProjectionRunner
-from explorer.cli import main
-from store import EventStore, NewEvent
+from eventscope.domain.projection_runner import ProjectionRunner
+from eventscope.explorer.cli import main
+from eventscope.store import EventStore, NewEvent
 
 
 @pytest.fixture
@@ -89,10 +88,17 @@ def test_diff_between_versions_snapshot_and_projection(db: str) -> None:
         {"path": ["note"], "op": "added", "before": None, "after": "\x1b[31mred\u202e"},
     ]
     code, out, _ = run("diff", db, "acct-1", "--snapshot", "2", "--json")
-    assert orjson.loads(out) == [
+    printed = orjson.loads(out)
+    assert printed["differences"] == [
         {"path": ["balance"], "op": "changed", "before": 11, "after": 10},
         {"path": ["limits"], "op": "added", "before": None, "after": {}},
     ]
+    # The snapshot's provenance: which code wrote the wrong claim, and when.
+    provenance = printed["snapshot"]
+    assert provenance["version"] == 2 and "state" not in provenance
+    assert set(provenance) >= {"code_version", "created_at", "aggregate_type"}
+    code, out, _ = run("diff", db, "acct-1", "--snapshot", "2")
+    assert f"code {provenance['code_version']}" in out and provenance["created_at"] in out
     code, out, _ = run("diff", db, "L-1", "--projection", "balances", "--json",
                        "--domain", "domain_helpers:PLUGIN")  # fmt: skip
     assert code == 0 and orjson.loads(out) == []
@@ -164,3 +170,70 @@ def test_skipped_events_are_reported_on_stderr(tmp_path: Path) -> None:
     assert code == 0
     assert orjson.loads(out)["version"] == 2
     assert "event 2 (Renamed, position 2) skipped: Ledger has no handler for Renamed" in err
+
+
+def test_state_blame_and_diff_on_the_business_time_axis(db: str) -> None:
+    """v3 is backdated to 10:30, before v2 (11:00). As of 10:45 business time the answer
+    is v1 then v3 -- v2 had not happened yet, although its version is lower."""
+    code, out, err = run("state", db, "acct-1", "--at", "2026-03-01T10:45:00Z",
+                         "--axis", "occurred", "--json")  # fmt: skip
+    assert code == 0, err
+    printed = orjson.loads(out)
+    assert printed["applied_versions"] == [1, 3]
+    assert printed["state"]["limits"] == {"daily": 100}  # v2's removal is not in it
+    assert printed["as_of"] == "2026-03-01T10:45:00.000000Z" and printed["known_at"] is None
+    code, out, _ = run("state", db, "acct-1", "--at", "2026-03-01T10:45:00Z", "--axis",
+                       "occurred", "--known-at", "2026-03-01T11:30:00Z", "--json")  # fmt: skip
+    assert orjson.loads(out)["applied_versions"] == [1]  # v3 was recorded at 12:00
+    code, out, _ = run("state", db, "acct-1", "--at", "2026-03-01T10:45:00Z", "--axis", "occurred")
+    assert "as of business time 2026-03-01T10:45:00.000000Z, as known at" in out
+    assert "(everything recorded)" in out and "(v1, v3)" in out
+    code, out, _ = run("blame", db, "acct-1", "--at", "2026-03-01T12:30:00Z", "--axis",
+                       "occurred", "--json")  # fmt: skip
+    printed = orjson.loads(out)
+    assert printed["applied_versions"] == [1, 3, 2]
+    by_path = {tuple(entry["path"]): entry["version"] for entry in printed["blame"]}
+    assert by_path[("balance",)] == 2  # applied last in business-time order: 10 wins
+    code, out, _ = run("diff", db, "acct-1", "--at", "2026-03-01T10:45:00Z", "--axis",
+                       "occurred", "--known-at", "2026-03-01T11:30:00Z", "--json")  # fmt: skip
+    printed = orjson.loads(out)
+    assert printed["left"]["applied_versions"] == [1]
+    assert printed["right"]["applied_versions"] == [1, 3]
+    assert {tuple(d["path"]) for d in printed["differences"]} == {("balance",), ("note",)}
+
+
+def test_known_at_without_a_business_time_is_one_sentence(db: str) -> None:
+    for args in (
+        ["state", db, "acct-1", "--known-at", "2026-03-01T11:00:00Z"],
+        ["state", db, "acct-1", "--at", "2026-03-01T11:00:00Z", "--known-at", "2026-03-01"],
+        ["blame", db, "acct-1", "--known-at", "2026-03-01T11:00:00Z"],
+        ["diff", db, "acct-1", "--at", "2026-03-01T11:00:00Z"],
+    ):
+        code, out, err = run(*args)
+        assert code == 2 and out == "" and "Traceback" not in err
+        assert "--axis occurred" in err and len(err.strip().splitlines()) == 1
+
+
+def test_before_anything_happened_is_the_initial_state(db: str) -> None:
+    code, out, err = run("state", db, "acct-1", "--at", "2020-01-01T00:00:00Z", "--axis",
+                         "occurred", "--json")  # fmt: skip
+    assert code == 0, err
+    printed = orjson.loads(out)
+    assert (printed["version"], printed["state"], printed["applied_versions"]) == (0, {}, [])
+
+
+def test_streams_json_says_when_more_follow_or_prints_all(tmp_path: Path) -> None:
+    path = tmp_path / "many.db"
+    store = EventStore.open(path)
+    for index in range(7):
+        store.append(f"s-{index}", [NewEvent("Noted", {"i": index})], stream_type="thing")
+    store.close()
+    code, out, err = run("streams", str(path), "--limit", "3", "--json")
+    assert code == 0 and [s["stream_id"] for s in orjson.loads(out)] == ["s-0", "s-1", "s-2"]
+    assert "more follow" in err and "--after s-2" in err and "--all" in err
+    code, out, err = run("streams", str(path), "--limit", "3", "--after", "s-2", "--json")
+    assert [s["stream_id"] for s in orjson.loads(out)] == ["s-3", "s-4", "s-5"]
+    code, out, err = run("streams", str(path), "--limit", "7", "--json")
+    assert len(orjson.loads(out)) == 7 and err == ""  # exactly a page: nothing follows
+    code, out, err = run("streams", str(path), "--limit", "2", "--all", "--json")
+    assert len(orjson.loads(out)) == 7 and err == ""

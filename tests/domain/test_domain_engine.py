@@ -9,16 +9,15 @@ from pathlib import Path
 import orjson
 import pytest
 from domain_helpers import PLUGIN, Ledger, LedgerV2, ledger_event, unique_stream
+from eventscope.domain.bisect import first_divergence, first_divergence_linear
+from eventscope.domain.diff import DiffEntry, same
+from eventscope.domain.engine import Engine
+from eventscope.domain.errors import DomainError, PluginError
+from eventscope.domain.plugin import load_plugin
+from eventscope.domain.projection_runner import ProjectionRunner
+from eventscope.store import EventStore, NewEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from domain.bisect import first_divergence, first_divergence_linear
-from domain.diff import DiffEntry, same
-from domain.engine import Engine
-from domain.errors import DomainError, PluginError
-from domain.plugin import load_plugin
-from domain.projection_runner import ProjectionRunner
-from store import EventStore, NewEvent
 
 PROPERTY = settings(
     max_examples=30,
@@ -65,8 +64,8 @@ COMMANDS = st.lists(
 @PROPERTY
 @given(commands=COMMANDS)
 def test_code_a_vs_code_b_bisect_equals_a_linear_scan(sqlite_store: EventStore, commands) -> None:
-    from domain.errors import CommandRejected
-    from domain.repository import Repository
+    from eventscope.domain.errors import CommandRejected
+    from eventscope.domain.repository import Repository
 
     stream = unique_stream("ledger")
     ledger = Ledger(stream)
@@ -218,7 +217,7 @@ def test_load_plugin_and_its_errors(plugin_dir: Path) -> None:
 
 
 def test_foreign_json_lines_history_with_an_unreadable_event(tmp_path: Path) -> None:
-    from store.jsonl_source import JsonlSource
+    from eventscope.store.sources.jsonl.source import JsonlSource
 
     lines = [
         {"stream_id": "order-7", "event_type": "Placed", "data": {"total": 10, "lines": [1]},

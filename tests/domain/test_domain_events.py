@@ -10,11 +10,10 @@ from typing import Any
 import orjson
 import pytest
 from domain_helpers import LEDGER_EVENTS, Credited, add_currency
+from eventscope.domain.events import DomainEvent, EventRegistry, upcaster
+from eventscope.store.records import RecordedEvent
 from hypothesis import given
 from hypothesis import strategies as st
-
-from domain.events import DomainEvent, EventRegistry, upcaster
-from store.records import RecordedEvent
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -6,11 +6,10 @@ import copy
 from typing import Any
 
 from domain_helpers import HISTORIES, PAYLOADS, STATES
+from eventscope.domain.blame import leaves
+from eventscope.domain.diff import DiffEntry, apply_diff, diff, same
+from eventscope.domain.fold import fold_generic, merge
 from hypothesis import given
-
-from domain.blame import leaves
-from domain.diff import DiffEntry, apply_diff, diff, same
-from domain.fold import fold_generic, merge
 
 
 def test_generic_fold_rules() -> None:

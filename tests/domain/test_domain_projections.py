@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from domain_helpers import LEDGER_EVENTS, LEDGER_UPCASTERS, Balances, Owners, ledger_event
-
-from domain.events import DecodedEvent, EventRegistry
-from domain.projection import Projection
-from domain.projection_runner import ProjectionRunner, evaluate_as_of
-from store import EventStore
+from eventscope.domain.events import DecodedEvent, EventRegistry
+from eventscope.domain.projection import Projection
+from eventscope.domain.projection_runner import ProjectionRunner, evaluate_as_of
+from eventscope.store import EventStore
 
 REGISTRY = EventRegistry(LEDGER_EVENTS, LEDGER_UPCASTERS)
 
@@ -120,7 +119,7 @@ def test_projection_history_as_of_any_position_equals_a_fresh_evaluation(
 ) -> None:
     import random
 
-    from domain.projection_runner import ProjectionHistory
+    from eventscope.domain.projection_runner import ProjectionHistory
 
     fill(store, range(12))
     history = ProjectionHistory(store, Owners(), REGISTRY, checkpoints=4, min_step=5)

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 from domain_helpers import LEDGER_EVENTS, LEDGER_UPCASTERS, Ledger, at, ledger_event
-
-from domain.errors import DomainError, VersionOutOfRange
-from domain.events import EventRegistry
-from domain.repository import Repository
-from store import ConcurrencyError, EventStore, NewEvent, StreamNotFound
+from eventscope.domain.errors import DomainError, VersionOutOfRange
+from eventscope.domain.events import EventRegistry
+from eventscope.domain.repository import Repository
+from eventscope.store import ConcurrencyError, EventStore, NewEvent, StreamNotFound
 
 REGISTRY = EventRegistry(LEDGER_EVENTS, LEDGER_UPCASTERS)
 
@@ -71,7 +70,12 @@ def test_load_at_a_time_on_both_axes(store: EventStore) -> None:
     repository = repo(store)
     assert repository.load("L-3", at=at(0.9)).version == 0
     assert repository.load("L-3", at=at(2.5)).state.balance == 10
-    assert repository.load("L-3", at=at(0.75), axis="occurred").version == 3
+    # Business time: as of 0.75 h v1 and the backdated v3 had happened, v2 (at 1 h) not.
+    as_of = repository.load("L-3", at=at(0.75), axis="occurred")
+    assert as_of.version == 3 and as_of.state.balance == 5
+    assert repository.load("L-3", at=at(-1), axis="occurred").version == 0
+    with pytest.raises(DomainError, match="business time"):
+        repository.save(as_of)  # a view of the past cannot take commands
     assert repository.load("L-3").state.balance == 15  # the v1 event was upcast
 
 

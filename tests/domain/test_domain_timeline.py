@@ -20,17 +20,16 @@ from domain_helpers import (
     ledger_event,
     unique_stream,
 )
+from eventscope.domain.blame import leaves
+from eventscope.domain.diff import diff, same
+from eventscope.domain.engine import Engine
+from eventscope.domain.errors import VersionOutOfRange
+from eventscope.domain.events import EventRegistry
+from eventscope.domain.fold import fold_generic
+from eventscope.domain.timeline import AggregateFolder, Timeline
+from eventscope.store import EventStore, NewEvent, StreamNotFound
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from domain.blame import leaves
-from domain.diff import diff, same
-from domain.engine import Engine
-from domain.errors import VersionOutOfRange
-from domain.events import EventRegistry
-from domain.fold import fold_generic
-from domain.timeline import AggregateFolder, Timeline
-from store import EventStore, NewEvent, StreamNotFound
 
 PROPERTY = settings(
     max_examples=40,
@@ -185,7 +184,7 @@ def test_an_applier_aliasing_payload_lists_cannot_corrupt_cached_events(
     class Appending(Ledger):
         stream_type = "ledger"
 
-        from domain.aggregate import applies as _applies
+        from eventscope.domain.aggregate import applies as _applies
 
         @_applies("Credited")
         def _credited(state: dict, data: dict) -> None:
@@ -323,7 +322,7 @@ BAD = {
 def test_aggregate_state_via_the_cache_equals_a_full_replay_skipping_bad_events(
     sqlite_store: EventStore, steps, k, probe
 ) -> None:
-    from domain.errors import CommandRejected
+    from eventscope.domain.errors import CommandRejected
 
     stream = unique_stream("ledger")
     ledger = Ledger(stream)
@@ -359,7 +358,7 @@ def test_an_applier_leaving_non_json_values_does_not_stop_the_view(
 ) -> None:
     from decimal import Decimal
 
-    from domain.aggregate import applies as _applies
+    from eventscope.domain.aggregate import applies as _applies
 
     class Sloppy(Ledger):
         stream_type = "ledger"

@@ -13,9 +13,8 @@ from types import ModuleType
 
 import pytest
 from click.testing import CliRunner
-
-from demo_data import build_fixture_store
-from explorer.cli import main
+from eventscope.demo_data import build_fixture_store
+from eventscope.explorer.cli import main
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import orjson
 import pytest
+from eventscope.domain.evidence.access_log import read_entries, record_access, verify_access_log
+from eventscope.domain.evidence.errors import EvidenceError
 
-from domain.evidence.access_log import read_entries, record_access, verify_access_log
-from domain.evidence.errors import EvidenceError
 from tests.evidence.conftest import run
 
 

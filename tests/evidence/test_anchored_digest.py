@@ -8,8 +8,8 @@ import sqlite3
 from pathlib import Path
 
 import orjson
+from eventscope.store import Digest
 
-from store import Digest
 from tests.evidence.conftest import run
 
 

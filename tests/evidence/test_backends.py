@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import orjson
+from eventscope.store import NewEvent
 
-from store import NewEvent
 from tests.conftest import StoreFactory
 from tests.evidence.conftest import run, run_verifier, unzip
 
@@ -58,7 +58,7 @@ def test_bundle_with_tricky_payloads_verifies_offline(
     done = run_verifier(folder)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "5 selected events" in done.stdout
-    assert "1 generic-fold states recomputed" in done.stdout
+    assert "1 of 1 states recomputed" in done.stdout
     states = json.loads((folder / "states.json").read_text())
     expected = orjson.loads(run("state", source, "case-1", "--json")[1])["state"]
     assert states[0]["state"] == expected and states[0]["recompute"] is True

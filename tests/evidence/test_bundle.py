@@ -13,8 +13,8 @@ from pathlib import Path
 
 import orjson
 import pytest
+from eventscope.demo_data import build_fixture_store
 
-from demo_data import build_fixture_store
 from tests.evidence.conftest import load_verifier, run, run_verifier, unzip
 
 STREAMS = "account-000005,customer-000006"
@@ -26,7 +26,7 @@ def bundle(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A bundle of two streams at T with the demo domain (aggregate-derived states)."""
     target = tmp_path_factory.mktemp("bundle") / "case.zip"
     code, out, err = run(
-        "bundle", demo_db, "--streams", STREAMS, "--at", AT, "--domain", "domain.demo",
+        "bundle", demo_db, "--streams", STREAMS, "--at", AT, "--domain", "eventscope.domain.demo",
         "-o", str(target),
     )  # fmt: skip
     assert code == 0, err
@@ -76,7 +76,16 @@ def test_bundle_content_matches_the_store(folder: Path, demo_db: str) -> None:
     for stream_id in STREAMS.split(","):
         stored = orjson.loads(run("events", demo_db, stream_id, "--json")[1])
         state = orjson.loads(
-            run("state", demo_db, stream_id, "--at", AT, "--domain", "domain.demo", "--json")[1]
+            run(
+                "state",
+                demo_db,
+                stream_id,
+                "--at",
+                AT,
+                "--domain",
+                "eventscope.domain.demo",
+                "--json",
+            )[1]
         )
         mine = [e for e in events if e["stream_id"] == stream_id]
         assert len(mine) == state["version"] > 0
@@ -235,7 +244,7 @@ def test_generic_states_are_recomputed_so_editing_state_and_manifest_together_fa
     )
     assert code == 0, err
     folder = unzip(target, tmp_path / "generic")
-    assert "1 generic-fold states recomputed" in run_verifier(folder).stdout
+    assert "1 of 1 states recomputed" in run_verifier(folder).stdout
     states = json.loads((folder / "states.json").read_text())
     assert states[0]["recompute"] is True
     states[0]["state"]["extra"] = 1
@@ -292,7 +301,7 @@ def test_bundle_refuses_to_replace_a_file(demo_db: str, tmp_path: Path) -> None:
 
 
 def test_verifier_file_in_bundle_is_the_packaged_one(folder: Path) -> None:
-    from domain.evidence.bundle import VERIFIER_PATH
+    from eventscope.domain.evidence.bundle import VERIFIER_PATH
 
     assert (folder / "verify_bundle.py").read_bytes() == VERIFIER_PATH.read_bytes()
     assert "import eventscope" not in VERIFIER_PATH.read_text()

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import orjson
 import pytest
+from eventscope.demo_data import build_fixture_store
+from eventscope.domain.engine import Engine
+from eventscope.domain.evidence import render_report
+from eventscope.store import EventStore, NewEvent
 
-from demo_data import build_fixture_store
-from domain.engine import Engine
-from domain.evidence import render_report
-from store import EventStore, NewEvent
 from tests.evidence.conftest import run
 
 STREAM = "account-000005"
 AT = "2026-04-15T00:00:00Z"
-DOMAIN = ("--domain", "domain.demo")
+DOMAIN = ("--domain", "eventscope.domain.demo")
 
 
 def section(markdown: str, title: str) -> str:
@@ -223,7 +223,7 @@ def test_hostile_strings_are_inert_in_markdown(hostile_db: str) -> None:
 
 
 def test_python_api_for_the_explorer(demo_db: str) -> None:
-    from store import open_source
+    from eventscope.store import open_source
 
     source = open_source(demo_db, read_only=True)
     try:

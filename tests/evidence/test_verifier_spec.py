@@ -8,13 +8,12 @@ import re
 from types import ModuleType
 from typing import Any
 
+from eventscope.domain.evidence.bundle import VERIFIER_PATH
+from eventscope.domain.evidence.bundle_readme import bundle_readme
+from eventscope.domain.fold import fold_generic
+from eventscope.store.native.canonical import ENVELOPE_FIELDS, canonical_json, chain_hash
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from domain.evidence.bundle import VERIFIER_PATH
-from domain.evidence.bundle_readme import bundle_readme
-from domain.fold import fold_generic
-from store.canonical import ENVELOPE_FIELDS, canonical_json, chain_hash
 
 
 def _verifier() -> ModuleType:
@@ -82,6 +81,6 @@ def test_generic_fold_agrees_with_the_engine(payloads: list[dict[str, Any]]) -> 
 
 def test_readme_and_verifier_name_the_store_envelope_fields() -> None:
     assert tuple(VERIFIER.ENVELOPE_FIELDS) == ENVELOPE_FIELDS
-    readme = bundle_readme(head="1:" + "0" * 64, links="full")
+    readme = bundle_readme(head="1:" + "0" * 64, links="full", verifier_sha256="0" * 64)
     listed = re.findall(r"^\| `([a-z_]+)` \| ", readme.split("## Canonical JSON")[0], re.M)
     assert tuple(name for name in listed if name in ENVELOPE_FIELDS) == ENVELOPE_FIELDS

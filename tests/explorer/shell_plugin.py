@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.plugin import DomainPlugin
-from domain.projection import Projection
+from eventscope.domain.plugin import DomainPlugin
+from eventscope.domain.projection import Projection
 
 
 class Balances(Projection):

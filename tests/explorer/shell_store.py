@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from store import ANY, EventStore, NewEvent
+from eventscope.store import ANY, EventStore, NewEvent
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 HOSTILE = "[@click=app.quit]boom[/] \x1b[2J\x1b]0;pwned\x07 \u202etxt.exe"

@@ -6,13 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from eventscope.explorer.screens.consistency import ConsistencyScreen
+from eventscope.explorer.screens.diff import DiffScreen
+from eventscope.explorer.screens.timeline import TimelineScreen
+from eventscope.explorer.widgets.diff_view import DiffView
+from eventscope.explorer.widgets.virtual_table import VirtualTable
 from timeline_stores import HOSTILE_STREAM, STALE, build_store, open_app, screen_text, settle
-
-from explorer.screens.consistency import ConsistencyScreen
-from explorer.screens.diff import DiffScreen
-from explorer.screens.timeline import TimelineScreen
-from explorer.widgets.diff_view import DiffView
-from explorer.widgets.virtual_table import VirtualTable
 
 SIZE = (160, 48)
 
@@ -34,7 +33,7 @@ async def test_diff_of_a_stale_snapshot_shows_the_differing_field(store_path):
         assert screen.right.kind == "version" and screen.right.version == 6
         assert screen.counts is not None and (screen.counts.changed, screen.counts.total) == (1, 1)
         lines = screen.query_one(DiffView).plain_lines()
-        assert lines == ["~ balance: 1007 → 7"]
+        assert lines == ["~ balance: 1007 → 7  (−1,000)"]  # the delta, for two numbers
         shown = screen_text(app)
         assert "snapshot at v6  →  state at v6" in shown and "~1 changed" in shown
         assert "snapshots at v3, v6, v8" in shown
@@ -72,12 +71,12 @@ async def test_any_two_versions_can_be_compared_and_bad_input_is_one_sentence(st
         await pilot.press("enter")
         await settle(app, pilot)
         lines = screen.query_one(DiffView).plain_lines()
-        assert "~ balance: 20 → 49" in lines
+        assert "~ balance: 20 → 49  (+29)" in lines
         assert '+ address: {"city":"Lyon","zip":"69001"}' in lines
         assert (screen.counts.added, screen.counts.changed) == (1, 2)
         await pilot.press("s")  # swap: the same differences, the other way round
         await settle(app, pilot)
-        assert "~ balance: 49 → 20" in screen.query_one(DiffView).plain_lines()
+        assert "~ balance: 49 → 20  (−29)" in screen.query_one(DiffView).plain_lines()
         assert screen.counts.removed == 1
 
         screen.query_one("#left-value").value = "two"
@@ -119,14 +118,17 @@ async def test_consistency_lists_stale_snapshots_and_opens_their_diff(store_path
         claims = [(cells[0], cells[1], cells[2]) for cells in rows]
         assert ("snapshot", STALE, "v6") in claims and ("snapshot", STALE, "v8") in claims
         assert ("snapshot", STALE, "v3") not in claims  # the right one is not listed
-        assert "claim(s) disagree" in screen_text(app)
+        # Provenance: which code wrote each wrong snapshot, and when.
+        written = {cells[2]: cells[3] for cells in rows if cells[0] == "snapshot"}
+        assert written["v6"].startswith("test at 20") and written["v8"].startswith("t at 20")
+        assert f"{len(screen.problems)} claims disagree" in screen_text(app)
         index = claims.index(("snapshot", STALE, "v6"))
         table.move_cursor(index)
         await pilot.press("enter")
         await settle(app, pilot)
         diff = app.screen
         assert isinstance(diff, DiffScreen) and diff.stream_id == STALE
-        assert diff.query_one(DiffView).plain_lines() == ["~ balance: 1007 → 7"]
+        assert diff.query_one(DiffView).plain_lines() == ["~ balance: 1007 → 7  (−1,000)"]
 
 
 async def test_the_store_is_byte_identical_after_a_session(store_path):

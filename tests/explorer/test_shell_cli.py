@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from eventscope.explorer.cli import main
 from shell_store import build_store
-
-from explorer.cli import main
 
 EVENTSCOPE = Path(sys.executable).with_name("eventscope")
 

@@ -6,12 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from eventscope.demo_data import build_fixture_store
+from eventscope.explorer.app import make_app
 from shell_store import build_store
 from tui_support import wait_for_workers
-
-from demo_data import build_fixture_store
-from explorer.app import make_app
-from explorer.widgets.virtual_table import VirtualTable
 
 SIZE = (160, 48)
 
@@ -103,7 +101,7 @@ async def test_correlation_trace_shows_the_causation_tree_and_gaps(small_store: 
         # Each event is indented under the one that caused it.
         indent = {name: len(line) - len(line.lstrip(" ▼▶├└│─┃┣┗━")) for name, line in lines.items()}
         assert indent["TransferRequested"] < indent["MoneyWithdrawn"] < indent["MoneyDeposited"]
-        assert "caused by cmd-77" in lines["TransferRequested"]  # a command outside the trace
+        assert "← cmd-77" in lines["TransferRequested"]  # a command outside the trace
         assert "+2h07m" in lines["MoneyDeposited"]  # 7 min step + the planted 2 h gap
         await pilot.press("down", "down", "enter")
         await settle(app, pilot)
@@ -195,8 +193,8 @@ async def test_help_lists_the_live_bindings(small_store: Path) -> None:
             ("⏎", "Open"),
         ]:
             assert any(key in line and does in line for line in text.splitlines()), (key, does)
-        rows = [row.cells[1] for row in app.screen.query_one(VirtualTable).visible_rows()]
-        assert "Consistency" in rows and "World as of T" in rows
+        guide = app.screen.plain_text()
+        assert "Consistency" in guide and "World as of T" in guide
         await pilot.press("escape")
         assert type(app.screen).__name__ == "BrowserScreen"
 
@@ -208,7 +206,7 @@ async def test_palette_offers_actions_and_opens_a_stream_by_id(small_store: Path
         await pilot.press("ctrl+p")
         await settle(app, pilot)
         listed = screen_text(app)  # without typing: the screen's actions are offered
-        for name in ("Filter", "key: /", "Consistency", "Clear filter"):
+        for name in ("Filter", "key: /", "Consistency", "Follow/pause"):
             assert name in listed, name
         await pilot.press(*"integrity")
         await settle(app, pilot)
@@ -235,3 +233,47 @@ async def test_deep_link_opens_the_timeline_at_a_version(small_store: Path) -> N
         await pilot.press("escape")
         await settle(app, pilot)
         assert type(app.screen).__name__ == "BrowserScreen"
+
+
+async def test_world_on_the_business_time_axis(tmp_path: Path, monkeypatch) -> None:
+    """`a` switches the world to business time: as of O, as known at the position's
+    recorded time R. As of the backdated correction's business time, with everything
+    recorded, the account's row includes the correction; as known before it was recorded,
+    it does not."""
+    from eventscope.store.records import format_timestamp
+
+    monkeypatch.chdir(tmp_path)
+    path = Path("demo.db")
+    manifest = build_fixture_store(path)
+    correction = next(a for a in manifest["anomalies"] if a["kind"] == "backdated_correction")
+    account = correction["stream_id"]
+    app = make_app(str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("w")
+        await settle(app, pilot)
+        screen = app.screen
+        screen.settle_delay = 3600  # compute only when the test flushes
+        await pilot.press("a")
+        as_of = app.source.event_at(correction["position"]).occurred_at
+        head_time = app.source.event_at(app.source.head_position()).recorded_at
+        typed = f"{format_timestamp(as_of)} @ {format_timestamp(head_time)}"
+        await pilot.press("t", "ctrl+a", "ctrl+k", *typed, "enter")
+        await settle(app, pilot)
+        screen.flush()
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "as of business time" in text and "as known at" in text
+        expected = app.engine.projection_as_of_business("account_balances", as_of, head_time)
+        assert screen._documents[account] == expected[account]
+        # As known just before the correction was recorded: it is not in the row.
+        recorded = app.source.event_at(correction["position"]).recorded_at
+        before = app.engine.projection_as_of_business("account_balances", as_of, recorded)
+        earlier = app.engine.projection_as_of_business(
+            "account_balances", as_of, app.source.event_at(correction["position"] - 1).recorded_at
+        )
+        assert before[account] != earlier[account]
+        screen.position = correction["position"] - 1
+        screen.flush()
+        await settle(app, pilot)
+        assert screen._documents[account] == earlier[account]

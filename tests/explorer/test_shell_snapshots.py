@@ -1,4 +1,4 @@
-"""SVG snapshots (160×48, dark theme pinned) of the shell's screens, on stores these tests
+"""SVG snapshots (160×48 and 80×24, dark theme pinned) of the shell's screens, on stores these tests
 build themselves (shell_store, shell_plugin), so another part's data changes cannot move them.
 
 Create or update them only after looking at the report:
@@ -10,12 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from eventscope.explorer.app import make_app
 from shell_store import build_store, tamper
 from tui_support import wait_for_workers
 
-from explorer.app import make_app
-
-SIZE = (160, 48)
+SIZES = pytest.mark.parametrize("size", [(160, 48), (80, 24)], ids=["160x48", "80x24"])
 
 
 async def settle(pilot) -> None:
@@ -56,33 +55,35 @@ def tampered() -> str:
     return str(path)
 
 
-def test_browser(snap_compare, small: str) -> None:
-    assert snap_compare(make_app(small), terminal_size=SIZE, run_before=keys("down", "down"))
+@SIZES
+def test_browser(snap_compare, small: str, size) -> None:
+    assert snap_compare(make_app(small), terminal_size=size, run_before=keys("down", "down"))
 
 
-def test_browser_event_filter(snap_compare, small: str) -> None:
+@SIZES
+def test_browser_event_filter(snap_compare, small: str, size) -> None:
     presses = ("slash", *"corr:corr-transfer-1", "enter")
-    assert snap_compare(make_app(small), terminal_size=SIZE, run_before=keys(*presses))
+    assert snap_compare(make_app(small), terminal_size=size, run_before=keys(*presses))
 
 
-def test_integrity_broken(snap_compare, tampered: str) -> None:
-    assert snap_compare(make_app(tampered), terminal_size=SIZE, run_before=keys("v"))
+@SIZES
+def test_integrity_broken(snap_compare, tampered: str, size) -> None:
+    assert snap_compare(make_app(tampered), terminal_size=size, run_before=keys("v"))
 
 
-def test_world(snap_compare, small: str) -> None:
+@SIZES
+def test_world(snap_compare, small: str, size) -> None:
     presses = ("w", "home", "shift+right", "shift+right", "shift+right", "down")
     app = make_app(small, domain="shell_plugin")
-    assert snap_compare(app, terminal_size=SIZE, run_before=keys(*presses))
+    assert snap_compare(app, terminal_size=size, run_before=keys(*presses))
 
 
-def test_correlation(snap_compare, small: str) -> None:
+@SIZES
+def test_correlation(snap_compare, small: str, size) -> None:
     presses = ("slash", *"corr:corr-transfer-1", "enter", "c")
-    assert snap_compare(make_app(small), terminal_size=SIZE, run_before=keys(*presses))
+    assert snap_compare(make_app(small), terminal_size=size, run_before=keys(*presses))
 
 
-def test_help(snap_compare, small: str) -> None:
-    assert snap_compare(make_app(small), terminal_size=SIZE, run_before=keys("question_mark"))
-
-
-def test_browser_small_terminal(snap_compare, small: str) -> None:
-    assert snap_compare(make_app(small), terminal_size=(80, 24), run_before=keys())
+@SIZES
+def test_help(snap_compare, small: str, size) -> None:
+    assert snap_compare(make_app(small), terminal_size=size, run_before=keys("question_mark"))

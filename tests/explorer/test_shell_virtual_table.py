@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import threading
 
+from eventscope.explorer.widgets.virtual_table import Column, KeysetPager, VirtualRow, VirtualTable
 from textual.app import App, ComposeResult
 from tui_support import wait_for_workers
-
-from explorer.widgets.virtual_table import Column, KeysetPager, VirtualRow, VirtualTable
 
 TOTAL = 1_000_000
 

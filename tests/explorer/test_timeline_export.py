@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from eventscope.explorer.cli import main
+from eventscope.explorer.screens.export_report import ExportReportScreen
+from eventscope.explorer.screens.timeline import TimelineScreen
 from timeline_stores import ACCOUNT, build_store, open_app, settle
-
-from explorer.cli import main
-from explorer.screens.export_report import ExportReportScreen
-from explorer.screens.timeline import TimelineScreen
 
 SIZE = (160, 48)
 
@@ -74,3 +73,21 @@ async def test_export_refuses_an_existing_file_and_keeps_it(store_path: Path, tm
         await pilot.pause()
         assert isinstance(app.screen, TimelineScreen)
     assert target.read_text() == "keep me"
+
+
+async def test_export_dialog_refuses_the_source_side_files_that_do_not_exist_yet(
+    store_path: Path, tmp_path: Path
+):
+    """The dialog goes through the one output rule: a `-journal` or a manifest beside the
+    store is evidence even before it exists (writing it would plant a side file)."""
+    app = open_app(store_path, stream=ACCOUNT, version=2)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        for target in (Path(f"{store_path}-journal"), Path(f"{store_path}.manifest.json")):
+            assert not target.exists()
+            await _export(app, pilot, target)
+            assert isinstance(app.screen, ExportReportScreen)  # still asking
+            assert "evidence being read" in str(app.screen.query_one("#export-error").render())
+            assert not target.exists()
+        await pilot.press("escape")
+        await pilot.pause()

@@ -7,14 +7,14 @@ the state, which keeps the expected states easy to read in the tests.
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from eventscope.store import EventStore, NewEvent
 from tui_support import wait_for_workers
-
-from store import EventStore, NewEvent
 
 BASE = datetime(2026, 3, 1, 9, 0, 0, tzinfo=UTC)
 HOSTILE = "[@click=app.quit]boom[/] [bold red]x[/] \x1b[31mred\x1b[0m \u202eevil \x9b2J"
@@ -141,6 +141,14 @@ def build_store(path: Path, *, hostile: bool = True) -> Path:
             store.save_snapshot(HOSTILE_STREAM, 2, claim, "generic", code_version="t")
     finally:
         store.close()
+    # A snapshot's created_at is the wall clock of the write; screens show it (which code
+    # wrote a claim, and when), so pin it for pictures that are the same run after run.
+    connection = sqlite3.connect(path)
+    try:
+        with connection:
+            connection.execute("UPDATE snapshots SET created_at = '2026-03-02T09:30:00.000000Z'")
+    finally:
+        connection.close()
     return path
 
 
@@ -204,7 +212,7 @@ def open_app(
     domain: str | None = None,
 ) -> Any:
     """The real app on `path` (read-only), as `eventscope open --stream` builds it."""
-    from explorer.app import make_app
+    from eventscope.explorer.app import make_app
 
     return make_app(str(path), stream=stream, version=version, domain=domain)
 

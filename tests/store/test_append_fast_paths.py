@@ -7,10 +7,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from store.appending import (
+from eventscope.store.errors import InvalidEvent
+from eventscope.store.native.appending import (
     Memo,
     StreamState,
     as_prepared,
@@ -19,10 +17,17 @@ from store.appending import (
     prepare_batches,
     timestamp_text,
 )
-from store.canonical import GENESIS_HASH, canonical_json, canonical_text, chain_hash, envelope_bytes
-from store.chain import ENVELOPE_TEXT
-from store.errors import InvalidEvent
-from store.records import NO_STREAM, NewEvent, format_timestamp
+from eventscope.store.native.canonical import (
+    GENESIS_HASH,
+    canonical_json,
+    canonical_text,
+    chain_hash,
+    envelope_bytes,
+)
+from eventscope.store.native.chain import ENVELOPE_TEXT
+from eventscope.store.records import NO_STREAM, NewEvent, format_timestamp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 KEYS = st.text(max_size=8)
 JSON_VALUES = st.recursive(

@@ -9,12 +9,11 @@ import uuid
 
 import pytest
 import rfc8785
+from eventscope.store.errors import InvalidEvent
+from eventscope.store.native.canonical import MAX_SAFE_INTEGER, canonical_json, envelope_bytes
+from eventscope.store.native.chain import envelope_of_row
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from store.canonical import MAX_SAFE_INTEGER, canonical_json, envelope_bytes
-from store.chain import envelope_of_row
-from store.errors import InvalidEvent
 
 # rfc8785 rejects |n| >= 2**53 while eventscope accepts 2**53 itself (exactly representable,
 # printed the same by ECMAScript); compare on the range both accept.

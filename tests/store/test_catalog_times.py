@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from store import ANY, NO_STREAM, EventStore, NewEvent
+from eventscope.store import ANY, NO_STREAM, EventStore, NewEvent
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

@@ -16,9 +16,8 @@ from collections import Counter, defaultdict
 
 import pytest
 import sqlalchemy as sa
+from eventscope.store import ANY, ConcurrencyError, NewEvent, StoreError
 from sqlalchemy.pool import NullPool
-
-from store import ANY, ConcurrencyError, NewEvent, StoreError
 
 ONLY_SQLITE = pytest.mark.parametrize("backend", ["sqlite"])
 ONLY_POSTGRES = pytest.mark.parametrize(

@@ -1,7 +1,10 @@
-"""The store contract, run on a SQLite file and on the real PostgreSQL server.
+"""The native store's own contract (appends, expected versions, idempotency, atomicity,
+time, derived claims, the hash chain, read-only sessions, and the native read paths'
+mechanics), run on a SQLite file and on the real PostgreSQL server.
 
-Every test states a semantic from the store issue and checks it against the database
-(positions, versions, catalog, chain), so a broken implementation fails it.
+Every test states a semantic of the store and checks it against the database
+(positions, versions, catalog, chain), so a broken implementation fails it. The read
+contract every source kind shares is `tests/sources/test_read_contract.py`.
 """
 
 from __future__ import annotations
@@ -11,10 +14,9 @@ import math
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import eventscope.store.native.reading as reading_module
 import pytest
-
-import store.eventstore as eventstore_module
-from store import (
+from eventscope.store import (
     ANY,
     NO_STREAM,
     ConcurrencyError,
@@ -25,8 +27,8 @@ from store import (
     NewEvent,
     ReadOnlyError,
 )
-from store.canonical import canonical_json, chain_hash, envelope_bytes
-from store.records import format_timestamp
+from eventscope.store.native.canonical import canonical_json, chain_hash, envelope_bytes
+from eventscope.store.records import format_timestamp
 
 # Override the `backend` fixture for tests about one backend's own mechanisms.
 ONLY_SQLITE = pytest.mark.parametrize("backend", ["sqlite"])
@@ -108,7 +110,7 @@ def test_records_persist_across_reopen(store_factory) -> None:
 
 
 def test_read_stream_ranges_backwards_and_unknown_stream(store, monkeypatch) -> None:
-    monkeypatch.setattr(eventstore_module, "STREAM_CHUNK", 3)  # exercise keyset chunking
+    monkeypatch.setattr(reading_module, "STREAM_CHUNK", 3)  # exercise keyset chunking
     store.append("s-1", [ev(n=i) for i in range(10)])
     store.append("other", [ev()])
     assert [e.version for e in store.read_stream("s-1")] == list(range(1, 11))
@@ -119,7 +121,7 @@ def test_read_stream_ranges_backwards_and_unknown_stream(store, monkeypatch) -> 
 
 
 def test_read_all_positions_limits_and_backwards(store, monkeypatch) -> None:
-    monkeypatch.setattr(eventstore_module, "READ_CHUNK", 4)
+    monkeypatch.setattr(reading_module, "READ_CHUNK", 4)
     for i in range(5):
         store.append(f"s-{i}", [ev(n=i), ev(n=i)])
     assert [e.position for e in store.read_all()] == list(range(1, 11))
@@ -538,7 +540,7 @@ def test_every_write_on_a_read_only_store_is_refused(store_factory) -> None:
 def test_postgres_read_only_sessions_are_read_only_transactions(store_factory) -> None:
     store_factory().close()
     reader = store_factory(read_only=True)
-    with reader._engine.connect() as conn:
+    with reader.connect() as conn:
         assert conn.exec_driver_sql("SHOW default_transaction_read_only").scalar() == "on"
         with pytest.raises(Exception, match="read-only transaction"):
             conn.exec_driver_sql("DELETE FROM events")
@@ -571,7 +573,7 @@ def test_sqlite_connections_use_wal_full_sync_and_busy_timeout(store_factory) ->
     store = store_factory()
 
     def pragmas(s) -> tuple:
-        with s._engine.connect() as conn:
+        with s.connect() as conn:
             run = conn.exec_driver_sql
             return (
                 run("PRAGMA journal_mode").scalar(),
@@ -601,7 +603,7 @@ def test_retry_of_an_event_holding_a_huge_integral_float_is_still_idempotent(sto
 
 
 def test_records_built_on_the_fast_path_equal_the_dataclass(store) -> None:
-    from store import RecordedEvent
+    from eventscope.store import RecordedEvent
 
     [appended] = store.append("s-1", [NewEvent("X", {"a": [1, 2.5]}, {"actor": "ann"})])
     [read] = list(store.read_stream("s-1"))

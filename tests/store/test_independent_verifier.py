@@ -9,7 +9,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from store import EventStore, NewEvent
+from eventscope.store import EventStore, NewEvent
 
 
 def stdlib_verify(path: Path) -> int | None:

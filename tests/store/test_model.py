@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from eventscope.store import NO_STREAM, ConcurrencyError, EventStore, IdempotencyConflict, NewEvent
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -26,8 +27,6 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from sqlalchemy.pool import NullPool
-
-from store import NO_STREAM, ConcurrencyError, EventStore, IdempotencyConflict, NewEvent
 
 EXAMPLES = int(os.environ.get("EVENTSCOPE_MODEL_EXAMPLES", "15"))
 STREAM_IDS = st.sampled_from(["acct-1", "acct-2", "order-1"])

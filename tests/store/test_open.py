@@ -8,9 +8,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
-from store import EventStore, NewEvent, NotAStoreError, SourceNotFound
-from store.schema import SCHEMA_VERSION
+from eventscope.store import EventStore, NewEvent, NotAStoreError, SourceNotFound
+from eventscope.store.native.schema import SCHEMA_VERSION
 
 
 def digest(path: Path) -> str:
@@ -147,7 +146,7 @@ def test_postgres_unknown_database_and_schema_messages(pg_url: str, pg_schema: s
 @pytest.mark.postgres
 def test_postgres_newer_schema_version_is_refused(pg_url: str, pg_schema: str) -> None:
     store = EventStore.open(pg_url, schema=pg_schema)
-    with store._engine.begin() as conn:
+    with store.connect() as conn, conn.begin():
         conn.exec_driver_sql("UPDATE store_info SET schema_version = 99")
     store.close()
     with pytest.raises(NotAStoreError, match="version 99, newer"):

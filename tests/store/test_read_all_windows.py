@@ -11,11 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from eventscope.store import EventFilter, EventStore, NewEvent
+from eventscope.store.native import reading as reading_module
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from store import EventFilter, EventStore, NewEvent
-from store import eventstore as eventstore_module
 
 EVENTS = 900
 
@@ -73,7 +72,7 @@ def test_windows_return_what_a_plain_filter_returns(
         expected = [e for e in everything if start < e.position <= high]
     expected = [e.position for e in expected if e.event_type in types][:limit]
     with monkeypatch.context() as patch:
-        patch.setattr(eventstore_module, "READ_CHUNK", chunk)
+        patch.setattr(reading_module, "READ_CHUNK", chunk)
         found = store.read_all(
             start, stop, filter=EventFilter(event_types=types), limit=limit, backwards=backwards
         )
@@ -82,7 +81,7 @@ def test_windows_return_what_a_plain_filter_returns(
 
 def test_a_filtered_walk_picks_up_events_appended_during_it(tmp_path: Path, monkeypatch) -> None:
     """Past the head read when the walk began, the last query is unbounded."""
-    monkeypatch.setattr(eventstore_module, "READ_CHUNK", 5)
+    monkeypatch.setattr(reading_module, "READ_CHUNK", 5)
     store = EventStore.open(tmp_path / "live.db")
     store.append("s-1", [NewEvent("Common", {"i": i}) for i in range(20)])
     walk = store.read_all(filter=EventFilter(event_types={"Common"}))
@@ -96,7 +95,7 @@ def test_a_filtered_walk_picks_up_events_appended_during_it(tmp_path: Path, monk
 def test_windows_on_both_backends(store_factory, monkeypatch, backwards: bool) -> None:
     """The SQLite-only planner hint must never reach PostgreSQL (where `+text` is an
     error); the windows must give the plain filter's answer on both."""
-    monkeypatch.setattr(eventstore_module, "READ_CHUNK", 4)
+    monkeypatch.setattr(reading_module, "READ_CHUNK", 4)
     live = store_factory()
     live.append_streams([(f"s-{i % 5}", [NewEvent(kind(i), {"i": i})]) for i in range(1, 301)])
     for types in ({"Common"}, {"Rare"}, {"Rare", "Third"}):

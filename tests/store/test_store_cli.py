@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from explorer.cli import main
-from store import NO_STREAM, NewEvent
+from eventscope.explorer.cli import main
+from eventscope.store import NO_STREAM, NewEvent
 
 EVENT_KEYS = {
     "position",

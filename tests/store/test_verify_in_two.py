@@ -1,6 +1,6 @@
 """Verifying a large SQLite store with two processes gives exactly one walk's verdict.
 
-The second process (`store.chain.walk_in_two`) checks the later events from the stored
+The second process (`store.native.chain.walk_in_two`) checks the later events from the stored
 hash at the split, which the first half must reproduce. Every kind of damage, on either
 side of the split and right at it, must be reported as one walk reports it: same
 position, same reason, same count of checked events. The threshold is lowered so a
@@ -14,9 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-from store import Digest, EventStore, NewEvent, helper_process
-from store import chain as chain_module
+from eventscope.store import Digest, EventStore, NewEvent, helper_process
+from eventscope.store.native import chain as chain_module
 
 EVENTS = 400
 SPLIT = int(EVENTS * chain_module.FIRST_SHARE)
