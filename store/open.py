@@ -25,8 +25,8 @@ from eventscope.store import kinds
 from eventscope.store.errors import NotAStoreError, ReadOnlyError, SourceNotFound
 from eventscope.store.kinds import OpenRequest, SourceKind
 from eventscope.store.location import Location, parse_location
-from eventscope.store.sql.file_peek import peek
 from eventscope.store.source import EventSource
+from eventscope.store.sql.file_peek import peek
 
 if TYPE_CHECKING:
     from eventscope.store.sql.tables import Tables

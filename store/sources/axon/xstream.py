@@ -321,7 +321,7 @@ _CONTROL_REFERENCE = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]{1,2})|0*([0-9]{1,2}))
 # document itself does not contain: a payload may carry private-use text of its own, and
 # restoring that as control characters would alter what the event says.
 _SET_ASIDE_CODES = frozenset(c for c in range(1, 32) if c not in (9, 10, 13))  # never NUL
-_PRIVATE_USE = re.compile("[\U000F0000-\U0010FFFD]")
+_PRIVATE_USE = re.compile("[\U000f0000-\U0010fffd]")
 _ANY_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,9}));")
 
 
