@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from eventscope.demo_data.sandbox import LOG_NAME, SANDBOX_NAME, open_sandbox
 from eventscope.explorer.screens.teach import TeachApp, TeachScreen
+from eventscope.explorer.widgets.time_slider import AXES
 from timeline_stores import screen_text, settle
 
 SIZES = [(160, 48), (80, 24)]
@@ -182,7 +183,13 @@ async def test_upcasting_saga_trace_consistency_and_backdated_axis(sandbox: Any)
         await pilot.press("ctrl+b")
         await settle(app, pilot)
         await wait_until(pilot, lambda: run.index == 1, "the backdated timeline")
-        await pilot.press("a", "a")
+        timeline = app.screen
+        for _ in range(len(AXES)):  # "a" steps version -> recorded -> occurred, one press each
+            if timeline.slider.axis == "occurred":
+                break
+            before = timeline.slider.axis
+            await pilot.press("a")
+            await wait_until(pilot, lambda was=before: timeline.slider.axis != was, "the next axis")
         await settle(app, pilot)
         await wait_until(pilot, lambda: run.done, "the occurred axis")
 
