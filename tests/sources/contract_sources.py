@@ -417,6 +417,31 @@ def build_eventsourcing_postgres(context: Context) -> Built:
     )
 
 
+# --- Marten: tables from the published DDL (Marten is .NET and cannot run here) ----------
+def build_marten(context: Context, *, tenants: bool = False) -> Built:
+    """The history in Marten's tables (tests/sources/marten_tables.py), with unsettled
+    events above the high-water mark that the source must not show."""
+    from marten_tables import connect, write_contract
+
+    url, schema = context.pg_schema()
+    history = contract_history()
+    with connect(url) as conn:
+        written = write_contract(conn, schema, history, tenants=tenants)
+    expected = [
+        Expected(written.stream_ids[e.stream_id], e.stream_type, e.event_type, e.recorded_at)
+        for e in history
+    ]
+    return Built(
+        kind="marten-postgresql",
+        location=f"{url}{'&' if '?' in url else '?'}schema={schema}",
+        expected=expected,
+        fingerprint=schema_fingerprint(url, schema),
+        snapshots=written.snapshots,
+        checkpoints=written.checkpoints,
+        write_sql="DELETE FROM mt_events",
+    )
+
+
 # --- the registry the suite is parametrised over ------------------------------------------
 POSTGRES = pytest.mark.postgres
 
@@ -426,6 +451,8 @@ BUILDERS: dict[str, tuple[Callable[[Context], Built], tuple[Any, ...]]] = {
     "jsonl": (build_jsonl, ()),
     "eventsourcing-sqlite": (build_eventsourcing_sqlite, ()),
     "eventsourcing-postgresql": (build_eventsourcing_postgres, (POSTGRES,)),
+    "marten": (build_marten, (POSTGRES,)),
+    "marten-uuid-tenants": (lambda c: build_marten(c, tenants=True), (POSTGRES,)),
 }
 
 
