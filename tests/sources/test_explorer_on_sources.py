@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from eventscope.explorer.app import make_app
 from eventscope.explorer.screens.timeline import TimelineScreen
 from eventscope.explorer.widgets.state_tree import StateTree
@@ -103,3 +104,36 @@ async def test_nested_changes_in_a_jsonl_file_in_the_explorer(tmp_path: Path) ->
         await settle(app, pilot)
         tree = "\n".join(app.screen.query_one(StateTree).plain_lines())
         assert "nested" in tree and "level" in tree
+
+
+@pytest.mark.postgres
+async def test_a_marten_store_in_the_explorer(marten_database: str) -> None:
+    """A Marten store opened by its plain URL (tables follow Marten's published schema;
+    Marten itself cannot run here): the home screen lists tenant-qualified streams, and
+    the slider replays an order's generic fold."""
+    from contract_sources import schema_fingerprint
+
+    from tests.fixtures.foreign.marten import facts
+
+    fingerprint = schema_fingerprint(marten_database, facts.V9_SCHEMA)
+    before = fingerprint()
+    app = make_app(marten_database)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        home = screen_text(app)
+        assert "READ-ONLY" in home and "tenant-a/" in home and "order" in home
+
+    stream = f"{facts.STALE_SNAPSHOT_TENANT}/{facts.STALE_SNAPSHOT_ID}"
+    app = make_app(marten_database, stream=stream, version=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, TimelineScreen) and screen.shown.version == 1
+        tree = "\n".join(app.screen.query_one(StateTree).plain_lines())
+        assert "Currency" in tree and "EUR" in tree
+        await pilot.press("right")
+        await settle(app, pilot)
+        assert screen.shown.version == 2
+        tree = "\n".join(app.screen.query_one(StateTree).plain_lines())
+        assert "SKU-" in tree  # the first line item merged into the order
+    assert fingerprint() == before
