@@ -40,7 +40,7 @@ from eventscope.store.records import (
 )
 from eventscope.store.source import ClosingContext, EventFilter, ProgressCallback
 from eventscope.store.sources.marten import claims
-from eventscope.store.sources.marten.events import decode, select_list
+from eventscope.store.sources.marten.events import EventDecoder
 from eventscope.store.sources.marten.filters import Where, where
 from eventscope.store.sources.marten.identity import Identity
 from eventscope.store.sources.marten.layout import MartenLayout, read_layout
@@ -64,7 +64,8 @@ class MartenSource(ClosingContext):
             uuid_ids=layout.uuid_ids, conjoined=layout.conjoined, tenants=layout.tenants
         )
         self._catalog = StreamCatalog(reader, layout, self.identity)
-        columns = select_list(layout)
+        self._decode = EventDecoder(layout)
+        columns = self._decode.select
         join = "s.id = e.stream_id" + (" AND s.tenant_id = e.tenant_id" if layout.conjoined else "")
         self._all_select = (
             f"SELECT {columns}, s.type FROM mt_events e LEFT JOIN mt_streams s ON {join}"  # noqa: S608
@@ -145,6 +146,10 @@ class MartenSource(ClosingContext):
     ) -> Iterator[RecordedEvent]:
         if low > high:
             return
+        # No high-water condition here: Marten appends a stream's versions in seq_id
+        # order (the stream row is locked), so the stream's last settled version, which
+        # the catalog found below the mark, bounds the read; and a seq_id condition
+        # would lead PostgreSQL to walk the global index instead of the stream's.
         tenant = ""
         params: list[Any] = [stream.stored]
         if stream.block.tenant is not None and self.layout.has("tenant_id"):
@@ -153,8 +158,7 @@ class MartenSource(ClosingContext):
         order = "DESC" if backwards else "ASC"
         sql = (
             f"{self._stream_select} WHERE e.stream_id = {self._catalog.id_cast}{tenant} "
-            f"AND e.version >= ? AND e.version <= ? AND e.seq_id <= {claims.HORIZON} "
-            f"ORDER BY e.version {order} LIMIT ?"
+            f"AND e.version >= ? AND e.version <= ? ORDER BY e.version {order} LIMIT ?"
         )
 
         def fetch(bounds: tuple[int, int]) -> list[Any]:
@@ -163,7 +167,7 @@ class MartenSource(ClosingContext):
         def advance(row: Sequence[Any], bounds: tuple[int, int]) -> tuple[int, int]:
             return (bounds[0], row[3] - 1) if backwards else (row[3] + 1, bounds[1])
 
-        shown, stream_type = stream.shown, stream.stream_type
+        shown, stream_type, decode = stream.shown, stream.stream_type, self._decode
         for rows in keyset_chunks(fetch, (low, high), _CHUNK, advance):
             for row in rows:
                 yield decode(row, shown, stream_type)
@@ -205,10 +209,10 @@ class MartenSource(ClosingContext):
             return self._fetchall(sql, (cursor, window.bound, *conditions.params, size))
 
         produced = 0
-        present = self.identity.present
+        present, decode, width = self.identity.present, self._decode, self._decode.width
         for rows in keyset_chunks(fetch, window.cursor, size, _next_position):
             for row in rows:
-                event = decode(row, present(row[2], row[1]), row[-1] or "")
+                event = decode(row, present(row[2], row[1]), row[width] or "")
                 if conditions.in_python and not matches(event, flt):
                     continue
                 yield event
@@ -223,7 +227,7 @@ class MartenSource(ClosingContext):
         )
         if row is None:
             return None
-        return decode(row, self.identity.present(row[2], row[1]), row[-1] or "")
+        return self._decode(row, self.identity.present(row[2], row[1]), row[-1] or "")
 
     def count_events(self, filter: EventFilter | None = None) -> int:  # noqa: A002
         if filter is None or filter.is_empty():
