@@ -87,6 +87,8 @@ def test_marten_streams_page_and_replay(pg_url: str, pg_schema: str) -> None:
         page_start = median_seconds(lambda: source.streams(limit=100), 30)
         page_middle = median_seconds(lambda: source.streams(after=middle, limit=100), 30)
         page_prefix = median_seconds(lambda: source.streams(prefix="a1", limit=100), 30)
+        assert source.count_streams() == STREAMS + 1
+        t_count = median_seconds(source.count_streams, 5)
 
         import psycopg
 
@@ -121,6 +123,7 @@ def test_marten_streams_page_and_replay(pg_url: str, pg_schema: str) -> None:
         f"  streams page (100), first:        {page_start * 1000:.2f} ms (budget 5 ms)\n"
         f"  streams page (100), after middle: {page_middle * 1000:.2f} ms\n"
         f"  streams page (100), prefix 'a1':  {page_prefix * 1000:.2f} ms\n"
+        f"  count_streams():                   {t_count * 1000:.1f} ms\n"
         f"  replay of {BIG_EVENTS:,} events: {t_replay * 1000:.1f} ms = "
         f"{BIG_EVENTS / t_replay:,.0f} events/s\n"
         f"  floor (same SQL + orjson.loads): {t_floor * 1000:.1f} ms -> ratio {ratio:.2f}x "

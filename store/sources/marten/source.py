@@ -50,6 +50,9 @@ from eventscope.store.sql.reader import SqlReader
 from sqlalchemy import Connection
 
 _CHUNK = 2000
+# One stream is read in larger chunks: a replay is the hot path, and each chunk is a
+# round trip (the index range is cheap to resume, so memory is the only limit).
+_STREAM_CHUNK = 5000
 NO_CHAIN = "Marten keeps no hash chain"
 
 
@@ -162,13 +165,13 @@ class MartenSource(ClosingContext):
         )
 
         def fetch(bounds: tuple[int, int]) -> list[Any]:
-            return self._fetchall(sql, (*params, bounds[0], bounds[1], _CHUNK))
+            return self._fetchall(sql, (*params, bounds[0], bounds[1], _STREAM_CHUNK))
 
         def advance(row: Sequence[Any], bounds: tuple[int, int]) -> tuple[int, int]:
             return (bounds[0], row[3] - 1) if backwards else (row[3] + 1, bounds[1])
 
         shown, stream_type, decode = stream.shown, stream.stream_type, self._decode
-        for rows in keyset_chunks(fetch, (low, high), _CHUNK, advance):
+        for rows in keyset_chunks(fetch, (low, high), _STREAM_CHUNK, advance):
             for row in rows:
                 yield decode(row, shown, stream_type)
 
