@@ -91,18 +91,25 @@ class StreamCatalog:
         return out
 
     def count(self, stream_type: str | None, prefix: str | None) -> int:
+        """Streams matching, without probing each one: all matching rows of
+        `mt_streams`, less those whose events all lie above the high-water mark (found
+        from the few events above it, through the seq_id key)."""
+        key = "(s.tenant_id, s.id)" if self._layout.conjoined else "s.id"
+        unsettled_key = "u.tenant_id, u.stream_id" if self._layout.conjoined else "u.stream_id"
         total = 0
         for piece in self._identity.slices(prefix, None):
             found = self._conditions(piece, stream_type)
             if found is None:
                 continue
             conditions, params = found
+            where = " AND ".join(conditions)
             sql = (
-                "SELECT count(*) FROM mt_streams s WHERE "  # noqa: S608
-                f"{' AND '.join(conditions)} AND EXISTS (SELECT 1 FROM mt_events e "
-                f"WHERE {self._settled})"
+                f"SELECT (SELECT count(*) FROM mt_streams s WHERE {where}) - "  # noqa: S608
+                f"(SELECT count(*) FROM mt_streams s WHERE {where} AND {key} IN "
+                f"(SELECT {unsettled_key} FROM mt_events u WHERE u.seq_id > {HORIZON}) "
+                f"AND NOT EXISTS (SELECT 1 FROM mt_events e WHERE {self._settled}))"
             )
-            total += int(self._reader.fetchone(sql, params)[0])
+            total += int(self._reader.fetchone(sql, [*params, *params])[0])
         return total
 
     def types(self) -> list[tuple[str, int]]:
