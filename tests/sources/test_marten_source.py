@@ -13,13 +13,14 @@ from collections.abc import Iterator
 import orjson
 import pytest
 from click.testing import CliRunner
-from contract_sources import schema_fingerprint
+from contract_sources import contract_history, schema_fingerprint
 from eventscope.domain.engine import Engine
 from eventscope.explorer.cli import main
 from eventscope.store import EventFilter, open_source
 from eventscope.store.errors import NotAStoreError, ReadOnlyError, StoreError
 from eventscope.store.sources.marten.identity import is_canonical_uuid, uuid_ceiling
 from eventscope.store.sources.marten.source import MartenSource
+from marten_tables import connect, write_contract
 from sources_helpers import assert_read_contract
 
 from tests.fixtures.foreign.marten import facts
@@ -357,3 +358,40 @@ def test_cli_streams_events_state_and_verify(marten_database: str) -> None:
 def test_cli_takes_the_marten_prefix(marten_database: str) -> None:
     result = CliRunner().invoke(main, ["streams", f"marten:{marten_database}", "--json"])
     assert result.exit_code == 0, result.output
+
+
+# --- layouts the fixture does not have ----------------------------------------------------
+def _written(pg_url: str, schema: str, *, tenants: bool = False) -> dict[str, str]:
+    with connect(pg_url) as conn:
+        return write_contract(conn, schema, contract_history(), tenants=tenants).stream_ids
+
+
+def test_text_ids_under_a_linguistic_collation_page_in_code_point_order(
+    pg_url: str, pg_schema: str
+) -> None:
+    shown_ids = _written(pg_url, pg_schema)
+    with connect(pg_url) as conn:
+        for table, column in (("mt_events", "stream_id"), ("mt_streams", "id")):
+            conn.execute(
+                f'ALTER TABLE "{pg_schema}".{table} ALTER COLUMN {column} '
+                'TYPE varchar COLLATE "en-x-icu"'
+            )
+    with open_source(f"{pg_url}?schema={pg_schema}") as source:
+        assert isinstance(source, MartenSource) and not source.layout.code_point_ids
+        ids = sorted(shown_ids.values())
+        paged: list[str] = []
+        after = None
+        while page := source.streams(after=after, limit=2):
+            paged.extend(i.stream_id for i in page)
+            after = page[-1].stream_id
+        assert paged == ids  # "a%_x" < "a_b" < "acct-1" ... < "😀x", as Python sorts
+        assert_read_contract(source)
+
+
+def test_per_tenant_partitioned_events_are_refused(pg_url: str, pg_schema: str) -> None:
+    _written(pg_url, pg_schema, tenants=True)
+    with connect(pg_url) as conn:
+        conn.execute(f'ALTER TABLE "{pg_schema}".mt_events DROP CONSTRAINT pkey_mt_events_seq_id')
+        conn.execute(f'ALTER TABLE "{pg_schema}".mt_events ADD PRIMARY KEY (seq_id, tenant_id)')
+    with pytest.raises(NotAStoreError, match="partitions its events per tenant"):
+        open_source(f"{pg_url}?schema={pg_schema}")
