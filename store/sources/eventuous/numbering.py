@@ -14,9 +14,9 @@ So a stream's numbering is either an offset (`positions` None: contiguous) or th
 list of its positions. Each event also carries its stored position in metadata
 (`stream_position`), so nothing is hidden by the renumbering.
 
-Why the cache is keyed by (stream, first position, last position): messages are only
-ever added above the last position or deleted below a position, so the same two ends
-mean the same set of positions, and the count (one index scan) is not repeated.
+Why a remembered numbering is valid while the stream's two ends are unchanged: messages
+are only ever added above the last position or deleted below a position, so the same
+two ends mean the same set of positions, and the count (one index scan) is not repeated.
 """
 
 from __future__ import annotations
@@ -74,17 +74,42 @@ class Numberings:
 
     def __init__(self, reader: SqlReader) -> None:
         self._reader = reader
-        self._known: dict[tuple[int, int, int], Numbering] = {}
+        self._known: dict[int, Numbering] = {}
+
+    def cached(self, stream: int, low: int | None, high: int | None) -> Numbering | None:
+        """The numbering of a stream whose ends are still (low, high), if known."""
+        if low is None or high is None:
+            return EMPTY
+        known = self._known.get(stream)
+        if known is not None and (known.first_position, known.last_position) == (low, high):
+            return known
+        return None
+
+    def known_streams(self) -> set[int]:
+        """Streams with a remembered numbering (a page query counts only the others)."""
+        return set(self._known)
+
+    def counted(self, stream: int, low: int, high: int, count: int) -> Numbering:
+        """The numbering of a stream from its ends and its number of messages."""
+        positions = None
+        if count != high - low + 1:
+            rows = self._reader.fetchall(_POSITIONS_SQL, (stream,))
+            positions = tuple(row[0] for row in rows)
+            if not positions:
+                return EMPTY
+            low, high, count = positions[0], positions[-1], len(positions)
+        numbering = Numbering(low, high, count, positions)
+        if len(self._known) >= _CACHE_LIMIT:
+            self._known.clear()
+        self._known[stream] = numbering
+        return numbering
 
     def for_ends(self, ends: dict[int, tuple[int | None, int | None]]) -> dict[int, Numbering]:
         """Numberings for streams whose (lowest, highest) positions are known."""
         out: dict[int, Numbering] = {}
         missing: list[int] = []
         for stream, (low, high) in ends.items():
-            if low is None or high is None:
-                out[stream] = EMPTY
-                continue
-            known = self._known.get((stream, low, high))
+            known = self.cached(stream, low, high)
             if known is None:
                 missing.append(stream)
             else:
@@ -94,7 +119,7 @@ class Numberings:
             for stream in missing:
                 low, high = ends[stream]
                 assert low is not None and high is not None
-                out[stream] = self._remember(stream, low, high, int(counts.get(stream, 0)))
+                out[stream] = self.counted(stream, low, high, int(counts.get(stream, 0)))
         return out
 
     def for_streams(self, streams: Iterable[int]) -> dict[int, Numbering]:
@@ -104,16 +129,3 @@ class Numberings:
             return {}
         rows: list[Any] = self._reader.fetchall(_ENDS_SQL, (wanted,))
         return self.for_ends({row[0]: (row[1], row[2]) for row in rows})
-
-    def _remember(self, stream: int, low: int, high: int, count: int) -> Numbering:
-        positions = None
-        if count != high - low + 1:
-            rows = self._reader.fetchall(_POSITIONS_SQL, (stream,))
-            positions = tuple(row[0] for row in rows)
-            if positions:
-                low, high, count = positions[0], positions[-1], len(positions)
-        numbering = Numbering(low, high, count, positions)
-        if len(self._known) >= _CACHE_LIMIT:
-            self._known.clear()
-        self._known[(stream, low, high)] = numbering
-        return numbering

@@ -14,6 +14,7 @@ paging), versions from positions (`numbering`), rows to records (`rows`), filter
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from itertools import islice
@@ -60,12 +61,17 @@ _STREAM_ENDS = (
 )
 _PAGE_SQL = (
     "SELECT s.id, f.global_position, f.created, f.stream_position, "
-    "l.global_position, l.created, l.stream_position FROM unnest(?::int[]) AS s(id) "
+    "l.global_position, l.created, l.stream_position, "
+    "CASE WHEN s.id = ANY(?::int[]) THEN NULL "
+    "ELSE (SELECT count(*) FROM messages c WHERE c.stream_id = s.id) END "
+    "FROM unnest(?::int[]) AS s(id) "
     "LEFT JOIN LATERAL (SELECT global_position, created, stream_position FROM messages m "
     "WHERE m.stream_id = s.id ORDER BY stream_position LIMIT 1) f ON TRUE "
     "LEFT JOIN LATERAL (SELECT global_position, created, stream_position FROM messages m "
     "WHERE m.stream_id = s.id ORDER BY stream_position DESC LIMIT 1) l ON TRUE"
 )
+# How often a listing looks for streams created since the last look.
+_REFRESH_EVERY_S = 1.0
 NO_CHAIN = "Eventuous keeps no hash chain, so nothing here is proven unchanged"
 
 
@@ -78,7 +84,7 @@ class EventuousSource(ClosingContext):
         self._fetchall = reader.fetchall
         self._catalog = StreamCatalog(reader)
         self._numberings = Numberings(reader)
-        self._loaded = False
+        self._refreshed = -_REFRESH_EVERY_S  # time.monotonic() of the last catalog look
 
     # --- opening ------------------------------------------------------------------------
     @classmethod
@@ -245,7 +251,11 @@ class EventuousSource(ClosingContext):
 
     # --- streams ------------------------------------------------------------------------
     def _names(self) -> StreamCatalog:
-        self._catalog.refresh()
+        """The catalog, looked at for new streams at most every `_REFRESH_EVERY_S`."""
+        now = time.monotonic()
+        if now - self._refreshed >= _REFRESH_EVERY_S:
+            self._catalog.refresh()
+            self._refreshed = now
         return self._catalog
 
     def streams(
@@ -284,11 +294,27 @@ class EventuousSource(ClosingContext):
             return []
         catalog = self._catalog
         ids = [catalog.by_name[name] for name in names]
-        rows = {row[0]: row for row in self._fetchall(_PAGE_SQL, (ids,))}
-        numberings = self._numberings.for_ends({i: (rows[i][3], rows[i][6]) for i in ids})
+        # One query: both ends of each stream, and the count of those whose numbering is
+        # not remembered (a remembered one is reused while its ends are unchanged).
+        known = list(self._numberings.known_streams().intersection(ids))
+        rows = {row[0]: row for row in self._fetchall(_PAGE_SQL, (known, ids))}
+        numberings: dict[int, Numbering] = {}
+        recount: dict[int, tuple[int | None, int | None]] = {}
+        for stored in ids:
+            row = rows[stored]
+            low, high, count = row[3], row[6], row[7]
+            found = self._numberings.cached(stored, low, high)
+            if found is not None:
+                numberings[stored] = found
+            elif count is not None:
+                numberings[stored] = self._numberings.counted(stored, low, high, int(count))
+            else:
+                recount[stored] = (low, high)  # appended to or truncated since
+        if recount:
+            numberings.update(self._numberings.for_ends(recount))
         out = []
         for name, stored in zip(names, ids, strict=True):
-            _id, first_pos, first_at, _low, last_pos, last_at, _high = rows[stored]
+            _id, first_pos, first_at, _low, last_pos, last_at, _high, _count = rows[stored]
             numbering = numberings[stored]
             out.append(
                 EventuousStreamInfo(
