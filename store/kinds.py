@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 REGISTERED = (
     "eventscope.store.native.kind",
     "eventscope.store.sources.eventsourcing.kind",
+    "eventscope.store.sources.eventuous.kind",
     "eventscope.store.sources.jsonl.kind",
     "eventscope.store.sources.marten.kind",
 )

@@ -282,6 +282,8 @@ class TimelineScreen(Screen[None]):
         """On the occurred axis: a business time typed with `t` (None = the occurred
         time of the selected event)."""
         self._occurred_axis = False  # the slider's axis is "occurred" (kept by action_axis)
+        self.history_note: str | None = None
+        """What the source says about the stream's stored history (`_load`), or None."""
 
     @property
     def mode(self) -> tuple[Any, ...]:
@@ -387,6 +389,9 @@ class TimelineScreen(Screen[None]):
             info = app.source.stream_info(self.stream_id)
             if info is None:
                 raise LookupError(f"there is no stream {self.stream_id!r} in this source")
+            # A source may say something about the stream's stored history (Eventuous:
+            # "history before position N was truncated"); the header shows it.
+            self.history_note = getattr(info, "history_note", None)
             self.app.call_from_thread(self._listed, info.version)
             timeline, overview = load_overview(app.engine, app.source, self.stream_id)
         except Exception as exc:  # shown on the screen; the app keeps working
@@ -443,6 +448,8 @@ class TimelineScreen(Screen[None]):
             if overview.stream_type:
                 text.append(f"  ({visible_text(overview.stream_type)})", style="dim")
             text.append(f"  ·  {plural(overview.length, 'event')}", style="")
+            if self.history_note:  # before the times: it must not be cut off
+                text.append(f"  ·  ⚠ {visible_text(self.history_note)}", style="bold #f0b35a")
             if overview.extent_recorded and not narrow:
                 first, last = overview.extent_recorded
                 size = 19

@@ -280,6 +280,56 @@ def build_jsonl(context: Context) -> Built:
     )
 
 
+# --- Eventuous: tables from the published DDL (Eventuous is .NET and cannot run here) ----
+def build_eventuous(context: Context) -> Built:
+    """The history in Eventuous's tables, written through the DDL's `append_events` one
+    message per append (tests/sources/eventuous_tables.py), with an idempotent retry
+    leaving a gap in `global_position` and three subscriptions' checkpoints."""
+    from eventuous_tables import (
+        Message,
+        append,
+        connect,
+        create_tables,
+        eventuous_metadata,
+        set_checkpoint,
+    )
+
+    url, schema = context.pg_schema()
+    history = contract_history()
+    with connect(url) as conn:
+        create_tables(conn, schema)
+        for n, item in enumerate(history):
+            meta = dict(item.metadata)
+            own = {"actor": meta.pop("actor")}
+            message = Message(
+                item.event_id,
+                item.event_type,
+                item.data,
+                eventuous_metadata(
+                    item.event_id, meta["correlation_id"], meta["causation_id"], **own
+                ),
+            )
+            append(conn, schema, item.stream_id, [message], item.recorded_at)
+            if n == 20:  # a retry of the same append: nothing inserted, an identity used
+                append(conn, schema, item.stream_id, [message], item.recorded_at)
+        head = conn.execute(f"SELECT max(global_position) FROM {schema}.messages").fetchone()
+        set_checkpoint(conn, schema, "totals", head[0])
+        set_checkpoint(conn, schema, "other", 5)
+        set_checkpoint(conn, schema, "unstarted", None)
+    expected = [
+        Expected(e.stream_id, e.stream_id.split("-", 1)[0], e.event_type, e.recorded_at)
+        for e in history
+    ]
+    return Built(
+        kind="eventuous-postgresql",
+        location=f"{url}{'&' if '?' in url else '?'}schema={schema}",
+        expected=expected,
+        fingerprint=schema_fingerprint(url, schema),
+        checkpoints={"totals": head[0], "other": 5, "unstarted": 0},
+        write_sql="DELETE FROM messages",
+    )
+
+
 # --- the eventsourcing library ------------------------------------------------------------
 _CLOCK: list[datetime] = []  # the recorded times the next events get, in order
 
@@ -449,6 +499,7 @@ BUILDERS: dict[str, tuple[Callable[[Context], Built], tuple[Any, ...]]] = {
     "native-sqlite": (build_native_sqlite, ()),
     "native-postgresql": (build_native_postgres, (POSTGRES,)),
     "jsonl": (build_jsonl, ()),
+    "eventuous": (build_eventuous, (POSTGRES,)),
     "eventsourcing-sqlite": (build_eventsourcing_sqlite, ()),
     "eventsourcing-postgresql": (build_eventsourcing_postgres, (POSTGRES,)),
     "marten": (build_marten, (POSTGRES,)),

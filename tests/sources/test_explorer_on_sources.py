@@ -137,3 +137,42 @@ async def test_a_marten_store_in_the_explorer(marten_database: str) -> None:
         tree = "\n".join(app.screen.query_one(StateTree).plain_lines())
         assert "SKU-" in tree  # the first line item merged into the order
     assert fingerprint() == before
+
+
+@pytest.mark.postgres
+async def test_an_eventuous_store_in_the_explorer(eventuous_database: str) -> None:
+    """Tables from Eventuous's published DDL (not written by Eventuous): the home screen
+    lists its streams, a truncated stream's timeline says where its history starts, and
+    an empty stream (version -1) opens with no events rather than an error."""
+    from tests.fixtures.foreign.eventuous import facts
+
+    app = make_app(eventuous_database)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        home = screen_text(app)
+        assert "READ-ONLY" in home and "Booking-" in home
+
+    app = make_app(eventuous_database, stream=facts.TRUNCATED_STREAM, version=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, TimelineScreen) and screen.shown.version == 1
+        text = screen_text(app)
+        assert f"history before position {facts.TRUNCATED_BEFORE} was truncated" in text
+        await pilot.press("end")
+        await settle(app, pilot)
+        assert screen.shown.version == screen.overview.length == 8
+
+    app = make_app(eventuous_database, stream=facts.HOLE_STREAM)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, TimelineScreen) and screen.error is None
+        assert screen.shown.version == 4 and "no message" in screen_text(app)
+
+    app = make_app(eventuous_database, stream=facts.EMPTY_STREAM)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, TimelineScreen) and screen.error is None
+        assert "0 events" in screen_text(app)
