@@ -31,6 +31,7 @@ REGISTERED = (
     "eventscope.store.sources.eventuous.kind",
     "eventscope.store.sources.jsonl.kind",
     "eventscope.store.sources.marten.kind",
+    "eventscope.store.sources.axon.kind",
 )
 
 

@@ -467,6 +467,107 @@ def build_eventsourcing_postgres(context: Context) -> Built:
     )
 
 
+# --- Axon Framework -----------------------------------------------------------------------
+AXON_SNAPSHOT_STREAMS = ("acct-1", "order-1")
+AXON_PROCESSOR = "com.example.ContractProjection"
+
+
+def build_axon(context: Context) -> Built:
+    """The contract history in Axon 4's JPA tables (tests/fixtures/foreign/axon/ddl.py,
+    bytea columns, XStream XML) as Axon would store it: 0-based sequence numbers, the
+    aggregate's name in `type`, the event class name in `payload_type`, ISO text times,
+    `traceId`/`correlationId`/`userName` metadata, global indexes with gaps, the latest
+    snapshot of two aggregates and a tracking token. Written by hand: Axon (a JVM
+    framework) cannot run here."""
+    from tests.fixtures.foreign.axon.ddl import jpa_ddl
+    from tests.fixtures.foreign.axon.xstream_xml import encode_document, metadata_xml
+
+    url, schema = context.pg_schema()
+    history = contract_history()
+    engine = sa.create_engine(url, poolclass=NullPool)
+    sequences: dict[str, int] = {}
+    positions: list[int] = []
+    rows = []
+    for n, item in enumerate(history):
+        sequence = sequences.get(item.stream_id, -1) + 1
+        sequences[item.stream_id] = sequence
+        position = 3 * n + 2 + (n // 10) * 7  # gaps: rolled back and unused ids
+        positions.append(position)
+        payload = encode_document(f"com.example.contract.{item.event_type}", item.data)
+        metadata = {
+            "traceId": item.metadata["correlation_id"],
+            "correlationId": item.metadata["causation_id"],
+            "userName": item.metadata["actor"],
+        }
+        rows.append(
+            (
+                position,
+                item.event_id,
+                metadata_xml(metadata).encode(),
+                payload.encode(),
+                None,
+                f"com.example.contract.{item.event_type}",
+                item.recorded_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                item.stream_id,
+                sequence,
+                item.stream_type,
+            )
+        )
+    # Axon keeps only the latest snapshot: one each, taken after the next-to-last event.
+    taken = {stream: max(sequences[stream] - 1, 0) for stream in AXON_SNAPSHOT_STREAMS}
+    snapshots = {stream: [sequence + 1] for stream, sequence in taken.items()}
+    with engine.begin() as conn:
+        conn.exec_driver_sql(jpa_ddl(schema, lob="bytea", hibernate=5))
+        conn.exec_driver_sql(
+            f"INSERT INTO {schema}.domain_event_entry (global_index, event_identifier, "
+            "meta_data, payload, payload_revision, payload_type, time_stamp, "
+            "aggregate_identifier, sequence_number, type) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            rows,
+        )
+        for stream in AXON_SNAPSHOT_STREAMS:
+            conn.exec_driver_sql(
+                f"INSERT INTO {schema}.snapshot_event_entry (aggregate_identifier, "
+                "sequence_number, type, event_identifier, meta_data, payload, "
+                "payload_revision, payload_type, time_stamp) "
+                "VALUES (%s, %s, %s, %s, %s, %s, NULL, %s, %s)",
+                (
+                    stream,
+                    taken[stream],
+                    "account" if stream.startswith("acct") else "order",
+                    str(uuid.uuid5(uuid.NAMESPACE_URL, f"contract/snapshot/{stream}")),
+                    b"<meta-data/>",
+                    encode_document("com.example.contract.State", {"stream": stream}).encode(),
+                    "com.example.contract.State",
+                    T0.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                ),
+            )
+        token = f'{{"index":{positions[-3]},"gaps":[{positions[-4] + 1}]}}'
+        conn.exec_driver_sql(
+            f"INSERT INTO {schema}.token_entry (processor_name, segment, owner, timestamp, "
+            "token, token_type) VALUES (%s, 0, NULL, %s, %s, %s), "
+            "('__config', 0, NULL, %s, %s, 'org.axonframework.eventhandling.tokenstore.ConfigToken')",
+            (
+                AXON_PROCESSOR,
+                T0.isoformat(),
+                token.encode(),
+                "org.axonframework.eventhandling.GapAwareTrackingToken",
+                T0.isoformat(),
+                b'{"config":{"id":"contract"}}',
+            ),
+        )
+    engine.dispose()
+    return Built(
+        kind="axon-postgresql",
+        location=f"{url}{'&' if '?' in url else '?'}schema={schema}",
+        expected=_as_expected(history),
+        fingerprint=schema_fingerprint(url, schema),
+        snapshots=snapshots,
+        checkpoints={AXON_PROCESSOR: positions[-3]},
+        write_sql="DELETE FROM domain_event_entry",
+    )
+
+
 # --- Marten: tables from the published DDL (Marten is .NET and cannot run here) ----------
 def build_marten(context: Context, *, tenants: bool = False) -> Built:
     """The history in Marten's tables (tests/sources/marten_tables.py), with unsettled
@@ -504,6 +605,7 @@ BUILDERS: dict[str, tuple[Callable[[Context], Built], tuple[Any, ...]]] = {
     "eventsourcing-postgresql": (build_eventsourcing_postgres, (POSTGRES,)),
     "marten": (build_marten, (POSTGRES,)),
     "marten-uuid-tenants": (lambda c: build_marten(c, tenants=True), (POSTGRES,)),
+    "axon-postgresql": (build_axon, (POSTGRES,)),
 }
 
 

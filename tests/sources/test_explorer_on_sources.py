@@ -107,6 +107,30 @@ async def test_nested_changes_in_a_jsonl_file_in_the_explorer(tmp_path: Path) ->
 
 
 @pytest.mark.postgres
+async def test_an_axon_store_in_the_explorer(axon_oid_database: str) -> None:
+    """Axon's JPA tables with large objects and XStream XML (the fixture follows the
+    published schema; Axon did not write it): the home screen lists aggregates and the
+    group of events without one; the timeline folds the decoded XML."""
+    app = make_app(axon_oid_database)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        home = screen_text(app)
+        assert "READ-ONLY" in home and "BankAccount" in home and "acct-0000" in home
+        assert "(no aggregate)" in home
+
+    app = make_app(axon_oid_database, stream="acct-0007", version=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, TimelineScreen) and screen.shown.version == 1
+        tree = "\n".join(app.screen.query_one(StateTree).plain_lines())
+        assert "acct-0007" in tree and "Owner 7" in tree
+        await pilot.press("right")
+        await settle(app, pilot)
+        assert screen.shown.version == 2
+
+
+@pytest.mark.postgres
 async def test_a_marten_store_in_the_explorer(marten_database: str) -> None:
     """A Marten store opened by its plain URL (tables follow Marten's published schema;
     Marten itself cannot run here): the home screen lists tenant-qualified streams, and
