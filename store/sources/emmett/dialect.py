@@ -16,6 +16,7 @@ Why a module of its own: everything else in the source is one text for both back
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from eventscope.store.records import EPOCH
@@ -45,8 +46,10 @@ def event_columns(postgres: bool) -> str:
     )
 
 
+@lru_cache(maxsize=8192)
 def recorded_time(value: Any) -> datetime:
-    """`created` as an aware UTC datetime (EPOCH when it cannot be read)."""
+    """`created` as an aware UTC datetime (EPOCH when it cannot be read); cached, since
+    one append's messages share it (and SQLite's has one-second resolution)."""
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if isinstance(value, str):
@@ -58,6 +61,7 @@ def recorded_time(value: Any) -> datetime:
     return EPOCH
 
 
+@lru_cache(maxsize=4096)
 def stream_type_of(stream_id: str) -> str:
     """Emmett's rule for `emt_streams.stream_type`: the text before the first `-`, else
     `emt:unknown`. Computed from the id, so no join on SQLite's untrustworthy catalog."""
