@@ -467,6 +467,217 @@ def build_eventsourcing_postgres(context: Context) -> Built:
     )
 
 
+# --- Emmett ---------------------------------------------------------------------------------
+def _emmett_expected(history: list[RefEvent]) -> list[Expected]:
+    """Emmett derives a stream's type from its name (the text before the first '-')."""
+    from eventscope.store.sources.emmett.dialect import stream_type_of
+
+    return [
+        Expected(e.stream_id, stream_type_of(e.stream_id), e.event_type, e.recorded_at)
+        for e in history
+    ]
+
+
+def _emmett_metadata(item: RefEvent) -> dict[str, Any]:
+    """The contract metadata under Emmett's own key names."""
+    return {
+        "userId": item.metadata["actor"],
+        "correlationId": item.metadata["correlation_id"],
+        "causationId": item.metadata["causation_id"],
+    }
+
+
+def _emmett_pg_append(
+    conn: Any, item: RefEvent, positions: dict[str, int], kind: str = "E"
+) -> list[int]:
+    """One message through Emmett's `emt_append_to_stream`, with the expected position."""
+    result = conn.exec_driver_sql(
+        "SELECT success, global_positions FROM emt_append_to_stream("
+        "%s::text[], %s::jsonb[], %s::jsonb[], %s::text[], %s::text[], %s::text[], "
+        "%s, %s, %s, 'emt:default')",
+        (
+            [item.event_id],
+            [_json(item.data)],
+            [_json(_emmett_metadata(item))],
+            ["1"],
+            [item.event_type],
+            [kind],
+            item.stream_id,
+            item.stream_id.partition("-")[0] if "-" in item.stream_id else "emt:unknown",
+            positions.get(item.stream_id, 0),
+        ),
+    ).one()
+    assert result.success, item
+    positions[item.stream_id] = positions.get(item.stream_id, 0) + 1
+    return list(result.global_positions)
+
+
+def build_emmett_postgresql(context: Context) -> Built:
+    """Emmett's PostgreSQL schema as Emmett 0.42.0 created it (the committed dump, its
+    history removed), the contract history appended through Emmett's own
+    `emt_append_to_stream` function, one call per event with the expected position, a
+    command between some events (left out by eventscope), a processor checkpoint and a
+    Pongo row. Node is not available at test time, so Emmett's JavaScript does not run;
+    only `created` (now() in Emmett) is then set to the contract's recorded times."""
+    from tests.fixtures.foreign.committed import EMMETT_PG_DUMP
+    from tests.fixtures.foreign.pg import loaded_dump, settle_transaction_ids
+
+    admin = context.request.getfixturevalue("pg_url")
+    loading = loaded_dump(admin, EMMETT_PG_DUMP, prefix="es_emmett_contract")
+    url = loading.__enter__()
+    context.request.addfinalizer(lambda: loading.__exit__(None, None, None))
+    history = contract_history()
+    engine = sa.create_engine(url, poolclass=NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "TRUNCATE emt_messages, emt_streams, emt_processors, shopping_carts_summary, "
+            "client_shopping_summary"
+        )
+    positions: dict[str, int] = {}
+    for n, item in enumerate(history):
+        with engine.begin() as conn:
+            global_positions = _emmett_pg_append(conn, item, positions)
+            conn.exec_driver_sql(
+                "UPDATE emt_messages SET created = %s WHERE global_position = ANY(%s)",
+                (item.recorded_at, global_positions),
+            )
+        if n % 9 == 0:  # Emmett stores commands in the same table: eventscope leaves them out
+            command = RefEvent(
+                "contract_commands",
+                "",
+                "DoSomething",
+                {"n": n},
+                item.metadata,
+                item.occurred_at,
+                item.recorded_at,
+                str(uuid.uuid4()),
+            )
+            with engine.begin() as conn:
+                _emmett_pg_append(conn, command, positions, kind="C")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO emt_processors (last_processed_transaction_id, processor_id, "
+            "last_processed_checkpoint) VALUES (pg_current_xact_id(), 'contract-reader', "
+            "'0000000000000000005')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO shopping_carts_summary (_id, data, _version) "
+            "VALUES ('acct-1', '{\"_version\": \"2\"}', 2)"
+        )
+    engine.dispose()
+    settle_transaction_ids(url)
+    return Built(
+        kind="emmett-postgresql",
+        location=url,
+        expected=_emmett_expected(history),
+        fingerprint=schema_fingerprint(url, "public"),
+        checkpoints={"contract-reader": 5},
+        projection_rows={"shopping_carts_summary": ["acct-1"], "client_shopping_summary": []},
+        write_sql="DELETE FROM emt_messages",
+    )
+
+
+def _emmett_sqlite_command(conn: Any, n: int, item: RefEvent) -> None:
+    conn.execute(
+        "INSERT INTO emt_messages (stream_id, stream_position, partition, message_kind, "
+        "message_data, message_metadata, message_schema_version, message_type, message_id, "
+        "is_archived, created) VALUES ('contract_commands', "
+        "(SELECT COUNT(*) + 1 FROM emt_messages WHERE stream_id = 'contract_commands'), "
+        "'emt:default', 'C', ?, ?, '0', 'DoSomething', ?, false, ?)",
+        (
+            _json({"n": n}),
+            _json(_emmett_metadata(item)),
+            str(uuid.uuid4()),
+            item.recorded_at.strftime("%Y-%m-%d %H:%M:%S.%f"),
+        ),
+    )
+
+
+def build_emmett_sqlite(context: Context) -> Built:
+    """Emmett's SQLite schema as emmett-sqlite 0.38.5 created it (a copy of the committed
+    file, its history removed), the contract history inserted with the statements
+    Emmett's `appendToStream` runs (emt_streams upsert, emt_messages insert, Emmett's own
+    metadata keys and its batch-index `streamPosition`),
+    commands in a stream of their own, and a subscription checkpoint. Node is not available at test time, so this is
+    Emmett's SQL, not Emmett running; `created` gets the contract's recorded times."""
+    import shutil
+    import sqlite3
+
+    from tests.fixtures.foreign.committed import EMMETT_SQLITE_FILE
+
+    path = context.folder / "emmett.sqlite"
+    shutil.copyfile(EMMETT_SQLITE_FILE, path)
+    history = contract_history()
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("DELETE FROM emt_messages")
+        conn.execute("DELETE FROM emt_streams")
+        conn.execute("DELETE FROM emt_subscriptions")
+        positions: dict[str, int] = {}
+        for n, item in enumerate(history):
+            kinds = ["E"]
+            if n % 9 == 0:  # a command, in a stream of its own: eventscope leaves it out
+                _emmett_sqlite_command(conn, n, item)
+            before = positions.get(item.stream_id, 0)
+            after = before + len(kinds)
+            if before == 0:
+                conn.execute(
+                    "INSERT INTO emt_streams (stream_id, stream_position, partition, "
+                    "stream_type, stream_metadata, is_archived) VALUES (?, ?, ?, ?, '[]', false)",
+                    (item.stream_id, after, "[object Object]", item.stream_type),
+                )
+            else:
+                conn.execute(
+                    "UPDATE emt_streams SET stream_position = ? WHERE stream_id = ?",
+                    (after, item.stream_id),
+                )
+            for index, kind in enumerate(kinds):
+                message_id = item.event_id if index == 0 else str(uuid.uuid4())
+                metadata = {
+                    "streamName": item.stream_id,
+                    "messageId": message_id,
+                    "streamPosition": str(index + 1),
+                    **_emmett_metadata(item),
+                }
+                conn.execute(
+                    "INSERT INTO emt_messages (stream_id, stream_position, partition, "
+                    "message_kind, message_data, message_metadata, message_schema_version, "
+                    "message_type, message_id, is_archived, created) "
+                    "VALUES (?, ?, 'emt:default', ?, ?, ?, ?, ?, ?, false, ?)",
+                    (
+                        item.stream_id,
+                        before + index + 1,
+                        kind,
+                        _json(item.data),
+                        _json(metadata),
+                        str(before),
+                        item.event_type if kind == "E" else "DoSomething",
+                        message_id,
+                        item.recorded_at.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    ),
+                )
+            positions[item.stream_id] = after
+        conn.execute(
+            "INSERT INTO emt_subscriptions (subscription_id, version, partition, "
+            "last_processed_position) VALUES ('contract-reader', 1, 'emt:default', 5)"
+        )
+    conn.close()
+    return Built(
+        kind="emmett-sqlite",
+        location=str(path),
+        expected=_emmett_expected(history),
+        fingerprint=file_fingerprint(path),
+        checkpoints={"contract-reader": 5},
+        write_sql="DELETE FROM emt_messages",
+    )
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
 # --- Axon Framework -----------------------------------------------------------------------
 AXON_SNAPSHOT_STREAMS = ("acct-1", "order-1")
 AXON_PROCESSOR = "com.example.ContractProjection"
@@ -606,6 +817,8 @@ BUILDERS: dict[str, tuple[Callable[[Context], Built], tuple[Any, ...]]] = {
     "marten": (build_marten, (POSTGRES,)),
     "marten-uuid-tenants": (lambda c: build_marten(c, tenants=True), (POSTGRES,)),
     "axon-postgresql": (build_axon, (POSTGRES,)),
+    "emmett-postgresql": (build_emmett_postgresql, (POSTGRES,)),
+    "emmett-sqlite": (build_emmett_sqlite, ()),
 }
 
 
