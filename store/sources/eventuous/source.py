@@ -282,7 +282,7 @@ class EventuousSource(ClosingContext):
         prefix: str | None = None,
         after: str | None = None,
         limit: int = 100,
-    ) -> list[EventuousStreamInfo]:  # type: ignore[override]
+    ) -> list[EventuousStreamInfo]:
         if limit <= 0:
             return []
         names = list(islice(self._names().names(stream_type, prefix, after), limit))
