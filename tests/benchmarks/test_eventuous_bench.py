@@ -147,6 +147,7 @@ def test_eventuous_streams_page_and_replay(store: tuple[str, str]) -> None:
         t_state, state = timed(lambda: engine.timeline(BIG).state_at())
         assert state.version == BIG_EVENTS  # type: ignore[attr-defined]
         t_count = best_of(lambda: source.event_count(), 3)  # type: ignore[attr-defined]
+        t_histogram = best_of(lambda: source.event_histogram(60), 3)  # type: ignore[attr-defined]
     finally:
         source.close()  # type: ignore[attr-defined]
 
@@ -162,6 +163,7 @@ def test_eventuous_streams_page_and_replay(store: tuple[str, str]) -> None:
         ("read_stream (replay)", f"{t_replay * 1000:.0f} ms", f"{ratio:.2f}x floor (budget 2x)"),
         ("engine state at the head (cold)", f"{t_state * 1000:.0f} ms", "fold + checkpoints"),
         ("event_count", f"{t_count * 1000:.1f} ms", "count(*) of messages"),
+        ("event_histogram(60)", f"{t_histogram * 1000:.0f} ms", "GROUP BY in SQL"),
     ]
     print()
     print(f"{'what':36s} {'figure':40s} note")

@@ -5,6 +5,7 @@ from a plain URL, the CLI, and the store unchanged afterwards."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, timedelta
 
@@ -298,3 +299,40 @@ def test_histogram_counts_match_a_plain_count(source: EventuousSource) -> None:
     assert sum(n for _t, n in histogram) == source.count_events(flt) > 100
     span = histogram[-1][0] - histogram[0][0]
     assert timedelta(0) < span < timedelta(days=1)
+
+
+# --- a store that changes while it is open ---------------------------------------------
+def test_appends_and_truncation_after_opening_are_seen(
+    pg_url: str, pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Numberings are remembered per stream while its two ends are unchanged: an append
+    or a truncation changes an end, so versions and counts are never stale."""
+    from datetime import datetime
+
+    import eventscope.store.sources.eventuous.source as source_module
+    from eventuous_tables import Message, append, connect, create_tables, truncate
+
+    monkeypatch.setattr(source_module, "_REFRESH_EVERY_S", 0.0)
+    at = datetime(2026, 2, 2, 8, 0, tzinfo=UTC)
+
+    def message(n: int) -> Message:
+        return Message(str(uuid.uuid5(uuid.NAMESPACE_URL, f"live/{n}")), "V1.Noted", {"n": n})
+
+    with connect(pg_url) as conn:
+        create_tables(conn, pg_schema)
+        append(conn, pg_schema, "Note-1", [message(0), message(1)], at)
+        with open_source(f"eventuous:{pg_url}?schema={pg_schema}") as opened:
+            assert [i.version for i in opened.streams()] == [2]
+            append(conn, pg_schema, "Note-1", [message(2)], at + timedelta(seconds=1))
+            append(conn, pg_schema, "Note-2", [message(3)], at + timedelta(seconds=2))
+            assert [(i.stream_id, i.version) for i in opened.streams()] == [
+                ("Note-1", 3),
+                ("Note-2", 1),
+            ]
+            truncate(conn, pg_schema, "Note-1", 2)
+            info = opened.stream_info("Note-1")
+            assert isinstance(info, EventuousStreamInfo)
+            assert (info.version, info.truncated_before) == (1, 2)
+            events = list(opened.read_stream("Note-1"))
+            assert [(e.version, e.data["n"]) for e in events] == [(1, 2)]
+            assert [e.version for e in opened.read_all() if e.stream_id == "Note-1"] == [1]

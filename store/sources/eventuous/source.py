@@ -22,7 +22,7 @@ from typing import Any
 
 from eventscope.store.errors import StoreError
 from eventscope.store.foreign import matches
-from eventscope.store.histogram import check_buckets, histogram_of_micros
+from eventscope.store.histogram import check_buckets, histogram_of_micros, slices
 from eventscope.store.location import Location, parse_location
 from eventscope.store.paging import keyset_chunks, position_window
 from eventscope.store.records import (
@@ -69,6 +69,12 @@ _PAGE_SQL = (
     "WHERE m.stream_id = s.id ORDER BY stream_position LIMIT 1) f ON TRUE "
     "LEFT JOIN LATERAL (SELECT global_position, created, stream_position FROM messages m "
     "WHERE m.stream_id = s.id ORDER BY stream_position DESC LIMIT 1) l ON TRUE"
+)
+# Microseconds since 1970 of the zone-less `created` (UTC), exactly: whole seconds plus
+# the fraction, both integers (no floating point), as `store.histogram` requires.
+_CREATED_MICROS = (
+    "CAST(EXTRACT(EPOCH FROM date_trunc('second', m.created)) AS BIGINT) * 1000000 "
+    "+ mod(CAST(EXTRACT(MICROSECONDS FROM m.created) AS BIGINT), 1000000)"
 )
 # How often a listing looks for streams created since the last look.
 _REFRESH_EVERY_S = 1.0
@@ -245,9 +251,21 @@ class EventuousSource(ClosingContext):
         if not where.exact:
             events = self._read_all(0, None, filter, None, False)
             return histogram_of_micros([to_micros(e.recorded_at) for e in events], buckets)
-        sql = f"SELECT m.created FROM {where.source_sql()} WHERE {where.where()}"  # noqa: S608
-        times = [to_micros(as_utc(row[0])) for row in self._fetchall(sql, where.params)]
-        return histogram_of_micros(times, buckets)
+        source, condition = where.source_sql(), where.where()
+        ends = f"SELECT min(m.created), max(m.created) FROM {source} WHERE {condition}"  # noqa: S608
+        low, high = self._fetchall(ends, where.params)[0]
+        if low is None:
+            return []
+        cut = slices(to_micros(as_utc(low)), to_micros(as_utc(high)), buckets)
+        index_sql, index_params = cut.sql_index(_CREATED_MICROS)
+        sql = (
+            f"SELECT {index_sql} AS bucket, count(*) FROM {source} "  # noqa: S608
+            f"WHERE {condition} GROUP BY bucket"
+        )
+        counts = [0] * buckets
+        for bucket, count in self._fetchall(sql, (*index_params, *where.params)):
+            counts[cut.clamp(int(bucket))] += count
+        return cut.histogram(counts)
 
     # --- streams ------------------------------------------------------------------------
     def _names(self) -> StreamCatalog:
@@ -264,7 +282,7 @@ class EventuousSource(ClosingContext):
         prefix: str | None = None,
         after: str | None = None,
         limit: int = 100,
-    ) -> list[EventuousStreamInfo]:  # type: ignore[override]
+    ) -> list[EventuousStreamInfo]:
         if limit <= 0:
             return []
         names = list(islice(self._names().names(stream_type, prefix, after), limit))
