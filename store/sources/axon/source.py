@@ -58,7 +58,7 @@ from eventscope.store.sql import postgres
 from eventscope.store.sql.reader import SqlReader
 from sqlalchemy import Connection
 
-_CHUNK = 2000
+_CHUNK = 5000
 _LARGE_OBJECT_DENIED = "permission denied for large object"
 
 
@@ -180,6 +180,8 @@ class AxonSource(ClosingContext):
         catalog = self._streams()
 
         def fetch(bounds: tuple[int, int]) -> list[Any]:
+            if bounds[0] > bounds[1]:
+                return []  # the last chunk ended on the bound: no query for nothing
             return self._fetchall(sql, (stream_id, bounds[0], bounds[1], _CHUNK))
 
         def advance(row: Any, bounds: tuple[int, int]) -> tuple[int, int]:
@@ -204,6 +206,8 @@ class AxonSource(ClosingContext):
         catalog = self._streams()
 
         def fetch(bounds: tuple[int, int]) -> list[Any]:
+            if bounds[0] > bounds[1]:
+                return []
             return self._fetchall(sql, (*params, bounds[0], bounds[1], _CHUNK))
 
         def advance(row: Any, bounds: tuple[int, int]) -> tuple[int, int]:
