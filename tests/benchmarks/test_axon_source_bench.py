@@ -11,8 +11,8 @@ one with XStream XML payloads. Measured in the same run:
   bare psycopg cursor plus decoding every payload and metadata with the same decoder
   (orjson, or `xstream.decode` + `decode_metadata`) -- the budget is 2x;
 * XStream decoding in events/s inside that replay;
-* the streams page at 100k streams: the catalog's first load (one GROUP BY) and a page
-  from it. Figures are printed with ratios; only the 2x replay budget is asserted, on the
+* the streams page at 100k streams: the cached catalog's first build
+  (`store.sql.stream_catalog`), a warm open, and pages from it. Figures are printed with ratios; only the 2x replay budget is asserted, on the
   fastest of several alternating runs (the machine is shared).
 """
 
@@ -22,6 +22,7 @@ import gc
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import orjson
 import psycopg
@@ -102,7 +103,10 @@ def best_of(floor: Callable[[], None], ours: Callable[[], None]) -> tuple[float,
     return min(times[0]), min(times[1])
 
 
-def test_axon_replay_and_streams_page(axon_url: str, pg_url: str) -> None:
+def test_axon_replay_and_streams_page(
+    axon_url: str, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVENTSCOPE_CACHE_DIR", str(tmp_path / "cache"))
     schema = axon_url.rpartition("schema=")[2]
     connection = psycopg.connect(libpq_url(pg_url), options=f"-c search_path={schema}")
 
@@ -129,6 +133,10 @@ def test_axon_replay_and_streams_page(axon_url: str, pg_url: str) -> None:
     t_catalog = time.perf_counter()
     assert source.count_streams() == STREAMS + 2
     t_catalog = time.perf_counter() - t_catalog
+    t_warm = time.perf_counter()
+    with open_source(axon_url) as warm:  # the cached catalog: only the guard's count
+        warm.streams(limit=100)
+    t_warm = time.perf_counter() - t_warm
     pages = []
     for after in (None, "acct-5", "acct-99990"):
         start = time.perf_counter()
@@ -168,11 +176,16 @@ def test_axon_replay_and_streams_page(axon_url: str, pg_url: str) -> None:
     rows += [
         ("XStream decode (payload only)", f"{len(xml_only) / t_xml:,.0f} events/s", "~420 B each"),
         ("open (layout, lo check)", f"{t_open * 1000:.0f} ms", ""),
-        (f"catalog first load ({STREAMS + 2:,} streams)", f"{t_catalog * 1000:.0f} ms", "GROUP BY"),
+        (
+            f"catalog first build ({STREAMS + 2:,} streams)",
+            f"{t_catalog * 1000:.0f} ms",
+            "GROUP BY over index ranges, into the cache file",
+        ),
+        ("open + first page, catalog cached", f"{t_warm * 1000:.0f} ms", "warm"),
         (
             "streams page (100) at 100k streams",
             " / ".join(f"{p * 1000:.2f}" for p in pages) + " ms",
-            "start / early / end, in memory (budget 5 ms)",
+            "start / early / end, from the cache (budget 5 ms)",
         ),
     ]
     print()

@@ -16,7 +16,11 @@ from functools import lru_cache
 from typing import Any
 
 from eventscope.store.records import EPOCH, RecordedEvent, parse_timestamp
-from eventscope.store.sources.axon.catalog import NO_AGGREGATE_STREAM, NO_AGGREGATE_TYPE, Catalog
+from eventscope.store.sources.axon.catalog import (
+    NO_AGGREGATE_STREAM,
+    NO_AGGREGATE_TYPE,
+    AxonCatalog,
+)
 from eventscope.store.sources.axon.payloads import decode_metadata, decode_payload, schema_version
 from eventscope.store.sources.axon.xstream import simple_name
 
@@ -49,7 +53,7 @@ def parse_time(text: str | None) -> datetime | None:
         return None
 
 
-def stream_of(row: Sequence[Any], catalog: Catalog) -> tuple[str, str, int]:
+def stream_of(row: Sequence[Any], catalog: AxonCatalog) -> tuple[str, str, int]:
     """(stream id, stream type, version) of a row: its aggregate, or the group of events
     not applied by an aggregate (type NULL in Axon 4, aggregate NULL in Axon 5)."""
     kind = row[KIND]
@@ -59,7 +63,7 @@ def stream_of(row: Sequence[Any], catalog: Catalog) -> tuple[str, str, int]:
     return str(aggregate), kind, int(row[SEQUENCE]) + 1
 
 
-def to_event(row: Sequence[Any], catalog: Catalog) -> RecordedEvent:
+def to_event(row: Sequence[Any], catalog: AxonCatalog) -> RecordedEvent:
     """Decode one row (payload and metadata included); never raises for bad bytes."""
     kind = row[KIND]
     aggregate = row[AGGREGATE]

@@ -24,14 +24,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from itertools import islice
 from typing import Any
 
 from eventscope.store.errors import NotAStoreError, StoreError, driver_reason
 from eventscope.store.foreign import matches, needs_payload
 from eventscope.store.histogram import check_buckets, histogram_of_micros
 from eventscope.store.location import Location
-from eventscope.store.paging import ids_from, keyset_chunks, position_window
+from eventscope.store.paging import keyset_chunks, position_window
 from eventscope.store.records import (
     EPOCH,
     Digest,
@@ -48,8 +47,7 @@ from eventscope.store.sources.axon import rows as row_mapping
 from eventscope.store.sources.axon.catalog import (
     NO_AGGREGATE_STREAM,
     NO_AGGREGATE_TYPE,
-    Catalog,
-    load_catalog,
+    AxonCatalog,
 )
 from eventscope.store.sources.axon.layout import TOKEN_TABLES, Layout, read_layout, scheme_of
 from eventscope.store.sources.axon.payloads import decode_payload, schema_version
@@ -84,11 +82,12 @@ class AxonReader(SqlReader):
 class AxonSource(ClosingContext):
     """Read-only access to Axon Framework's event tables in one PostgreSQL schema."""
 
-    def __init__(self, reader: SqlReader, layout: Layout) -> None:
+    def __init__(self, reader: SqlReader, layout: Layout, identity: str) -> None:
         self._reader = reader
         self._layout = layout
+        self._identity = identity
         self._fetchall = reader.fetchall
-        self._catalog: Catalog | None = None
+        self._catalog: AxonCatalog | None = None
         self._catalog_lock = threading.Lock()
         self._select = layout.event_select
         cols = list(layout.columns)
@@ -109,12 +108,15 @@ class AxonSource(ClosingContext):
             if layout.has_large_objects:
                 column = layout.blob("events", layout.column(8))
                 reader.fetchall(f"SELECT {column} FROM {layout.table} LIMIT 1")  # noqa: S608
+            identity = _identity(reader, location, layout)
         except StoreError:
             reader.close()
             raise
-        return cls(reader, layout)
+        return cls(reader, layout, identity)
 
     def close(self) -> None:
+        if self._catalog is not None:
+            self._catalog.close()
         self._reader.close()
 
     def connect(self) -> Connection:
@@ -152,7 +154,7 @@ class AxonSource(ClosingContext):
         backwards: bool = False,
     ) -> Iterator[RecordedEvent]:
         catalog = self._streams()
-        stream = catalog.streams.get(stream_id)
+        stream = catalog.stream(stream_id)
         if stream is None:
             return iter(())
         low = max(from_version, 1)
@@ -160,7 +162,7 @@ class AxonSource(ClosingContext):
         if low > high:
             return iter(())
         if stream_id == NO_AGGREGATE_STREAM:
-            positions = catalog.group_positions
+            positions = catalog.group_positions()
             where = self._layout.without_aggregate
             return self._read_by_position(
                 where, (), positions[low - 1], positions[high - 1], backwards
@@ -323,48 +325,16 @@ class AxonSource(ClosingContext):
     ) -> list[StreamInfo]:
         if limit <= 0:
             return []
-        return [
-            self._info(stream_id)
-            for stream_id in islice(self._stream_range(stream_type, prefix, after), limit)
-        ]
+        return self._streams().streams(stream_type, prefix or None, after, limit)
 
     def stream_info(self, stream_id: str) -> StreamInfo | None:
-        if stream_id not in self._streams().streams:
-            return None
-        return self._info(stream_id)
+        return self._streams().stream(stream_id)
 
     def stream_types(self) -> list[tuple[str, int]]:
-        counts: dict[str, int] = {}
-        for stream in self._streams().streams.values():
-            counts[stream.stream_type] = counts.get(stream.stream_type, 0) + 1
-        return sorted(counts.items())
+        return self._streams().stream_types()
 
     def count_streams(self, stream_type: str | None = None, prefix: str | None = None) -> int:
-        if stream_type is None and not prefix:
-            return len(self._streams().streams)
-        return sum(1 for _ in self._stream_range(stream_type, prefix, None))
-
-    def _stream_range(
-        self, stream_type: str | None, prefix: str | None, after: str | None
-    ) -> Iterator[str]:
-        catalog = self._streams()
-        streams = catalog.streams
-        for stream_id in ids_from(catalog.sorted_ids, prefix, after):
-            if stream_type is None or streams[stream_id].stream_type == stream_type:
-                yield stream_id
-
-    def _info(self, stream_id: str) -> StreamInfo:
-        stream = self._streams().streams[stream_id]
-        return StreamInfo(
-            stream_id=stream_id,
-            stream_type=stream.stream_type,
-            version=stream.version,
-            event_count=stream.count,
-            first_recorded_at=row_mapping.parse_time(stream.first_time) or EPOCH,
-            last_recorded_at=row_mapping.parse_time(stream.last_time) or EPOCH,
-            first_position=stream.first_position,
-            last_position=stream.last_position,
-        )
+        return self._streams().count_streams(stream_type, prefix or None)
 
     # --- derived claims -----------------------------------------------------------------
     def snapshots(self, stream_id: str) -> list[Snapshot]:
@@ -379,7 +349,7 @@ class AxonSource(ClosingContext):
         older ones), taken after sequence number N: a claim about version N + 1. An
         unreadable snapshot is left out, since it claims nothing readable."""
         layout = self._layout
-        stream = self._streams().streams.get(stream_id)
+        stream = self._streams().stream(stream_id)
         if layout.snapshots is None or stream is None or stream_id == NO_AGGREGATE_STREAM:
             return []
         agg, seq = layout.aggregate, layout.sequence
@@ -503,13 +473,14 @@ class AxonSource(ClosingContext):
         )
 
     # --- internals ----------------------------------------------------------------------
-    def _streams(self) -> Catalog:
+    def _streams(self) -> AxonCatalog:
+        """The stream catalog, brought up to date once, on first use."""
         catalog = self._catalog
         if catalog is not None:
             return catalog
         with self._catalog_lock:
             if self._catalog is None:
-                self._catalog = load_catalog(self._reader, self._layout)
+                self._catalog = AxonCatalog(self._reader, self._layout, self._identity)
             return self._catalog
 
 
@@ -530,7 +501,16 @@ def _find_layout(reader: SqlReader, location: Location) -> Layout:
     return read_layout(scheme, catalog)
 
 
-def _row_may_match(row: Sequence[Any], catalog: Catalog, flt: EventFilter | None) -> bool:
+def _identity(reader: SqlReader, location: Location, layout: Layout) -> str:
+    """What names this store for the catalog cache: server, database, schema, and the
+    events table's oid (a dropped and recreated table is another store)."""
+    assert location.url is not None
+    row = reader.fetchone("SELECT to_regclass(?)::oid, current_database()", (layout.events,))
+    url = location.url
+    return f"axon|{url.host}:{url.port or 5432}|{row[1]}|{location.schema}|{layout.events}|{row[0]}"
+
+
+def _row_may_match(row: Sequence[Any], catalog: AxonCatalog, flt: EventFilter | None) -> bool:
     """The parts of a filter answerable from the row's plain columns (no decoding)."""
     if flt is None:
         return True
