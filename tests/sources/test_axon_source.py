@@ -373,6 +373,7 @@ def test_the_cli_reads_every_view(axon_oid_database: str) -> None:
     assert events[0]["event_type"] == "AccountOpenedEvent" and events[0]["hash"] == ""
     state = run("state", url, "acct-0007", "--json")
     assert "balance" in orjson.dumps(state).decode()
+    assert run("streams", url, "--format", "axon", "--json") == streams  # detection skipped
     report = run("verify", url, "--json")
     assert report["ok"] is True and report["head"] is None  # no chain is claimed
     assert "no hash chain" in report["reason"]
