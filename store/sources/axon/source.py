@@ -3,7 +3,8 @@
 The tables are read directly with SQL (Axon cannot run here, and an auditor needs no
 JVM): `layout` finds which of Axon's naming schemes and column types the schema uses,
 `catalog` builds the stream list, `rows` turns a row into a `RecordedEvent` (payloads by
-`payloads`, XStream XML by `xstream`), `tokens` reads the processors' checkpoints.
+`payloads`, XStream XML by `xstream`), `claims` reads snapshots and the processors'
+tokens (`tokens`).
 
 **What the global order means here.** Positions are Axon's `global_index`. It is not
 gap-free (rolled-back inserts, sequences shared with sagas, Hibernate's pooled blocks
@@ -43,15 +44,15 @@ from eventscope.store.records import (
     to_micros,
 )
 from eventscope.store.source import ClosingContext, EventFilter, ProgressCallback
+from eventscope.store.sources.axon import claims
 from eventscope.store.sources.axon import rows as row_mapping
 from eventscope.store.sources.axon.catalog import (
     NO_AGGREGATE_STREAM,
     NO_AGGREGATE_TYPE,
     AxonCatalog,
 )
-from eventscope.store.sources.axon.layout import TOKEN_TABLES, Layout, read_layout, scheme_of
-from eventscope.store.sources.axon.payloads import decode_payload, schema_version
-from eventscope.store.sources.axon.tokens import Checkpoint, checkpoints
+from eventscope.store.sources.axon.layout import Layout, read_layout, scheme_of
+from eventscope.store.sources.axon.tokens import Checkpoint
 from eventscope.store.sql import postgres
 from eventscope.store.sql.reader import SqlReader
 from sqlalchemy import Connection
@@ -345,60 +346,14 @@ class AxonSource(ClosingContext):
         return found[-1] if found else None
 
     def _snapshots(self, stream_id: str, up_to: int | None) -> list[Snapshot]:
-        """Axon keeps only the latest snapshot per aggregate (`storeSnapshot` deletes
-        older ones), taken after sequence number N: a claim about version N + 1. An
-        unreadable snapshot is left out, since it claims nothing readable."""
-        layout = self._layout
         stream = self._streams().stream(stream_id)
-        if layout.snapshots is None or stream is None or stream_id == NO_AGGREGATE_STREAM:
+        if stream is None or stream_id == NO_AGGREGATE_STREAM:
             return []
-        agg, seq = layout.aggregate, layout.sequence
-        payload = layout.blob("snapshots", layout.column(8))
-        sql = (
-            f"SELECT {seq}, {layout.column(5)}, {layout.column(6)}, {layout.column(7)}, "  # noqa: S608
-            f"{payload} FROM {layout.snapshots} WHERE {agg} = ?"
-        )
-        params: list[Any] = [stream_id]
-        if up_to is not None:
-            sql += f" AND {seq} <= ?"
-            params.append(up_to - 1)
-        out = []
-        for sequence, payload_type, revision, stamp, blob in self._fetchall(
-            sql + f" ORDER BY {seq}", params
-        ):
-            decoded = decode_payload(blob)
-            if decoded.error is not None:
-                continue
-            out.append(
-                Snapshot(
-                    stream_id=stream_id,
-                    version=int(sequence) + 1,
-                    state=decoded.data,
-                    aggregate_type=stream.stream_type,
-                    schema_version=schema_version(revision),
-                    code_version=payload_type or "",
-                    created_at=row_mapping.parse_time(stamp) or EPOCH,
-                )
-            )
-        return out
+        return claims.snapshots(self._reader, self._layout, stream, up_to)
 
     def processor_checkpoints(self) -> list[Checkpoint]:
         """Each event processor segment's token (`token_entry`), as a global index."""
-        layout = self._layout
-        if layout.tokens is None:
-            return []
-        _table, name, segment, token, token_type = TOKEN_TABLES[layout.scheme]
-        columns = self._reader.fetchall(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = ?",
-            (layout.tokens,),
-        )
-        kind = token_type if (token_type,) in [tuple(c) for c in columns] else "NULL"
-        rows = self._fetchall(
-            f"SELECT {name}, {segment}, {layout.blob('tokens', token)}, {kind} "  # noqa: S608
-            f"FROM {layout.tokens} ORDER BY {name}, {segment}"
-        )
-        return checkpoints([tuple(row) for row in rows])
+        return claims.processor_checkpoints(self._reader, self._layout)
 
     def checkpoints(self) -> dict[str, int]:
         return {c.name: c.position for c in self.processor_checkpoints()}
