@@ -373,6 +373,7 @@ def test_the_cli_reads_every_view(axon_oid_database: str) -> None:
     assert events[0]["event_type"] == "AccountOpenedEvent" and events[0]["hash"] == ""
     state = run("state", url, "acct-0007", "--json")
     assert "balance" in orjson.dumps(state).decode()
+    assert run("streams", url, "--format", "axon", "--json") == streams  # detection skipped
     report = run("verify", url, "--json")
     assert report["ok"] is True and report["head"] is None  # no chain is claimed
     assert "no hash chain" in report["reason"]
@@ -394,3 +395,70 @@ def test_an_empty_axon_store(pg_url: str, pg_schema: str) -> None:
         assert source.streams() == [] and list(source.read_all()) == []
         assert source.event_histogram(5) == [] and source.checkpoints() == {}
         assert source.verify().ok
+
+
+# --- the cached stream catalog --------------------------------------------------------------
+def _insert(url: str, schema: str, rows: list[tuple[int, str, int]]) -> None:
+    """(global index, aggregate, sequence) events as Axon's JPA engine stores them."""
+    engine = sa.create_engine(url, poolclass=NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            f"INSERT INTO {schema}.domain_event_entry (global_index, event_identifier, "
+            "meta_data, payload, payload_type, time_stamp, aggregate_identifier, "
+            "sequence_number, type) VALUES (%s, %s, NULL, %s, %s, %s, %s, %s, 'Account')",
+            [
+                (
+                    index,
+                    f"e-{index}",
+                    orjson.dumps({"n": index}),
+                    "com.example.Noted",
+                    f"2026-01-01T00:00:{index % 60:02d}.000Z",
+                    aggregate,
+                    sequence,
+                )
+                for index, aggregate, sequence in rows
+            ],
+        )
+    engine.dispose()
+
+
+def test_the_catalog_is_cached_outside_the_database_and_sees_late_commits(
+    pg_url: str, pg_schema: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fixtures.foreign.axon.ddl import jpa_ddl
+
+    monkeypatch.setenv("EVENTSCOPE_CACHE_DIR", str(tmp_path / "cache"))
+    engine = sa.create_engine(pg_url, poolclass=NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(jpa_ddl(pg_schema, lob="bytea", hibernate=6))
+    engine.dispose()
+    # node A has ids 1..50, node B 51..100: B's events commit first
+    _insert(pg_url, pg_schema, [(51, "a-1", 0), (52, "a-2", 0), (53, "a-1", 1)])
+    url = f"{pg_url}?schema={pg_schema}"
+    with open_source(url) as source:
+        assert source.count_streams() == 2 and source.event_count() == 3
+    cached = list((tmp_path / "cache").glob("*.catalog.sqlite"))
+    assert len(cached) == 1  # in eventscope's cache folder, not the audited database
+    tables = {
+        t
+        for (t,) in query(
+            pg_url,
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (pg_schema,),
+        )
+    }
+    assert tables == {
+        "domain_event_entry",
+        "snapshot_event_entry",
+        "token_entry",
+        "saga_entry",
+        "association_value_entry",
+    }
+    # node A commits ids below the last one the catalog counted, and B carries on
+    _insert(pg_url, pg_schema, [(1, "a-3", 0), (2, "a-2", 1), (54, "a-1", 2)])
+    with open_source(url) as source:
+        assert source.event_count() == 6 and source.count_streams() == 3
+        info = source.stream_info("a-2")
+        assert info is not None and info.version == 2 and info.first_position == 2
+        assert [e.position for e in source.read_stream("a-2")] == [52, 2]  # by sequence
+        assert [e.version for e in source.read_stream("a-1")] == [1, 2, 3]

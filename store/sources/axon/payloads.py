@@ -16,8 +16,7 @@ stored): `traceId` (the root message) is the correlation id, `correlationId` (th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from eventscope.store.sources.axon import xstream
@@ -27,10 +26,10 @@ METADATA_KEYS = (("traceId", "correlation_id"), ("correlationId", "causation_id"
 ACTOR_KEYS = ("userName", "username", "user")
 
 
-@dataclass(frozen=True, slots=True)
-class Payload:
+class Payload(NamedTuple):
     """One decoded payload: its data (an object), what the detail should show beside it,
-    and the reason when it could not be read (then `data` is empty)."""
+    and the reason when it could not be read (then `data` is empty). A named tuple, not
+    a frozen dataclass: one is built per event of a replay, and it costs a third."""
 
     data: dict[str, Any]
     detail: dict[str, Any]
@@ -38,10 +37,18 @@ class Payload:
 
 
 def _first_byte(raw: bytes) -> int:
+    """The first byte that is not whitespace or a UTF-8 byte-order mark (0 for none)."""
+    first = raw[0] if raw else 0
+    if first not in _BLANK:
+        return first
     for byte in raw[:64]:
-        if byte not in b" \t\r\n\xef\xbb\xbf":
+        if byte not in _BLANK:
             return byte
     return 0
+
+
+_NO_DETAIL: dict[str, Any] = {}  # shared, never written to
+_BLANK = frozenset(b" \t\r\n\xef\xbb\xbf")
 
 
 def as_bytes(value: Any) -> bytes | None:
@@ -57,10 +64,10 @@ def as_bytes(value: Any) -> bytes | None:
 
 def decode_payload(value: Any) -> Payload:
     """An event's (or snapshot's) payload as a JSON object."""
-    raw = as_bytes(value)
-    if raw is None or not raw.strip():
+    raw = value if type(value) is bytes else as_bytes(value)
+    first = _first_byte(raw) if raw is not None else 0
+    if first == 0:
         return Payload({}, {}, "the stored payload is empty")
-    first = _first_byte(raw)
     if first == 0x3C:  # '<': XStream XML
         return _from_xml(raw)
     if first in (0x7B, 0x5B):  # '{' or '[': Jackson JSON
@@ -69,8 +76,8 @@ def decode_payload(value: Any) -> Payload:
         except orjson.JSONDecodeError as exc:
             return Payload({}, {}, f"the stored payload is not well-formed JSON ({exc})")
         if type(parsed) is not dict:
-            return Payload({"value": parsed}, {})
-        return Payload(parsed, {})
+            return Payload({"value": parsed}, _NO_DETAIL)
+        return Payload(parsed, _NO_DETAIL)
     return Payload(
         {},
         {},
@@ -98,10 +105,10 @@ def _from_xml(raw: bytes) -> Payload:
 def decode_metadata(value: Any) -> tuple[dict[str, Any], str | None]:
     """Axon's MetaData (XStream `<meta-data>` or a JSON object) with eventscope's keys
     added; (metadata, None), or ({}, the reason) when it cannot be read."""
-    raw = as_bytes(value)
-    if raw is None or not raw.strip():
+    raw = value if type(value) is bytes else as_bytes(value)
+    first = _first_byte(raw) if raw is not None else 0
+    if first == 0:
         return {}, None
-    first = _first_byte(raw)
     if first == 0x3C:
         decoded = xstream.decode_metadata(raw)
         if isinstance(decoded, xstream.XStreamError):
@@ -121,14 +128,15 @@ def decode_metadata(value: Any) -> tuple[dict[str, Any], str | None]:
 def with_eventscope_keys(metadata: dict[str, Any]) -> dict[str, Any]:
     """Add correlation, causation and actor under eventscope's names, when Axon's keys
     carry them and the names are not taken."""
+    get = metadata.get
     for axon_key, our_key in METADATA_KEYS:
-        value = metadata.get(axon_key)
-        if isinstance(value, str) and our_key not in metadata:
+        value = get(axon_key)
+        if type(value) is str and our_key not in metadata:
             metadata[our_key] = value
     if "actor" not in metadata:
         for key in ACTOR_KEYS:
-            value = metadata.get(key)
-            if isinstance(value, str) and value:
+            value = get(key)
+            if type(value) is str and value:
                 metadata["actor"] = value
                 break
     return metadata

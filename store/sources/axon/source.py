@@ -3,7 +3,8 @@
 The tables are read directly with SQL (Axon cannot run here, and an auditor needs no
 JVM): `layout` finds which of Axon's naming schemes and column types the schema uses,
 `catalog` builds the stream list, `rows` turns a row into a `RecordedEvent` (payloads by
-`payloads`, XStream XML by `xstream`), `tokens` reads the processors' checkpoints.
+`payloads`, XStream XML by `xstream`), `claims` reads snapshots and the processors'
+tokens (`tokens`).
 
 **What the global order means here.** Positions are Axon's `global_index`. It is not
 gap-free (rolled-back inserts, sequences shared with sagas, Hibernate's pooled blocks
@@ -24,14 +25,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from itertools import islice
 from typing import Any
 
 from eventscope.store.errors import NotAStoreError, StoreError, driver_reason
 from eventscope.store.foreign import matches, needs_payload
 from eventscope.store.histogram import check_buckets, histogram_of_micros
 from eventscope.store.location import Location
-from eventscope.store.paging import ids_from, keyset_chunks, position_window
+from eventscope.store.paging import keyset_chunks, position_window
 from eventscope.store.records import (
     EPOCH,
     Digest,
@@ -44,21 +44,20 @@ from eventscope.store.records import (
     to_micros,
 )
 from eventscope.store.source import ClosingContext, EventFilter, ProgressCallback
+from eventscope.store.sources.axon import claims
 from eventscope.store.sources.axon import rows as row_mapping
 from eventscope.store.sources.axon.catalog import (
     NO_AGGREGATE_STREAM,
     NO_AGGREGATE_TYPE,
-    Catalog,
-    load_catalog,
+    AxonCatalog,
 )
-from eventscope.store.sources.axon.layout import TOKEN_TABLES, Layout, read_layout, scheme_of
-from eventscope.store.sources.axon.payloads import decode_payload, schema_version
-from eventscope.store.sources.axon.tokens import Checkpoint, checkpoints
+from eventscope.store.sources.axon.layout import Layout, read_layout, scheme_of
+from eventscope.store.sources.axon.tokens import Checkpoint
 from eventscope.store.sql import postgres
 from eventscope.store.sql.reader import SqlReader
 from sqlalchemy import Connection
 
-_CHUNK = 2000
+_CHUNK = 5000
 _LARGE_OBJECT_DENIED = "permission denied for large object"
 
 
@@ -84,11 +83,12 @@ class AxonReader(SqlReader):
 class AxonSource(ClosingContext):
     """Read-only access to Axon Framework's event tables in one PostgreSQL schema."""
 
-    def __init__(self, reader: SqlReader, layout: Layout) -> None:
+    def __init__(self, reader: SqlReader, layout: Layout, identity: str) -> None:
         self._reader = reader
         self._layout = layout
+        self._identity = identity
         self._fetchall = reader.fetchall
-        self._catalog: Catalog | None = None
+        self._catalog: AxonCatalog | None = None
         self._catalog_lock = threading.Lock()
         self._select = layout.event_select
         cols = list(layout.columns)
@@ -109,12 +109,15 @@ class AxonSource(ClosingContext):
             if layout.has_large_objects:
                 column = layout.blob("events", layout.column(8))
                 reader.fetchall(f"SELECT {column} FROM {layout.table} LIMIT 1")  # noqa: S608
+            identity = _identity(reader, location, layout)
         except StoreError:
             reader.close()
             raise
-        return cls(reader, layout)
+        return cls(reader, layout, identity)
 
     def close(self) -> None:
+        if self._catalog is not None:
+            self._catalog.close()
         self._reader.close()
 
     def connect(self) -> Connection:
@@ -152,7 +155,7 @@ class AxonSource(ClosingContext):
         backwards: bool = False,
     ) -> Iterator[RecordedEvent]:
         catalog = self._streams()
-        stream = catalog.streams.get(stream_id)
+        stream = catalog.stream(stream_id)
         if stream is None:
             return iter(())
         low = max(from_version, 1)
@@ -160,7 +163,7 @@ class AxonSource(ClosingContext):
         if low > high:
             return iter(())
         if stream_id == NO_AGGREGATE_STREAM:
-            positions = catalog.group_positions
+            positions = catalog.group_positions()
             where = self._layout.without_aggregate
             return self._read_by_position(
                 where, (), positions[low - 1], positions[high - 1], backwards
@@ -180,6 +183,8 @@ class AxonSource(ClosingContext):
         catalog = self._streams()
 
         def fetch(bounds: tuple[int, int]) -> list[Any]:
+            if bounds[0] > bounds[1]:
+                return []  # the last chunk ended on the bound: no query for nothing
             return self._fetchall(sql, (stream_id, bounds[0], bounds[1], _CHUNK))
 
         def advance(row: Any, bounds: tuple[int, int]) -> tuple[int, int]:
@@ -204,6 +209,8 @@ class AxonSource(ClosingContext):
         catalog = self._streams()
 
         def fetch(bounds: tuple[int, int]) -> list[Any]:
+            if bounds[0] > bounds[1]:
+                return []
             return self._fetchall(sql, (*params, bounds[0], bounds[1], _CHUNK))
 
         def advance(row: Any, bounds: tuple[int, int]) -> tuple[int, int]:
@@ -319,48 +326,16 @@ class AxonSource(ClosingContext):
     ) -> list[StreamInfo]:
         if limit <= 0:
             return []
-        return [
-            self._info(stream_id)
-            for stream_id in islice(self._stream_range(stream_type, prefix, after), limit)
-        ]
+        return self._streams().streams(stream_type, prefix or None, after, limit)
 
     def stream_info(self, stream_id: str) -> StreamInfo | None:
-        if stream_id not in self._streams().streams:
-            return None
-        return self._info(stream_id)
+        return self._streams().stream(stream_id)
 
     def stream_types(self) -> list[tuple[str, int]]:
-        counts: dict[str, int] = {}
-        for stream in self._streams().streams.values():
-            counts[stream.stream_type] = counts.get(stream.stream_type, 0) + 1
-        return sorted(counts.items())
+        return self._streams().stream_types()
 
     def count_streams(self, stream_type: str | None = None, prefix: str | None = None) -> int:
-        if stream_type is None and not prefix:
-            return len(self._streams().streams)
-        return sum(1 for _ in self._stream_range(stream_type, prefix, None))
-
-    def _stream_range(
-        self, stream_type: str | None, prefix: str | None, after: str | None
-    ) -> Iterator[str]:
-        catalog = self._streams()
-        streams = catalog.streams
-        for stream_id in ids_from(catalog.sorted_ids, prefix, after):
-            if stream_type is None or streams[stream_id].stream_type == stream_type:
-                yield stream_id
-
-    def _info(self, stream_id: str) -> StreamInfo:
-        stream = self._streams().streams[stream_id]
-        return StreamInfo(
-            stream_id=stream_id,
-            stream_type=stream.stream_type,
-            version=stream.version,
-            event_count=stream.count,
-            first_recorded_at=row_mapping.parse_time(stream.first_time) or EPOCH,
-            last_recorded_at=row_mapping.parse_time(stream.last_time) or EPOCH,
-            first_position=stream.first_position,
-            last_position=stream.last_position,
-        )
+        return self._streams().count_streams(stream_type, prefix or None)
 
     # --- derived claims -----------------------------------------------------------------
     def snapshots(self, stream_id: str) -> list[Snapshot]:
@@ -371,60 +346,14 @@ class AxonSource(ClosingContext):
         return found[-1] if found else None
 
     def _snapshots(self, stream_id: str, up_to: int | None) -> list[Snapshot]:
-        """Axon keeps only the latest snapshot per aggregate (`storeSnapshot` deletes
-        older ones), taken after sequence number N: a claim about version N + 1. An
-        unreadable snapshot is left out, since it claims nothing readable."""
-        layout = self._layout
-        stream = self._streams().streams.get(stream_id)
-        if layout.snapshots is None or stream is None or stream_id == NO_AGGREGATE_STREAM:
+        stream = self._streams().stream(stream_id)
+        if stream is None or stream_id == NO_AGGREGATE_STREAM:
             return []
-        agg, seq = layout.aggregate, layout.sequence
-        payload = layout.blob("snapshots", layout.column(8))
-        sql = (
-            f"SELECT {seq}, {layout.column(5)}, {layout.column(6)}, {layout.column(7)}, "  # noqa: S608
-            f"{payload} FROM {layout.snapshots} WHERE {agg} = ?"
-        )
-        params: list[Any] = [stream_id]
-        if up_to is not None:
-            sql += f" AND {seq} <= ?"
-            params.append(up_to - 1)
-        out = []
-        for sequence, payload_type, revision, stamp, blob in self._fetchall(
-            sql + f" ORDER BY {seq}", params
-        ):
-            decoded = decode_payload(blob)
-            if decoded.error is not None:
-                continue
-            out.append(
-                Snapshot(
-                    stream_id=stream_id,
-                    version=int(sequence) + 1,
-                    state=decoded.data,
-                    aggregate_type=stream.stream_type,
-                    schema_version=schema_version(revision),
-                    code_version=payload_type or "",
-                    created_at=row_mapping.parse_time(stamp) or EPOCH,
-                )
-            )
-        return out
+        return claims.snapshots(self._reader, self._layout, stream, up_to)
 
     def processor_checkpoints(self) -> list[Checkpoint]:
         """Each event processor segment's token (`token_entry`), as a global index."""
-        layout = self._layout
-        if layout.tokens is None:
-            return []
-        _table, name, segment, token, token_type = TOKEN_TABLES[layout.scheme]
-        columns = self._reader.fetchall(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = ?",
-            (layout.tokens,),
-        )
-        kind = token_type if (token_type,) in [tuple(c) for c in columns] else "NULL"
-        rows = self._fetchall(
-            f"SELECT {name}, {segment}, {layout.blob('tokens', token)}, {kind} "  # noqa: S608
-            f"FROM {layout.tokens} ORDER BY {name}, {segment}"
-        )
-        return checkpoints([tuple(row) for row in rows])
+        return claims.processor_checkpoints(self._reader, self._layout)
 
     def checkpoints(self) -> dict[str, int]:
         return {c.name: c.position for c in self.processor_checkpoints()}
@@ -499,13 +428,14 @@ class AxonSource(ClosingContext):
         )
 
     # --- internals ----------------------------------------------------------------------
-    def _streams(self) -> Catalog:
+    def _streams(self) -> AxonCatalog:
+        """The stream catalog, brought up to date once, on first use."""
         catalog = self._catalog
         if catalog is not None:
             return catalog
         with self._catalog_lock:
             if self._catalog is None:
-                self._catalog = load_catalog(self._reader, self._layout)
+                self._catalog = AxonCatalog(self._reader, self._layout, self._identity)
             return self._catalog
 
 
@@ -526,7 +456,16 @@ def _find_layout(reader: SqlReader, location: Location) -> Layout:
     return read_layout(scheme, catalog)
 
 
-def _row_may_match(row: Sequence[Any], catalog: Catalog, flt: EventFilter | None) -> bool:
+def _identity(reader: SqlReader, location: Location, layout: Layout) -> str:
+    """What names this store for the catalog cache: server, database, schema, and the
+    events table's oid (a dropped and recreated table is another store)."""
+    assert location.url is not None
+    row = reader.fetchone("SELECT to_regclass(?)::oid, current_database()", (layout.events,))
+    url = location.url
+    return f"axon|{url.host}:{url.port or 5432}|{row[1]}|{location.schema}|{layout.events}|{row[0]}"
+
+
+def _row_may_match(row: Sequence[Any], catalog: AxonCatalog, flt: EventFilter | None) -> bool:
     """The parts of a filter answerable from the row's plain columns (no decoding)."""
     if flt is None:
         return True
