@@ -47,6 +47,8 @@ TICK_SECONDS = 0.25
 class TeachApp(EventscopeApp):
     """The explorer on a writable sandbox, opening on the teaching screen."""
 
+    SANDBOX = True
+
     def __init__(self, sandbox: Any, **kwargs: Any) -> None:
         from eventscope.store import EventStore
 

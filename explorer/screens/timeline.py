@@ -48,6 +48,7 @@ from eventscope.explorer.screens.timeline_data import (
     path_label,
     version_at_time,
 )
+from eventscope.explorer.screens.whatif_compare import WhatIfCompare
 from eventscope.explorer.widgets.event_detail import EventDetail
 from eventscope.explorer.widgets.event_list import EventList
 from eventscope.explorer.widgets.field_chart import FieldChart
@@ -305,6 +306,7 @@ class TimelineScreen(Screen[None]):
         yield StatusBar(id="tl-status")
         yield Static(self._header_text(), id="tl-header")
         yield whatif.WhatIfBanner(id="tl-whatif")
+        yield WhatIfCompare(id="tl-whatif-compare")
         with Horizontal(id="tl-body"):
             with Vertical(id="tl-left"):
                 events = EventList(id="tl-events", classes="tl-pane")
@@ -674,6 +676,7 @@ class TimelineScreen(Screen[None]):
         field = self._field
         unit = f" ({visible_text(field.unit_name)})" if field and field.unit_name else ""
         self.chart.border_title = Text(f"{visible_text(path_label(path))}{unit} {over}")
+        whatif.decorate_chart(self)  # a what-if chart keeps its label when the title changes
 
     @work(thread=True, exclusive=True, group="timeline-series", description="charting a field")
     def _series_worker(self, path: tuple[Any, ...]) -> None:

@@ -18,9 +18,11 @@ from typing import Any, ClassVar
 
 import orjson
 from eventscope.explorer.safe_text import shorten, visible_text
+from eventscope.explorer.screens import whatif_compare
 from eventscope.explorer.widgets.diff_view import DiffView, build_diff_lines
 from eventscope.explorer.widgets.event_list import event_row, preview
 from eventscope.explorer.widgets.virtual_table import VirtualRow
+from eventscope.explorer.wording import plural
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -51,7 +53,13 @@ TimelineScreen #tl-whatif {{
     color: #ffffff;
     text-style: bold;
 }}
-TimelineScreen.-what-if #tl-whatif {{
+TimelineScreen #tl-whatif-compare {{
+    display: none;
+    height: 1;
+    padding: 0 1;
+    background: {WHAT_IF_COLOUR} 20%;
+}}
+TimelineScreen.-what-if #tl-whatif, TimelineScreen.-what-if #tl-whatif-compare {{
     display: block;
 }}
 TimelineScreen.-what-if .tl-pane {{
@@ -250,7 +258,7 @@ def _ready(screen: Any, what_if: Any, original: int) -> None:
         length = overview.length
         target = original
         screen.event_list.show_stream(screen.app.source, screen.stream_id, length, target)
-        screen.event_list.border_subtitle = f"{length:,} events"
+        screen.event_list.border_subtitle = plural(length, "event")
         screen.remove_class("-what-if")
         screen.event_list.border_title = "events"
     else:
@@ -264,7 +272,7 @@ def _ready(screen: Any, what_if: Any, original: int) -> None:
             cursor=max(0, target - 1),
         )
         screen.event_list.border_subtitle = (
-            f"what-if: {what_if.applied_upto(length):,} of {length:,} rows count"
+            f"what-if: {what_if.applied_upto(length):,} of {plural(length, 'row')} applied"
         )
         screen.query_one(WhatIfBanner).update(banner_text(what_if))
         screen.add_class("-what-if")
@@ -294,12 +302,13 @@ def decorate(screen: Any, step: Any) -> None:
             "inserted": "an inserted event",
             "replaced": "this event's data is replaced",
         }.get(entry.kind, "")
-        counted = f"{what_if.applied_upto(step.version):,} events count"
+        counted = f"{plural(what_if.applied_upto(step.version), 'event')} applied"
         tree.border_subtitle = f"{note + ' · ' if note else ''}{counted} · D: diff vs actual"
         screen.detail.border_title = label + Text(
             f" row {step.version:,} · {visible_text(shorten(step.event_type or '', 40))}"
         )
     decorate_chart(screen)
+    whatif_compare.refresh(screen, step.version)
 
 
 def decorate_chart(screen: Any) -> None:
@@ -447,8 +456,9 @@ class WhatIfDiffScreen(Screen[None]):
         )
         lines, counts = build_diff_lines(result.differences)
         summary = Text(
-            f"actual v{result.actual.version} ({result.actual.version} events) → what-if "
-            f"({result.applied_version} events, {', '.join(what_if.edits.describe())}): "
+            f"actual v{result.actual.version} ({plural(result.actual.version, 'event')}) → "
+            f"what-if ({plural(result.applied_version, 'event')}, "
+            f"{', '.join(what_if.edits.describe())}): "
             f"{counts.summary()}"
         )
         for rejection in result.rejected[:3]:

@@ -6,12 +6,15 @@ section, go back to the evidence -- and the store is byte-identical afterwards."
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
 from eventscope.explorer.screens.whatif import WhatIfBanner, WhatIfDiffScreen, WhatIfEventForm
+from eventscope.explorer.screens.whatif_compare import WhatIfCompare
 from textual.widgets import TextArea
 from timeline_stores import open_app, screen_text, settle
+from tui_support import wait_until
 
 SIZES = [(160, 48), (80, 24)]
 STREAM = "account-000001"  # opened, a 1,484.00 EUR deposit at v2, then 18 more events
@@ -58,6 +61,16 @@ async def test_a_what_if_edit_end_to_end(demo_folder: Path, tmp_path: Path, size
         assert screen.timeline.state_at(2).state["balance_cents"] == 0
         assert "left out" in text  # the tombstone row in the list (or the detail)
         assert screen.slider.length == 20  # a skip keeps the rows aligned
+        # What-if against actual in one row, at both sizes (the chart is off screen at
+        # 80x24): the charted field's two values, the difference, the diff's size.
+        await wait_until(pilot, lambda: "actual 1,484.00 EUR" in screen_text(app))
+        compare = str(screen.query_one(WhatIfCompare).render())
+        assert "balance_cents: what-if 0.00" in compare and "(−1,484.00)" in compare
+        assert "1 field differs" in compare
+        assert "1 event applied" in text
+        assert not re.search(r"(?<![\d,.])1 (events|rows|differences)\b", text)
+        if size == (160, 48):
+            assert "WHAT-IF" in str(screen.chart.border_title)
 
         await pilot.press("D")  # the diff against the actual state, one key away
         await settle(app, pilot)
