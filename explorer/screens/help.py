@@ -181,6 +181,10 @@ def help_lines(screen: Screen[Any]) -> list[Line]:
                 lines.append(Line((("", ""),)))
             lines.append(Line(((item.purpose, "title"),)))
             current = item.purpose
+        if len(item.keys) >= width:  # a long key list gets its own row: never glued on
+            lines.append(Line(((f"  {item.keys}", "key"),)))
+            lines.append(Line(((" " * (width + 2), ""), (item.does, "value")), hang=width + 2))
+            continue
         lines.append(
             Line(((f"  {item.keys:<{width}}", "key"), (item.does, "value")), hang=width + 2)
         )

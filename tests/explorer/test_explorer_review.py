@@ -450,3 +450,25 @@ def test_demo_into_a_database_url_explains_how(tmp_path: Path) -> None:
         in message
     )
     assert "secret" not in message
+
+
+@pytest.mark.parametrize("size", [BIG, SMALL], ids=["160x48", "80x24"])
+async def test_help_never_glues_a_long_key_list_to_its_meaning(shell_path: Path, size) -> None:
+    """A key list wider than the key column (``↑ ↓ home end ^home ^end``) gets its own row;
+    today it ran into its description (``^endMove in the focused list``)."""
+    from eventscope.explorer.screens.help import help_keys
+
+    app = make_app(str(shell_path))
+    async with app.run_test(size=size) as pilot:
+        await settle(app, pilot)
+        keys = help_keys(app.screen)
+        await pilot.press("question_mark")
+        await settle(app, pilot)
+        guide = app.screen.plain_text().splitlines()
+        for item in keys:
+            row = next(i for i, line in enumerate(guide) if line.startswith(f"  {item.keys}"))
+            rest = guide[row][len(item.keys) + 2 :]
+            assert rest == "" or rest.startswith(" "), guide[row]
+            if rest == "":
+                assert guide[row + 1].strip().startswith(item.does.split()[0])
+        assert "^endMove" not in screen_text(app)
