@@ -7,6 +7,7 @@ for states (workers done, conditions met), never for time.
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -472,3 +473,33 @@ async def test_help_never_glues_a_long_key_list_to_its_meaning(shell_path: Path,
             if rest == "":
                 assert guide[row + 1].strip().startswith(item.does.split()[0])
         assert "^endMove" not in screen_text(app)
+
+
+@pytest.mark.parametrize("size", [BIG, SMALL], ids=["160x48", "80x24"])
+async def test_field_history_keeps_who_when_and_the_values_at_both_sizes(
+    demo_path: Path, size
+) -> None:
+    """At 80 columns the delta and then the event type give way; the time, the whole actor
+    and both values stay (the time was the first column dropped before)."""
+    app = make_app(str(demo_path), stream="account-000001", version=20)
+    async with app.run_test(size=size) as pilot:
+        await settle(app, pilot)
+        tree = app.screen.query_one(StateTree)
+        tree.focus()
+        assert tree.move_cursor_to(lambda line: line.data == ("balance_cents",))
+        await pilot.press("h")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, FieldHistoryScreen)
+        await wait_until(pilot, lambda: bool(screen.changes))
+        await settle(app, pilot)
+        table = screen.query_one(VirtualTable)
+        labels = [c.label for c, w in zip(table.columns, table.column_widths(), strict=True) if w]
+        for needed in ("v", "recorded (UTC)", "actor", "before → after"):
+            assert needed in labels, labels
+        text = screen_text(app)
+        first = screen.changes[-1]  # the newest: in view at both sizes
+        starts = re.compile(rf"│\s*{first.version} 20\d\d-\d\d-\d\d ")
+        row = next(line for line in text.splitlines() if starts.search(line))
+        assert (first.actor or "—") in row and " → " in row
+        assert "…" not in row.split(" → ")[0]  # version, time and actor are whole
