@@ -623,9 +623,13 @@ class TimelineScreen(Screen[None]):
         header = self._header_text()
         if step.applied is not None:
             header = Text(no_wrap=True, overflow="ellipsis")
-            header.append("timeline ", style="dim")
-            header.append(visible_text(shorten(self.stream_id, 60)), style="bold")
-            header.append(f"  ·  {step.business}", style="bold")
+            if self.narrow:  # both times must fit in 78 columns: O and R, to the minute
+                header.append(visible_text(shorten(self.stream_id, 24)), style="bold")
+                header.append(f" · {_business_short(step)}", style="bold")
+            else:
+                header.append("timeline ", style="dim")
+                header.append(visible_text(shorten(self.stream_id, 60)), style="bold")
+                header.append(f"  ·  {step.business}", style="bold")
             tree.border_title = Text(f"state as of business time · {len(step.applied)} applied")
             subtitle = "in occurred order · dimmed: not happened yet or not known yet"
             if step.refused:
@@ -950,3 +954,12 @@ def _sentence(exc: BaseException) -> str:
     """One line for the user, whatever the exception."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return visible_text(shorten(text, 200))
+
+
+def _business_short(step: Step) -> str:
+    """ "business 2026-02-19 16:00 · known at 2026-03-01 12:00" (or "· known: all") for
+    the narrow header; the wide one spells the question out (`business_time_words`)."""
+    as_of = format_timestamp(step.as_of)[:16].replace("T", " ") if step.as_of else "?"
+    if step.known_at is None:
+        return f"business {as_of} · known: everything recorded"
+    return f"business {as_of} · known at {format_timestamp(step.known_at)[:16].replace('T', ' ')}"

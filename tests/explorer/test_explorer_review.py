@@ -503,3 +503,24 @@ async def test_field_history_keeps_who_when_and_the_values_at_both_sizes(
         row = next(line for line in text.splitlines() if starts.search(line))
         assert (first.actor or "—") in row and " → " in row
         assert "…" not in row.split(" → ")[0]  # version, time and actor are whole
+
+
+@pytest.mark.parametrize("size", [BIG, SMALL], ids=["160x48", "80x24"])
+async def test_the_business_time_question_is_whole_in_the_header(store_path: Path, size) -> None:
+    """On the occurred axis the header says as of which business time and as known when;
+    at 80 columns the phrase was cut after "as known a"."""
+    app = make_app(str(store_path), stream=ACCOUNT, version=7)
+    async with app.run_test(size=size) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("a")
+        await settle(app, pilot)
+        await pilot.press("a")
+        await wait_until(
+            pilot, lambda: screen.shown is not None and screen.shown.applied is not None
+        )
+        await settle(app, pilot)
+        header = next(line for line in screen_text(app).splitlines() if ACCOUNT in line)
+        assert "…" not in header, header
+        assert "2026-02-19 16:00" in header and "known" in header
+        assert "everything recorded" in header
