@@ -31,13 +31,14 @@ from typing import Any, ClassVar
 import orjson
 from eventscope.explorer.app import EventscopeApp
 from eventscope.explorer.safe_text import shorten, visible_text
+from eventscope.explorer.widgets.key_footer import KeyFooter
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 SAGA = "saga: transfer money"
 DELAYS = (0.0, 1.0, 2.0, 5.0, 10.0)
@@ -197,7 +198,7 @@ class TeachScreen(Screen[None]):
                 log = Static("", id="teach-log", classes="teach-pane")
                 log.border_title = "command log"
                 yield log
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._choose_aggregate("account")

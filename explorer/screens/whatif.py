@@ -21,6 +21,7 @@ from eventscope.explorer.safe_text import shorten, visible_text
 from eventscope.explorer.screens import whatif_compare
 from eventscope.explorer.widgets.diff_view import DiffView, build_diff_lines
 from eventscope.explorer.widgets.event_list import event_row, preview
+from eventscope.explorer.widgets.key_footer import KeyFooter
 from eventscope.explorer.widgets.virtual_table import VirtualRow
 from eventscope.explorer.wording import plural
 from rich.text import Text
@@ -28,7 +29,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Input, Label, Static, TextArea
+from textual.widgets import Button, Input, Label, Static, TextArea
 
 WHAT_IF_COLOUR = "#d33fd3"
 """Magenta: used only for hypothetical views (evidence is blue/amber, broken is red)."""
@@ -468,7 +469,7 @@ class WhatIfDiffScreen(Screen[None]):
         view.border_title = "actual → what-if"
         view.set_lines(lines)
         yield view
-        yield Footer()
+        yield KeyFooter()
 
 
 # --- the world as of T over the changed history -----------------------------------------

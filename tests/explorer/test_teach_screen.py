@@ -250,6 +250,11 @@ async def test_the_status_bar_says_writable_sandbox_in_red(sandbox: Any, size) -
         assert "following" in text or "live" in text
         assert "press v" in text  # the integrity stays readable at 80 columns
         assert "READ-ONLY" not in text
+        from eventscope.explorer.widgets.key_footer import KeyFooter
+
+        keys = app.screen.query_one(KeyFooter).shown_keys()  # fitted, never cut mid-word
+        assert keys[0] == "? Help" and "^s Submit" in keys
+        assert all(key in screen_text(app) for key in keys)
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         assert not re.search(r"(?<![\d,.])1 (events|rows|differences)\b", screen_text(app))
