@@ -78,10 +78,11 @@ def long_actor_store(path: Path) -> Path:
 # --- who and which hash must always be readable -------------------------------------
 
 
-async def test_blame_event_list_and_filter_list_show_the_whole_actor(tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [BIG, SMALL], ids=["160x48", "80x24"])
+async def test_blame_event_list_and_filter_list_show_the_whole_actor(tmp_path: Path, size) -> None:
     path = long_actor_store(tmp_path / "actors.db")
     app = make_app(str(path), stream="acct-long-actor", version=2)
-    async with app.run_test(size=BIG) as pilot:
+    async with app.run_test(size=size) as pilot:
         await settle(app, pilot)
         text = screen_text(app)
         state_line = next(line for line in text.splitlines() if "balance: 250" in line)
@@ -524,3 +525,49 @@ async def test_the_business_time_question_is_whole_in_the_header(store_path: Pat
         assert "…" not in header, header
         assert "2026-02-19 16:00" in header and "known" in header
         assert "everything recorded" in header
+
+
+async def test_follow_mode_at_80x24_one_head_and_a_visible_indicator(store_path: Path) -> None:
+    """The narrow status bar keeps the follow indicator and the one head; new events reach
+    the timeline's list and slider too."""
+    app = make_app(str(store_path), stream=ACCOUNT)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(app, pilot)
+        assert "● live" in screen_text(app)
+        timeline = app.screen
+        count = app.summary.event_count
+        writer = EventStore.open(store_path)
+        try:
+            writer.append(ACCOUNT, [NewEvent("Deposited", {"balance": 999}, {"actor": "zoe"})])
+        finally:
+            writer.close()
+        app.check_head()  # what the follow timer does every second
+        await wait_until(pilot, lambda: timeline.version == 13)
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert f"{count + 1:,} ev" in text and "v 13 / 13" in text and "13 events" in text
+        await pilot.press("l")
+        await wait_until(pilot, lambda: "‖ paused" in screen_text(app))
+        assert not app.following
+
+
+async def test_at_80x24_the_event_pane_shows_and_copies_the_whole_hash(store_path: Path) -> None:
+    app = make_app(str(store_path), stream=ACCOUNT, version=3)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(app, pilot)
+        record = app.source.event_at(app.engine.timeline(ACCOUNT).position_of(3))
+        await pilot.press("p")  # the narrow layout's event pane
+        await settle(app, pilot)
+        detail = app.screen.query_one(EventDetail)
+        assert detail.display
+        detail.focus()
+        assert detail.move_cursor_to(lambda line: line.copy and line.copy[0] == "hash")
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        start = next(i for i, line in enumerate(lines) if "│ hash" in line)
+        first = lines[start].split("hash", 1)[1].strip(" │▁▂▃▄▅▆▇█")
+        second = lines[start + 1].strip(" │▁▂▃▄▅▆▇█")
+        assert first + second == record.hash, (first, second)  # wrapped, whole, no "…"
+        await pilot.press("y")
+        assert app.clipboard == record.hash
+        assert any("hash" in message for message in notifications(app))
