@@ -283,6 +283,8 @@ class TimelineScreen(Screen[None]):
         """On the occurred axis: a business time typed with `t` (None = the occurred
         time of the selected event)."""
         self._occurred_axis = False  # the slider's axis is "occurred" (kept by action_axis)
+        self.chart_title = "chart"
+        """The chart's title as plain words (a what-if puts its label in front of it)."""
 
     @property
     def mode(self) -> tuple[Any, ...]:
@@ -679,7 +681,8 @@ class TimelineScreen(Screen[None]):
         over = "over versions" if axis == "version" else f"over {axis} time"
         field = self._field
         unit = f" ({visible_text(field.unit_name)})" if field and field.unit_name else ""
-        self.chart.border_title = Text(f"{visible_text(path_label(path))}{unit} {over}")
+        self.chart_title = f"{visible_text(path_label(path))}{unit} {over}"
+        self.chart.border_title = Text(self.chart_title)
         whatif.decorate_chart(self)  # a what-if chart keeps its label when the title changes
 
     @work(thread=True, exclusive=True, group="timeline-series", description="charting a field")

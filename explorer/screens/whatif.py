@@ -316,8 +316,8 @@ def decorate_chart(screen: Any) -> None:
     """The chart's title says WHAT-IF too (it is set again whenever the field changes)."""
     if screen.what_if is None:
         return
-    current = screen.chart.border_title or ""
-    title = str(getattr(current, "plain", current)).removeprefix("WHAT-IF  ")
+    # From the plain title the screen keeps: the border title itself comes back as markup.
+    title = getattr(screen, "chart_title", "") or "chart"
     screen.chart.border_title = Text("WHAT-IF ", style=WHAT_IF_STYLE) + Text(f" {title}")
 
 

@@ -91,7 +91,7 @@ def _shown(value: Any, unit: Any) -> str:
     return visible_text(shorten(repr(value) if isinstance(value, str) else str(value), 24))
 
 
-def compare_text(found: Comparison, *, narrow: bool = False) -> Text:
+def compare_text(found: Comparison, *, narrow: bool = False, width: int = 0) -> Text:
     """``balance_cents  what-if 0.00  actual 1,484.00 EUR  −1,484.00 · 1 field differs``."""
     from eventscope.explorer.screens.whatif import WHAT_IF_COLOUR, WHAT_IF_STYLE
 
@@ -116,12 +116,15 @@ def compare_text(found: Comparison, *, narrow: bool = False) -> Text:
         delta = _delta(found)
         if delta:
             text.append(f" ({delta})")
-        text.append(" · ")
     count = found.differences
     if count:
-        text.append(f"{plural(count, 'field')} {noun_for(count, 'differs', 'differ')}")
+        tail = f"{plural(count, 'field')} {noun_for(count, 'differs', 'differ')}"
     else:
-        text.append("the same state as the actual", style="dim")
+        tail = "the same state as the actual"
+    # The count is the least important part: left out whole rather than cut mid-word.
+    if not width or not found.path or text.cell_len + 3 + len(tail) <= width:
+        text.append(" · " if found.path else "")
+        text.append(tail, style="" if count else "dim")
     text.append("  D: diff" if not narrow else "", style="dim")
     return text
 
@@ -167,4 +170,6 @@ def refresh(screen: Any, row: int) -> None:
 def _show(screen: Any, what_if: Any, found: Comparison) -> None:
     if not screen.is_attached or screen.what_if is not what_if or screen.version != found.row:
         return
-    screen.query_one(WhatIfCompare).update(compare_text(found, narrow=screen.narrow))
+    line = screen.query_one(WhatIfCompare)
+    width = line.content_region.width
+    line.update(compare_text(found, narrow=screen.narrow, width=width))
