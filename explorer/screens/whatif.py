@@ -116,7 +116,10 @@ def whatif_fetch(source: Any, stream_id: str) -> Callable[[int, int], list[Virtu
 # --- the timeline's actions (called by TimelineScreen) ---------------------------------
 def toggle_skip(screen: Any) -> None:
     """Skip the focused event, or put it back (an inserted one is removed)."""
-    if screen.overview is None or screen.version <= 0:
+    if screen.overview is None:  # pressed while the stream opens: say so, not "move"
+        screen.notify("the stream is still loading; press x again in a moment")
+        return
+    if screen.version <= 0:
         screen.notify("move to an event first (→)", severity="warning")
         return
     edits = _edits(screen)
