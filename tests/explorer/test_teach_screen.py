@@ -70,6 +70,8 @@ async def test_a_full_lesson_open_an_account_and_deposit(sandbox: Any, size) -> 
         last = app.session.last
         assert [e.event_type for e in last.events] == ["MoneyDeposited"]
         assert (last.version_before, last.version_after) == (1, 2)
+        text = screen_text(app)  # the result is on screen at both sizes, lesson pane too
+        assert "stream version 1 → 2" in text and "● balance_cents:" in text, text
         assert [c.path for c in last.changes] == [("balance_cents",)]
 
         # Step 3: the read model lags (delay 2 s by default), then catches up.
@@ -257,4 +259,8 @@ async def test_the_status_bar_says_writable_sandbox_in_red(sandbox: Any, size) -
         assert all(key in screen_text(app) for key in keys)
         await pilot.press("ctrl+s")
         await settle(app, pilot)
-        assert not re.search(r"(?<![\d,.])1 (events|rows|differences)\b", screen_text(app))
+        text = screen_text(app)
+        assert not re.search(r"(?<![\d,.])1 (events|rows|differences)\b", text)
+        # The result is on screen at both sizes: the new version and the changed fields
+        # (at 80x24 the step-by-step trace comes after them and is what gets cut).
+        assert "stream version 0 → 1" in text and "● status:" in text, text
