@@ -279,9 +279,10 @@ async def test_letters_do_not_fire_while_a_form_control_has_focus(store_path: Pa
         assert app.screen is diff and (diff.left, diff.right) == before  # no c, no s
 
 
-async def test_palette_lists_each_action_once_and_textual_apart(shell_path: Path) -> None:
+@pytest.mark.parametrize("size", [BIG, SMALL], ids=["160x48", "80x24"])
+async def test_palette_lists_each_action_once_and_textual_apart(shell_path: Path, size) -> None:
     app = make_app(str(shell_path))
-    async with app.run_test(size=BIG) as pilot:
+    async with app.run_test(size=size) as pilot:
         await settle(app, pilot)
         from eventscope.explorer.commands import EventscopeCommands
 
@@ -292,6 +293,11 @@ async def test_palette_lists_each_action_once_and_textual_apart(shell_path: Path
         system = [command.title for command in app.get_system_commands(app.screen)]
         assert system and all(title.startswith("Textual: ") for title in system)
         assert "Textual: Quit" not in system  # ours is the one quit
+        # Textual's own keys (tab, ctrl+q, ctrl+c) are not listed among ours as if they
+        # were eventscope's: the real palette showed "Focus Next", "Quit · key: ^q".
+        assert "Focus Next" not in names and "Copy selected text" not in names
+        helps = dict((name, help_line) for name, help_line, _run in provider._commands())
+        assert helps["Quit"].endswith("key: q")
 
 
 async def test_filter_applies_as_you_type_with_the_count(shell_path: Path) -> None:
