@@ -108,6 +108,8 @@ class SourceSummary:
     head_position: int | None = None
     followable: bool = False
     """Whether the source can be polled cheaply for new events (native stores)."""
+    sandbox: bool = False
+    """A scratch store eventscope made (teaching): writable on purpose, never evidence."""
 
 
 def _commands_provider() -> Any:
@@ -156,6 +158,10 @@ class EventscopeApp(App[None]):
     """Bumped when the head moved or the user asked for a refresh; screens watch it and
     reload what they show."""
 
+    SANDBOX: ClassVar[bool] = False
+    """Whether the open source is a sandbox eventscope made (the teaching app): the status
+    bar then says WRITABLE (sandbox) in red, so it cannot be taken for evidence."""
+
     FOLLOW_INTERVAL: ClassVar[float] = 1.0
     """Seconds between two head polls in follow mode."""
 
@@ -199,7 +205,12 @@ class EventscopeApp(App[None]):
         info = self.source.describe()
         followable = is_followable(info.kind)
         self.summary = SourceSummary(
-            info.kind, info.location, info.read_only, info.has_hash_chain, followable=followable
+            info.kind,
+            info.location,
+            info.read_only,
+            info.has_hash_chain,
+            followable=followable,
+            sandbox=self.SANDBOX,
         )
         if not info.has_hash_chain:
             self.integrity = Integrity("no-chain")

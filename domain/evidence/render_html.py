@@ -19,6 +19,7 @@ from eventscope.domain.evidence.report_rows import (
     event_rows,
 )
 from eventscope.domain.evidence.text import h, h_block, json_text, path_text, time_text
+from eventscope.domain.wording import plural
 
 _CSS = """
 body { font: 10.5pt/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -223,7 +224,7 @@ def _hypothetical(report: AuditReport) -> str:
         "<em>changed</em> history, computed in memory; it is not what the events record "
         "and proves nothing about them. The sections above are the evidence.</p>",
         f"<p>Changes: {h(', '.join(section.edits))}. History up to version "
-        f"{section.actual_version}: {section.actual_version} recorded event(s), "
+        f"{section.actual_version}: {plural(section.actual_version, 'recorded event')}, "
         f"{section.what_if_version} in the changed history.</p>",
     ]
     if section.rejected:

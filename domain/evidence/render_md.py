@@ -18,6 +18,7 @@ from eventscope.domain.evidence.report_rows import (
     event_rows,
 )
 from eventscope.domain.evidence.text import json_text, md, md_code_block, path_text, time_text
+from eventscope.domain.wording import plural
 
 
 def render_markdown(report: AuditReport) -> str:
@@ -168,7 +169,7 @@ def _hypothetical(report: AuditReport) -> str:
         "them. The sections above are the evidence.",
         "",
         f"Changes: {md(', '.join(section.edits))}. History up to version "
-        f"{section.actual_version}: {section.actual_version} recorded event(s), "
+        f"{section.actual_version}: {plural(section.actual_version, 'recorded event')}, "
         f"{section.what_if_version} in the changed history.",
     ]
     if section.rejected:

@@ -26,12 +26,15 @@ from textual.widgets import ProgressBar, Static
 
 COLUMNS = [
     Column("v", 5, justify="right", min_width=3, priority=9),
-    Column("recorded (UTC)", 19, min_width=16, priority=4, short="recorded"),
+    Column("recorded (UTC)", 19, min_width=16, priority=6, short="recorded"),
     Column("actor", 16, min_width=8, priority=8),
-    Column("event type", 16, min_width=8, priority=6),
+    Column("event type", 16, min_width=8, priority=5),
     Column("before → after", 0, min_width=16, priority=7),
-    Column("change", 10, justify="right", min_width=6, priority=5),
+    Column("change", 10, justify="right", min_width=6, priority=4),
 ]
+"""What gives way at 80 columns: the change first (before → after already says it), then
+the event type (enter opens the event); who, when and the values stay -- the question
+this screen answers."""
 
 
 def value_text(value: Any, unit: Any) -> str:

@@ -48,6 +48,7 @@ from eventscope.explorer.screens.timeline_data import (
     path_label,
     version_at_time,
 )
+from eventscope.explorer.screens.whatif_compare import WhatIfCompare
 from eventscope.explorer.widgets.event_detail import EventDetail
 from eventscope.explorer.widgets.event_list import EventList
 from eventscope.explorer.widgets.field_chart import FieldChart
@@ -284,6 +285,8 @@ class TimelineScreen(Screen[None]):
         self._occurred_axis = False  # the slider's axis is "occurred" (kept by action_axis)
         self.history_note: str | None = None
         """What the source says about the stream's stored history (`_load`), or None."""
+        self.chart_title = "chart"
+        """The chart's title as plain words (a what-if puts its label in front of it)."""
 
     @property
     def mode(self) -> tuple[Any, ...]:
@@ -307,6 +310,7 @@ class TimelineScreen(Screen[None]):
         yield StatusBar(id="tl-status")
         yield Static(self._header_text(), id="tl-header")
         yield whatif.WhatIfBanner(id="tl-whatif")
+        yield WhatIfCompare(id="tl-whatif-compare")
         with Horizontal(id="tl-body"):
             with Vertical(id="tl-left"):
                 events = EventList(id="tl-events", classes="tl-pane")
@@ -628,9 +632,13 @@ class TimelineScreen(Screen[None]):
         header = self._header_text()
         if step.applied is not None:
             header = Text(no_wrap=True, overflow="ellipsis")
-            header.append("timeline ", style="dim")
-            header.append(visible_text(shorten(self.stream_id, 60)), style="bold")
-            header.append(f"  ·  {step.business}", style="bold")
+            if self.narrow:  # both times must fit in 78 columns: O and R, to the minute
+                header.append(visible_text(shorten(self.stream_id, 24)), style="bold")
+                header.append(f" · {_business_short(step)}", style="bold")
+            else:
+                header.append("timeline ", style="dim")
+                header.append(visible_text(shorten(self.stream_id, 60)), style="bold")
+                header.append(f"  ·  {step.business}", style="bold")
             tree.border_title = Text(f"state as of business time · {len(step.applied)} applied")
             subtitle = "in occurred order · dimmed: not happened yet or not known yet"
             if step.refused:
@@ -680,7 +688,9 @@ class TimelineScreen(Screen[None]):
         over = "over versions" if axis == "version" else f"over {axis} time"
         field = self._field
         unit = f" ({visible_text(field.unit_name)})" if field and field.unit_name else ""
-        self.chart.border_title = Text(f"{visible_text(path_label(path))}{unit} {over}")
+        self.chart_title = f"{visible_text(path_label(path))}{unit} {over}"
+        self.chart.border_title = Text(self.chart_title)
+        whatif.decorate_chart(self)  # a what-if chart keeps its label when the title changes
 
     @work(thread=True, exclusive=True, group="timeline-series", description="charting a field")
     def _series_worker(self, path: tuple[Any, ...]) -> None:
@@ -954,3 +964,12 @@ def _sentence(exc: BaseException) -> str:
     """One line for the user, whatever the exception."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return visible_text(shorten(text, 200))
+
+
+def _business_short(step: Step) -> str:
+    """ "business 2026-02-19 16:00 · known at 2026-03-01 12:00" (or "· known: all") for
+    the narrow header; the wide one spells the question out (`business_time_words`)."""
+    as_of = format_timestamp(step.as_of)[:16].replace("T", " ") if step.as_of else "?"
+    if step.known_at is None:
+        return f"business {as_of} · known: everything recorded"
+    return f"business {as_of} · known at {format_timestamp(step.known_at)[:16].replace('T', ' ')}"
