@@ -31,6 +31,11 @@ class UserError(click.ClickException):
 
     exit_code = EXIT_USAGE
 
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        if code is not None:  # e.g. 1 for "the evidence is broken", not a usage error
+            self.exit_code = code
+
     def show(self, file: Any = None) -> None:
         # Messages quote what the user typed or the data held: shown, never acted on.
         click.echo(f"eventscope: {safe_text(self.format_message())}", err=True)
