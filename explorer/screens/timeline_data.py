@@ -41,6 +41,8 @@ class Step:
     correlation_id: str | None = None
     state_left_width: int | None = None
     """Where the blame column starts (computed here, off the event loop)."""
+    position: int | None = None
+    """The event's global position: how its integrity mark is found (`integrity_marks`)."""
     blamed: bool = True
     """False while the state was drawn without its blame column (first paint only)."""
     mode: tuple[Any, ...] = ("version",)
@@ -118,6 +120,7 @@ def compute_step(timeline: Any, version: int, with_blame: bool = True) -> Step:
         occurred_at=record.occurred_at,
         event_type=record.event_type,
         correlation_id=record.correlation_id,
+        position=record.position,
         blamed=with_blame,
     )
 
@@ -181,6 +184,7 @@ def compute_business_step(
         occurred_at=occurred,
         event_type=event_type,
         correlation_id=correlation,
+        position=record.position if record is not None else None,
         blamed=with_blame,
         mode=mode,
         business=words,

@@ -150,6 +150,18 @@ def _occurred_role(record: RecordedEvent) -> str:
     return "changed" if lag > 3600 else "value"
 
 
+def with_integrity_mark(lines: list[Line], mark: str | None) -> list[Line]:
+    """`lines` with the integrity verdict for this event under its title, when verify
+    found it altered (`explorer.integrity_marks`): the first thing a reviewer must see."""
+    if not mark or not lines:
+        return lines
+    warning = line(
+        (f"⚠ {mark.upper()}: ", "error"),
+        ("verify found this event is not what was written; what it shows is not proven", "error"),
+    )
+    return [lines[0], warning, *lines[1:]]
+
+
 class EventDetail(LinesView):
     """The selected event, scrollable; long values (hashes, payload lines) wrap."""
 
@@ -165,4 +177,11 @@ class EventDetail(LinesView):
         self.set_lines(lines, keep_scroll=False)
 
 
-__all__ = ["EventDetail", "EventView", "Part", "build_detail_lines", "json_lines"]
+__all__ = [
+    "EventDetail",
+    "EventView",
+    "Part",
+    "build_detail_lines",
+    "json_lines",
+    "with_integrity_mark",
+]
