@@ -113,6 +113,8 @@ class SourceSummary:
     head_position: int | None = None
     followable: bool = False
     """Whether the source can be polled cheaply for new events (native stores)."""
+    skipped: str | None = None
+    """"N malformed lines skipped" when the source skipped records (`store.skipped`)."""
 
 
 def _commands_provider() -> Any:
@@ -203,8 +205,16 @@ class EventscopeApp(App[None]):
 
         info = self.source.describe()
         followable = is_followable(info.kind)
+        from eventscope.store.skipped import skipped_by
+
+        skipped = skipped_by(self.source)
         self.summary = SourceSummary(
-            info.kind, info.location, info.read_only, info.has_hash_chain, followable=followable
+            info.kind,
+            info.location,
+            info.read_only,
+            info.has_hash_chain,
+            followable=followable,
+            skipped=skipped.label() if skipped else None,
         )
         if not info.has_hash_chain:
             self.integrity = Integrity("no-chain")

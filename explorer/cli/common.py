@@ -165,9 +165,14 @@ def check_location(location: str) -> None:
 @contextmanager
 def opened(location: str, source_format: str | None = None) -> Iterator[EventSource]:
     """Open a source read-only for the duration of a command."""
+    from eventscope.store.skipped import skipped_by
+
     check_location(location)
     source = open_source(location, format=source_format, read_only=True)
     try:
+        skipped = skipped_by(source)
+        if skipped is not None:  # every command says it once: views skip these lines
+            click.echo(f"eventscope: {skipped.sentence()}", err=True)
         yield source
     finally:
         source.close()
