@@ -90,6 +90,16 @@ class RecordedEvent:
     # Set by adapters when a payload could not be read as a JSON object; `data` is then {}.
     # The domain engine turns such an event into an explicit "undecodable" value.
     decode_error: str | None = None
+    # Times the source did not record ("recorded_at", "occurred_at"): the fields then
+    # hold the documented stand-in used for ordering and filters (e.g. JSON Lines: the
+    # previous event's time), which views must show as unknown, never as a real date.
+    times_unknown: tuple[str, ...] = ()
+
+    def time_text(self, name: str) -> str:
+        """`recorded_at`/`occurred_at` as stored text, or "unknown" when not recorded."""
+        if name in self.times_unknown:
+            return "unknown"
+        return format_timestamp(getattr(self, name))
 
     @property
     def actor(self) -> str | None:
@@ -118,10 +128,14 @@ class RecordedEvent:
             "schema_version": self.schema_version,
             "data": self.data,
             "metadata": self.metadata,
-            "occurred_at": format_timestamp(self.occurred_at),
-            "recorded_at": format_timestamp(self.recorded_at),
+            "occurred_at": self._time_json("occurred_at"),
+            "recorded_at": self._time_json("recorded_at"),
             "hash": self.hash,
         }
+
+    def _time_json(self, name: str) -> str | None:
+        """JSON null for a time the source did not record."""
+        return None if name in self.times_unknown else format_timestamp(getattr(self, name))
 
 
 @dataclass(frozen=True, slots=True)

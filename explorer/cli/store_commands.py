@@ -139,7 +139,7 @@ def events_command(
             event.position,
             event.version,
             event.event_type,
-            format_timestamp(event.recorded_at),
+            event.time_text("recorded_at"),
             event.actor or "",
             shorten(safe_text(_compact(event.data)), 80),
         )

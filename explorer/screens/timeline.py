@@ -446,14 +446,9 @@ class TimelineScreen(Screen[None]):
             if overview.stream_type:
                 text.append(f"  ({visible_text(overview.stream_type)})", style="dim")
             text.append(f"  ·  {plural(overview.length, 'event')}", style="")
-            if overview.extent_recorded and not narrow:
-                first, last = overview.extent_recorded
-                size = 19
-                text.append(
-                    f"  ·  recorded {format_timestamp(first)[:size]} → "
-                    f"{format_timestamp(last)[:size]}",
-                    style="dim",
-                )
+            if overview.extent_recorded_text and not narrow:
+                first_text, last_text = overview.extent_recorded_text  # "unknown" if not recorded
+                text.append(f"  ·  recorded {first_text} → {last_text}", style="dim")
         else:
             text.append("  ·  loading…", style="dim")
         return text

@@ -66,6 +66,8 @@ class StreamOverview:
     length: int
     extent_recorded: tuple[datetime, datetime] | None = None
     extent_occurred: tuple[datetime, datetime] | None = None
+    extent_recorded_text: tuple[str, str] | None = None
+    """The first and last recorded times as shown: "unknown" where the source has none."""
     numeric_paths: list[tuple[Any, ...]] = field(default_factory=list)
 
 
@@ -207,6 +209,10 @@ def load_overview(engine: Any, source: Any, stream_id: str) -> tuple[Any, Stream
         first_rec = event_view(first).record
         last_rec = event_view(last).record
         overview.extent_recorded = (first_rec.recorded_at, last_rec.recorded_at)
+        overview.extent_recorded_text = (
+            first_rec.time_text("recorded_at")[:19],
+            last_rec.time_text("recorded_at")[:19],
+        )
         low = min(first_rec.occurred_at, last_rec.occurred_at)
         high = max(first_rec.occurred_at, last_rec.occurred_at)
         overview.extent_occurred = (low, high)

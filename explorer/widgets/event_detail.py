@@ -103,8 +103,8 @@ def build_detail_lines(view: EventView | None) -> list[Line]:
         lines.append(line(("  the state shown was computed with this event skipped", "muted")))
     meta = record.metadata if isinstance(record.metadata, Mapping) else {}
     lines += [
-        _field("recorded at", format_time(record.recorded_at) + " UTC"),
-        _field("occurred at", format_time(record.occurred_at) + " UTC", _occurred_role(record)),
+        _field("recorded at", _time_text(record, "recorded_at")),
+        _field("occurred at", _time_text(record, "occurred_at"), _occurred_role(record)),
         _field("actor", _meta_text(meta, "actor"), copy=_raw(meta, "actor")),
         _field("event id", visible_text(str(record.event_id)), copy=str(record.event_id)),
         _field(
@@ -131,6 +131,14 @@ def build_detail_lines(view: EventView | None) -> list[Line]:
     return lines
 
 
+def _time_text(record: RecordedEvent, name: str) -> str:
+    """A time in UTC, or "unknown" when the source did not record it (never the
+    stand-in used for ordering, which is not a real date)."""
+    if name in getattr(record, "times_unknown", ()):
+        return "unknown (not recorded by the source)"
+    return format_time(getattr(record, name)) + " UTC"
+
+
 def _raw(meta: Mapping[str, Any], key: str) -> str | None:
     value = meta.get(key)
     return None if value is None or value == "" else str(value)
@@ -143,6 +151,8 @@ def _meta_text(meta: Mapping[str, Any], key: str) -> str:
 
 def _occurred_role(record: RecordedEvent) -> str:
     """Backdated events (occurred long before they were recorded) stand out."""
+    if getattr(record, "times_unknown", ()):
+        return "value"
     try:
         lag = (record.recorded_at - record.occurred_at).total_seconds()
     except (TypeError, AttributeError):

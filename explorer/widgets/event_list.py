@@ -56,7 +56,10 @@ def preview(data: Any) -> str:
 def event_row(event: RecordedEvent, mark: str | None = None) -> VirtualRow:
     """One table row for `event` (cells are untrusted strings; the table escapes them).
     `mark`: what verify found wrong with it (`explorer.integrity_marks`), flagged first."""
-    backdated = (event.recorded_at - event.occurred_at).total_seconds() > BACKDATED_SECONDS
+    backdated = (
+        not event.times_unknown
+        and (event.recorded_at - event.occurred_at).total_seconds() > BACKDATED_SECONDS
+    )
     flag = FLAG if mark else "✗" if event.decode_error else ("«" if backdated else "")
     data = f"undecodable: {event.decode_error}" if event.decode_error else preview(event.data)
     return VirtualRow(
@@ -65,7 +68,9 @@ def event_row(event: RecordedEvent, mark: str | None = None) -> VirtualRow:
             f"{flag} {event.version}" if flag else str(event.version),
             event.event_type,
             event.actor or "—",
-            format_time(event.recorded_at)[:16],
+            "unknown"
+            if "recorded_at" in event.times_unknown
+            else format_time(event.recorded_at)[:16],
             data,
         ),
         style=ROW_STYLE if mark else "red" if event.decode_error else None,
