@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from eventscope.explorer.app import ReportsWorkerErrors
+from eventscope.explorer.integrity_marks import ROW_STYLE, app_marks, flagged
 from eventscope.explorer.safe_text import shorten, visible_text
 from eventscope.explorer.screens.timeline_data import display_unit
 from eventscope.explorer.widgets.key_footer import KeyFooter
@@ -55,7 +56,8 @@ def delta_text(before: Any, after: Any, unit: Any) -> str:
     return signed(delta, 0 if isinstance(delta, int) else 2)
 
 
-def change_row(change: Any, unit: Any) -> VirtualRow:
+def change_row(change: Any, unit: Any, mark: str | None = None) -> VirtualRow:
+    """One change; `mark` flags an event verify found altered (`integrity_marks`)."""
     if change.kind == "added":
         values = f"set to {value_text(change.after, unit)}"
     elif change.kind == "removed":
@@ -65,13 +67,14 @@ def change_row(change: Any, unit: Any) -> VirtualRow:
     return VirtualRow(
         change.version,
         (
-            str(change.version),
+            flagged(str(change.version), mark),
             format_time(change.recorded_at),
             change.actor or "—",
             change.event_type,
             values,
             delta_text(change.before, change.after, unit),
         ),
+        style=ROW_STYLE if mark else None,
         copy=("value after v" + str(change.version), copy_value(change.after)),
     )
 
@@ -158,7 +161,8 @@ class FieldHistoryScreen(ReportsWorkerErrors, Screen[None]):
         if not self.is_attached:  # the screen was closed while the worker ran
             return
         self.changes = changes
-        rows = [change_row(change, unit) for change in changes]
+        marks = app_marks(self.app)
+        rows = [change_row(change, unit, marks.get(change.position)) for change in changes]
         table = self.query_one(VirtualTable)
         table.empty_text = "no event ever set this field"
         table.reset(lambda start, limit: rows[start : start + limit], len(rows))

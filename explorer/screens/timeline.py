@@ -32,6 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from eventscope.explorer.integrity_marks import app_marks
 from eventscope.explorer.safe_text import shorten, visible_text
 from eventscope.explorer.screens import whatif
 from eventscope.explorer.screens.time_jump import JumpTarget, TimeJumpScreen
@@ -50,6 +51,7 @@ from eventscope.explorer.screens.timeline_data import (
 )
 from eventscope.explorer.screens.whatif_compare import WhatIfCompare
 from eventscope.explorer.widgets.event_detail import EventDetail
+from eventscope.explorer.widgets.event_detail import EventDetail, with_integrity_mark
 from eventscope.explorer.widgets.event_list import EventList
 from eventscope.explorer.widgets.field_chart import FieldChart
 from eventscope.explorer.widgets.key_footer import KeyFooter
@@ -413,7 +415,9 @@ class TimelineScreen(Screen[None]):
         target = self._target(length)
         self.slider.length = length
         self.slider.version = target
-        self.event_list.show_stream(self.app.source, self.stream_id, length, target)
+        self.event_list.show_stream(
+            self.app.source, self.stream_id, length, target, app_marks(self.app)
+        )
         self.event_list.border_subtitle = plural(length, "event")
         self.event_list.focus()
 
@@ -462,6 +466,9 @@ class TimelineScreen(Screen[None]):
                     f"{format_timestamp(last)[:size]}",
                     style="dim",
                 )
+            if overview.extent_recorded_text and not narrow:
+                first_text, last_text = overview.extent_recorded_text  # "unknown" if not recorded
+                text.append(f"  ·  recorded {first_text} → {last_text}", style="dim")
         else:
             text.append("  ·  loading…", style="dim")
         return text
@@ -660,7 +667,8 @@ class TimelineScreen(Screen[None]):
                 subtitle += f" · {plural(step.skipped, 'undecodable event')} skipped"
             tree.border_subtitle = subtitle
         self.query_one("#tl-header", Static).update(header)
-        self.detail.show(step.detail_lines)
+        mark = app_marks(self.app).get(step.position) if step.position is not None else None
+        self.detail.show(with_integrity_mark(step.detail_lines, mark))
         detail_title = Text(f"event v{step.version:,}")
         if step.event_type:
             detail_title.append(f" · {visible_text(shorten(step.event_type, 40))}")

@@ -57,6 +57,8 @@ class StatusBar(Static):
             noun = "event" if summary.event_count == 1 else "events"
             parts += [(f"{summary.event_count:,}", "bold"), f" {noun}  head "]
             parts.append((f"{summary.head_position or 0:,}", "bold"))
+        if summary.skipped:  # never silent: views do not show these records
+            parts += [(sep, "$text-muted"), (summary.skipped, "bold $warning")]
         if summary.followable:
             parts.append((sep, "$text-muted"))
             following = bool(getattr(app, "following", False))
