@@ -4,7 +4,7 @@ against a bare `SELECT` of the same rows and columns `ORDER BY stream_position` 
 
 The stores hold Emmett's schema as Emmett created it (the committed fixtures), with one
 stream of 10,000 events added beside the fixture's history. Each figure is the best of
-three wall-clock runs (the server's share of the work is not this process's CPU time).
+seven interleaved wall-clock runs (the server's share of the work is not this process's CPU time).
 Run with:
 
     .venv/bin/python -m pytest tests/benchmarks/test_emmett_bench.py -m benchmark -s
@@ -32,6 +32,7 @@ from tests.fixtures.foreign.committed import EMMETT_PG_DUMP, EMMETT_SQLITE_FILE
 from tests.fixtures.foreign.pg import loaded_dump, settle_transaction_ids
 
 EVENTS = 10_000
+ROUNDS = 7
 STREAM = "ledger-bench"
 
 
@@ -139,10 +140,14 @@ def _bare_pg(location: str) -> Callable[[], object]:
 def _measure(location: str, bare: Callable[[], object], label: str) -> float:
     with open_source(location) as source:
         assert sum(1 for _ in source.read_stream(STREAM)) == EVENTS
-        baseline = best_of(bare)
-        replay = best_of(lambda: fold(e.data for e in source.read_stream(STREAM)))
+        baseline = replay = state = float("inf")
+        for _ in range(ROUNDS):  # interleaved, so another process's burst hits all alike
+            baseline = min(baseline, best_of(bare, 1))
+            replay = min(
+                replay, best_of(lambda: fold(e.data for e in source.read_stream(STREAM)), 1)
+            )
+            state = min(state, best_of(lambda: Engine(source).state(STREAM), 1))
         engine = Engine(source)
-        state = best_of(lambda: Engine(source).state(STREAM))
         assert engine.state(STREAM).version == EVENTS
     ratio = replay / baseline
     print(f"\nEmmett {label}: replay of a {EVENTS:,}-event stream")

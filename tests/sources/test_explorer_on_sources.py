@@ -106,6 +106,33 @@ async def test_nested_changes_in_a_jsonl_file_in_the_explorer(tmp_path: Path) ->
         assert "nested" in tree and "level" in tree
 
 
+async def test_an_emmett_sqlite_store_in_the_explorer(emmett_sqlite_path: Path) -> None:
+    """Written by emmett-sqlite 0.38.5; the stream whose catalog ran ahead opens at its
+    last real event, never at the catalog's phantom version."""
+    from tests.fixtures.foreign.committed import manifest
+
+    (ahead,) = manifest("emmett-sqlite")["catalog_ahead_of_events"]
+    before = sha256_of(emmett_sqlite_path)
+    app = make_app(str(emmett_sqlite_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        home = screen_text(app)
+        assert "emmett-sqlite" in home and "READ-ONLY" in home and "bank_account" in home
+
+    app = make_app(str(emmett_sqlite_path), stream=ahead["stream_id"])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, TimelineScreen)
+        assert screen.shown.version == ahead["last_event_position"]
+        assert f"/ {ahead['catalog_position']}" not in screen_text(app)
+        await pilot.press("home")
+        await settle(app, pilot)
+        tree = "\n".join(app.screen.query_one(StateTree).plain_lines())
+        assert screen.shown.version == 1 and "holder" in tree
+    assert sha256_of(emmett_sqlite_path) == before
+
+
 @pytest.mark.postgres
 async def test_an_axon_store_in_the_explorer(axon_oid_database: str) -> None:
     """Axon's JPA tables with large objects and XStream XML (the fixture follows the

@@ -140,6 +140,17 @@ class Claims:
         )
         return int(self._reader.fetchone(sql)[0])
 
+    def unsettled(self) -> int:
+        """PostgreSQL: messages committed but not yet settled (a transaction older than
+        theirs is still open somewhere on the server), so not shown yet."""
+        if not self._postgres:
+            return 0
+        sql = (
+            "SELECT COUNT(*) FROM emt_messages WHERE partition = ? AND NOT is_archived "
+            "AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot())"
+        )
+        return int(self._reader.fetchone(sql, (DEFAULT_PARTITION,))[0])
+
     def order_inversions(self) -> int:
         """PostgreSQL: settled rows whose global_position order disagrees with Emmett's
         (transaction_id, global_position) order (overlapping appends). eventscope shows

@@ -135,8 +135,16 @@ class EmmettSource(ClosingContext):
     def left_out(self) -> str:
         """What eventscope does not show of this store, as one sentence."""
         commands = self.claims.commands()
-        settled = "; only settled transactions are shown" if self._postgres else ""
-        return f"{commands} command(s) stored among the events were left out{settled}"
+        sentence = f"{commands} command(s) stored among the events were left out"
+        if self._postgres:
+            waiting = self.claims.unsettled()
+            sentence += "; only settled transactions are shown"
+            if waiting:
+                sentence += (
+                    f" ({waiting} newer message(s) wait for an older transaction still "
+                    "open on the server)"
+                )
+        return sentence
 
     # --- events -------------------------------------------------------------------------
     def head_position(self) -> int:
