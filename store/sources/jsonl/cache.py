@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from eventscope.store.cache_dir import cache_folder as shared_cache_folder
 from eventscope.store.sources.jsonl.index import EVENT_ARRAYS, JsonlIndex
 
 MAGIC = b"eventscope-jsonl-index-1\n"
@@ -31,17 +32,8 @@ _ARRAYS = (*EVENT_ARRAYS, "stream_first", "stream_last")
 
 
 def cache_folder() -> Path | None:
-    """Where indexes are kept, or None when caching is off."""
-    configured = os.environ.get("EVENTSCOPE_CACHE_DIR", "").strip()
-    if configured.lower() == "off":
-        return None
-    if configured:
-        return Path(configured).expanduser()
-    try:
-        import platformdirs
-    except ImportError:  # pragma: no cover - platformdirs is a dependency
-        return None
-    return Path(platformdirs.user_cache_dir("eventscope")) / "jsonl-index"
+    """Where indexes are kept, or None when caching is off (`store.cache_dir`'s rule)."""
+    return shared_cache_folder("jsonl-index")
 
 
 def load(path: Path) -> JsonlIndex | None:
