@@ -29,6 +29,7 @@ REGISTERED = (
     "eventscope.store.native.kind",
     "eventscope.store.sources.eventsourcing.kind",
     "eventscope.store.sources.jsonl.kind",
+    "eventscope.store.sources.messagedb.kind",
 )
 
 
