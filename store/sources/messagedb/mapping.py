@@ -14,13 +14,14 @@ and every trap of research/seed-stores.md lands here once:
   causation by the caused-by message's global position, resolved to that message's id
   so the correlation trace can draw its tree; the actor is read at a metadata path the
   user names, and absent otherwise;
-* integers beyond 64 bits (jsonb keeps them exactly) are decoded exactly (stdlib json
-  when orjson refuses them).
+* integers beyond 64 bits (jsonb keeps them exactly) are decoded exactly: orjson would
+  read them as floats, so a payload with a run of 20 digits goes through stdlib json.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +31,8 @@ from eventscope.store.records import RecordedEvent, parse_timestamp
 
 # What every read selects, in this order (payloads as text: decoded with orjson).
 COLUMNS = "global_position, position, time, stream_name, type, data::text, metadata::text, id::text"
+# A run of 20 digits may be an integer beyond 64 bits, which orjson reads as a float.
+_LONG_DIGITS = re.compile(r"\d{20}")
 NATIVE_KEY = "messagedb"  # metadata key holding Message DB's own position and NULL markers
 CAUSATION_POSITION = "causationMessageGlobalPosition"
 
@@ -50,10 +53,9 @@ def decode_json(text: str | None) -> Any:
     """A jsonb value given as text; None for SQL NULL."""
     if text is None:
         return None
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)  # e.g. an integer beyond 64 bits, which orjson refuses
+    if _LONG_DIGITS.search(text) is not None:
+        return json.loads(text)  # exact integers of any size
+    return orjson.loads(text)
 
 
 def causation_position(metadata: Any) -> int | None:
