@@ -33,6 +33,7 @@ REGISTERED = (
     "eventscope.store.sources.jsonl.kind",
     "eventscope.store.sources.marten.kind",
     "eventscope.store.sources.axon.kind",
+    "eventscope.store.sources.messagedb.kind",
 )
 
 

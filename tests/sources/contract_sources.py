@@ -467,6 +467,44 @@ def build_eventsourcing_postgres(context: Context) -> Built:
     )
 
 
+# --- Message DB ----------------------------------------------------------------------------
+def build_messagedb(context: Context) -> Built:
+    """Written by Message DB's own `write_message` (see messagedb_helpers); Eventide keys
+    carry correlation and actor. Any text is a stream name, so the hostile ids stay; the
+    stream type is the category, the text before the first '-'."""
+    from messagedb_helpers import Message, empty_message_db, write_messages
+
+    url = empty_message_db(context.request.getfixturevalue("pg_url"), context.request.addfinalizer)
+    history = contract_history()
+    write_messages(
+        url,
+        (
+            Message(
+                stream_name=item.stream_id,
+                type=item.event_type,
+                data=item.data,
+                metadata={
+                    "correlationStreamName": item.metadata["correlation_id"],
+                    "properties": {"userId": item.metadata["actor"]},
+                },
+                id=item.event_id,
+                time=item.recorded_at,
+            )
+            for item in history
+        ),
+    )
+    return Built(
+        kind="messagedb",
+        location=f"{url}?actor=properties.userId",
+        expected=[
+            Expected(e.stream_id, e.stream_id.split("-", 1)[0], e.event_type, e.recorded_at)
+            for e in history
+        ],
+        fingerprint=schema_fingerprint(url, "message_store"),
+        write_sql="DELETE FROM message_store.messages",
+    )
+
+
 # --- Emmett ---------------------------------------------------------------------------------
 def _emmett_expected(history: list[RefEvent]) -> list[Expected]:
     """Emmett derives a stream's type from its name (the text before the first '-')."""
@@ -819,6 +857,7 @@ BUILDERS: dict[str, tuple[Callable[[Context], Built], tuple[Any, ...]]] = {
     "axon-postgresql": (build_axon, (POSTGRES,)),
     "emmett-postgresql": (build_emmett_postgresql, (POSTGRES,)),
     "emmett-sqlite": (build_emmett_sqlite, ()),
+    "messagedb": (build_messagedb, (POSTGRES,)),
 }
 
 

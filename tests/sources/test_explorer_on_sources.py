@@ -106,6 +106,37 @@ async def test_nested_changes_in_a_jsonl_file_in_the_explorer(tmp_path: Path) ->
         assert "nested" in tree and "level" in tree
 
 
+@pytest.mark.postgres
+async def test_a_message_db_in_the_explorer(messagedb_url: str) -> None:
+    """A Message DB opened by its plain URL: categories on the home screen, a stream's
+    versions from 1, and the tables unchanged afterwards."""
+    from contract_sources import schema_fingerprint
+
+    from tests.fixtures.foreign.committed import manifest
+
+    fingerprint = schema_fingerprint(messagedb_url, "message_store")
+    before = fingerprint()
+    longest = manifest("messagedb")["interesting"]["longest_account_stream"]
+    app = make_app(messagedb_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        home = screen_text(app)
+        assert "READ-ONLY" in home and "account:command" in home
+
+    app = make_app(messagedb_url, stream=longest["stream_name"], version=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, TimelineScreen) and screen.shown.version == 1
+        assert f"v 1 / {longest['messages']}" in screen_text(app)
+        await pilot.press("right")
+        await settle(app, pilot)
+        assert screen.shown.version == 2
+        tree = "\n".join(app.screen.query_one(StateTree).plain_lines())
+        assert "accountId" in tree
+    assert fingerprint() == before
+
+
 async def test_an_emmett_sqlite_store_in_the_explorer(emmett_sqlite_path: Path) -> None:
     """Written by emmett-sqlite 0.38.5; the stream whose catalog ran ahead opens at its
     last real event, never at the catalog's phantom version."""
