@@ -50,7 +50,6 @@ from eventscope.explorer.screens.timeline_data import (
     version_at_time,
 )
 from eventscope.explorer.screens.whatif_compare import WhatIfCompare
-from eventscope.explorer.widgets.event_detail import EventDetail
 from eventscope.explorer.widgets.event_detail import EventDetail, with_integrity_mark
 from eventscope.explorer.widgets.event_list import EventList
 from eventscope.explorer.widgets.field_chart import FieldChart
@@ -458,14 +457,6 @@ class TimelineScreen(Screen[None]):
             text.append(f"  ·  {plural(overview.length, 'event')}", style="")
             if self.history_note:  # before the times: it must not be cut off
                 text.append(f"  ·  ⚠ {visible_text(self.history_note)}", style="bold #f0b35a")
-            if overview.extent_recorded and not narrow:
-                first, last = overview.extent_recorded
-                size = 19
-                text.append(
-                    f"  ·  recorded {format_timestamp(first)[:size]} → "
-                    f"{format_timestamp(last)[:size]}",
-                    style="dim",
-                )
             if overview.extent_recorded_text and not narrow:
                 first_text, last_text = overview.extent_recorded_text  # "unknown" if not recorded
                 text.append(f"  ·  recorded {first_text} → {last_text}", style="dim")
