@@ -137,7 +137,7 @@ def check_location(location: str) -> None:
     SQLAlchemy would otherwise report as a traceback."""
     text = location.partition("#")[0]
     head, sep, rest = text.partition(":")
-    if sep and head in ("native", "jsonl", "eventsourcing") and not rest.startswith("//"):
+    if sep and head in kinds.names() and not rest.startswith("//"):  # a `kind:` prefix
         text = rest
     if "://" not in text:
         return

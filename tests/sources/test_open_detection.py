@@ -178,3 +178,13 @@ def test_postgres_native_store_is_detected(pg_url: str, pg_schema: str) -> None:
     with open_source(f"{pg_url}?schema={pg_schema}") as source:
         assert source.describe().kind == "native-postgresql"
         assert [e.data for e in source.read_all()] == [{"x": 1}]
+
+
+@pytest.mark.postgres
+def test_every_kind_prefix_is_accepted_on_the_command_line(eventuous_url: str) -> None:
+    """`KIND:URL` skips detection for every registered kind, not only the first three:
+    the CLI's URL check once knew only `native:`, `jsonl:` and `eventsourcing:` and
+    refused `eventuous:postgresql://...` as an unreadable URL."""
+    result = CliRunner().invoke(main, ["streams", f"eventuous:{eventuous_url}", "--json"])
+    assert result.exit_code == 0, result.output
+    assert orjson.loads(result.stdout)
