@@ -33,9 +33,8 @@ def _open(location: Location, request: OpenRequest) -> EventSource:
 KIND = SourceKind(
     name="emmett",
     open=_open,
-    # No `noun`/`file_noun` yet: they would change the "neither ... nor ..." sentences
-    # that tests/sources/test_open_detection.py pins while several kinds are merged;
-    # the coordinator adds "one written by Emmett" when composing them.
+    noun="one written by Emmett",
+    file_noun="an Emmett SQLite file",
     dialects=("sqlite", "postgresql"),
     in_database=_has_emmett_tables,
 )
