@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -80,6 +80,10 @@ class Integrity:
     total: int = 0
     first_bad_position: int | None = None
     reason: str | None = None
+    # Every bad position counted, and position -> mark for the named ones
+    # (`explorer.integrity_marks`): lists and the event detail flag those events.
+    bad_count: int = 0
+    marks: Mapping[int, str] = field(default_factory=dict)
 
     def label(self) -> str:
         if self.state == "verified":
@@ -87,7 +91,8 @@ class Integrity:
         if self.state == "broken":
             if self.first_bad_position is None:
                 return "BROKEN (see the integrity screen)"
-            return f"BROKEN at position {self.first_bad_position:,}"
+            more = f" (+{self.bad_count - 1:,} more)" if self.bad_count > 1 else ""
+            return f"BROKEN at position {self.first_bad_position:,}{more}"
         if self.state == "checking":
             share = f" {self.checked * 100 // self.total}%" if self.total else ""
             return f"checking…{share}"
@@ -108,6 +113,10 @@ class SourceSummary:
     head_position: int | None = None
     followable: bool = False
     """Whether the source can be polled cheaply for new events (native stores)."""
+    sandbox: bool = False
+    """A scratch store eventscope made (teaching): writable on purpose, never evidence."""
+    skipped: str | None = None
+    """"N malformed lines skipped" when the source skipped records (`store.skipped`)."""
 
 
 def _commands_provider() -> Any:
@@ -156,6 +165,10 @@ class EventscopeApp(App[None]):
     """Bumped when the head moved or the user asked for a refresh; screens watch it and
     reload what they show."""
 
+    SANDBOX: ClassVar[bool] = False
+    """Whether the open source is a sandbox eventscope made (the teaching app): the status
+    bar then says WRITABLE (sandbox) in red, so it cannot be taken for evidence."""
+
     FOLLOW_INTERVAL: ClassVar[float] = 1.0
     """Seconds between two head polls in follow mode."""
 
@@ -198,8 +211,17 @@ class EventscopeApp(App[None]):
 
         info = self.source.describe()
         followable = is_followable(info.kind)
+        from eventscope.store.skipped import skipped_by
+
+        skipped = skipped_by(self.source)
         self.summary = SourceSummary(
-            info.kind, info.location, info.read_only, info.has_hash_chain, followable=followable
+            info.kind,
+            info.location,
+            info.read_only,
+            info.has_hash_chain,
+            followable=followable,
+            sandbox=self.SANDBOX,
+            skipped=skipped.label() if skipped else None,
         )
         if not info.has_hash_chain:
             self.integrity = Integrity("no-chain")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from eventscope.explorer.keys import bare_action
+from eventscope.explorer.keys import bare_action, textual_default_bindings
 from eventscope.explorer.safe_text import visible_text
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -51,14 +51,19 @@ class EventscopeCommands(Provider):
         commands: list[tuple[str, str, Callable[[], Any]]] = []
         seen_actions: set[str] = set()
         seen_names: set[str] = set()
+        defaults = textual_default_bindings()
+
+        def textual_own(binding: Any) -> bool:
+            return (binding.key, binding.action) in defaults
+
         ranked = sorted(
             screen.active_bindings.values(),
             key=lambda active: 0 if active.node is screen else 1 if active.node is app else 2,
         )
         for active in ranked:
             binding = active.binding
-            if binding.system or not binding.description:
-                continue
+            if binding.system or not binding.description or textual_own(binding):
+                continue  # Textual's own keys (tab, ctrl+q...) are its business, not ours
             if not binding.show and active.node not in (screen, app):
                 continue  # a widget's cursor keys (up, page down…) are not commands
             action = bare_action(binding.action)

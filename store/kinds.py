@@ -27,9 +27,13 @@ if TYPE_CHECKING:
 # One line per kind; detection asks them in this order.
 REGISTERED = (
     "eventscope.store.native.kind",
+    "eventscope.store.sources.emmett.kind",  # before eventsourcing: no column reflection
     "eventscope.store.sources.eventsourcing.kind",
+    "eventscope.store.sources.eventuous.kind",
     "eventscope.store.sources.jsonl.kind",
+    "eventscope.store.sources.marten.kind",
     "eventscope.store.sources.axon.kind",
+    "eventscope.store.sources.messagedb.kind",
 )
 
 

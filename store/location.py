@@ -8,7 +8,9 @@ Every source kind opens a `Location`, never the raw text, so the rules are writt
   off the URL before connecting: it is not a libpq key); an explicit `schema` argument
   wins over the URL's; the schema defaults to ``public`` and must be a plain identifier;
 * a URL may end in ``#NAME`` (the `fragment`), which a source may use to pick one of
-  several histories in a database (an `eventsourcing` application's table).
+  several histories in a database (an `eventsourcing` application's table);
+* the URL options in `SOURCE_OPTIONS` (e.g. Message DB's ``?actor=properties.userId``)
+  are eventscope's, not libpq's: they are taken off the URL into `options`.
 Anything else is one sentence (`SourceNotFound`). SQLAlchemy is imported only for URLs.
 """
 
@@ -23,6 +25,9 @@ from eventscope.store.errors import SourceNotFound
 if TYPE_CHECKING:
     from sqlalchemy import URL
 
+# Query options a source reads itself (never passed to the driver).
+SOURCE_OPTIONS = ("actor",)
+
 
 @dataclass(frozen=True, slots=True)
 class Location:
@@ -33,6 +38,11 @@ class Location:
     url: URL | None = None
     schema: str | None = None  # PostgreSQL only, validated, "public" by default
     fragment: str | None = None  # after '#' in a URL
+    options: tuple[tuple[str, str], ...] = ()  # SOURCE_OPTIONS given on a URL
+
+    def option(self, name: str) -> str | None:
+        """The value of one of `SOURCE_OPTIONS` given on the URL, or None."""
+        return dict(self.options).get(name)
 
     @property
     def is_url(self) -> bool:
@@ -77,11 +87,16 @@ def parse_location(text: str | Path, schema: str | None = None) -> Location:
     url_schema = url.query.get("schema")
     if isinstance(url_schema, tuple):
         url_schema = url_schema[-1]
-    url = url.difference_update_query(["schema"])
+    options = tuple(
+        (name, value[-1] if isinstance(value, tuple) else value)
+        for name, value in url.query.items()
+        if name in SOURCE_OPTIONS
+    )
+    url = url.difference_update_query(["schema", *SOURCE_OPTIONS])
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
     chosen = _schema_name(schema or url_schema or "public")
-    return Location(raw, url=url, schema=chosen, fragment=fragment or None)
+    return Location(raw, url=url, schema=chosen, fragment=fragment or None, options=options)
 
 
 def _schema_name(schema: str) -> str:

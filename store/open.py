@@ -128,7 +128,10 @@ def _detect_postgres(location: Location) -> SourceKind:
         found = _recognise(tables, "postgresql")
     if found is not None:
         return found
-    raise NotAStoreError(f"{location.display(with_schema=True)} holds {_neither('postgresql')}")
+    raise NotAStoreError(
+        f"{location.display(with_schema=True)} holds no history eventscope can read"
+        f" ({_neither('postgresql')})"
+    )
 
 
 def _recognise(tables: Tables, dialect: str) -> SourceKind | None:
@@ -139,11 +142,10 @@ def _recognise(tables: Tables, dialect: str) -> SourceKind | None:
 
 
 def _neither(dialect: str) -> str:
-    """'neither an eventscope store nor one written by ...' for the kinds of a dialect."""
+    """'not an eventscope store, one written by ..., or one written by ...' for the kinds
+    of a dialect."""
     nouns = [k.noun for k in kinds.kinds() if k.noun and dialect in k.dialects]
-    if len(nouns) == 1:
-        return f"not {nouns[0]}"
-    return f"neither {', '.join(nouns[:-1])} nor {nouns[-1]}"
+    return f"not {_any_of(nouns)}"
 
 
 def _any_of(nouns: Sequence[str]) -> str:

@@ -90,6 +90,16 @@ class RecordedEvent:
     # Set by adapters when a payload could not be read as a JSON object; `data` is then {}.
     # The domain engine turns such an event into an explicit "undecodable" value.
     decode_error: str | None = None
+    # Times the source did not record ("recorded_at", "occurred_at"): the fields then
+    # hold the documented stand-in used for ordering and filters (e.g. JSON Lines: the
+    # previous event's time), which views must show as unknown, never as a real date.
+    times_unknown: tuple[str, ...] = ()
+
+    def time_text(self, name: str) -> str:
+        """`recorded_at`/`occurred_at` as stored text, or "unknown" when not recorded."""
+        if name in self.times_unknown:
+            return "unknown"
+        return format_timestamp(getattr(self, name))
 
     @property
     def actor(self) -> str | None:
@@ -118,10 +128,14 @@ class RecordedEvent:
             "schema_version": self.schema_version,
             "data": self.data,
             "metadata": self.metadata,
-            "occurred_at": format_timestamp(self.occurred_at),
-            "recorded_at": format_timestamp(self.recorded_at),
+            "occurred_at": self._time_json("occurred_at"),
+            "recorded_at": self._time_json("recorded_at"),
             "hash": self.hash,
         }
+
+    def _time_json(self, name: str) -> str | None:
+        """JSON null for a time the source did not record."""
+        return None if name in self.times_unknown else format_timestamp(getattr(self, name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,9 +226,30 @@ class Digest:
         return cls(int(position_text), hash_text)
 
 
+# How many bad positions a report names one by one; `bad_count` counts them all, so an
+# auditor sees the extent without a report that grows with the damage.
+BAD_POSITIONS_KEPT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class BadPosition:
+    """One position whose event is not what was written: `kind` is "missing" (a deleted
+    row or a cut tail), "link" (its hash does not follow from its stored predecessor),
+    "malformed" (columns of the wrong type), "digest" (differs from a digest kept
+    outside) or "columns" (an indexed column disagrees with the hashed metadata)."""
+
+    position: int
+    kind: str
+    reason: str
+
+    def to_json(self) -> JSONObject:
+        return {"position": self.position, "kind": self.kind, "reason": self.reason}
+
+
 @dataclass(frozen=True, slots=True)
 class VerifyReport:
-    """The result of walking the hash chain."""
+    """The result of walking the hash chain (or, for a source without one, of the
+    structural checks that stand in for it: `chain` is False and `checks` names them)."""
 
     ok: bool
     checked: int
@@ -223,15 +258,28 @@ class VerifyReport:
     head: Digest | None = None
     # Foreign sources without a chain report lines/records they could not read instead.
     malformed: int = 0
+    # Every bad position is counted; the first BAD_POSITIONS_KEPT are named.
+    bad_positions: tuple[BadPosition, ...] = ()
+    bad_count: int = 0
+    chain: bool = True
+    # What was checked instead of a chain (sources without one), in words.
+    checks: tuple[str, ...] = ()
+    # Stream catalog rows that disagree with the events, one sentence per stream.
+    catalog_problems: tuple[str, ...] = ()
 
     def to_json(self) -> JSONObject:
         return {
             "ok": self.ok,
+            "chain": self.chain,
             "checked": self.checked,
             "first_bad_position": self.first_bad_position,
+            "bad_count": self.bad_count,
+            "bad_positions": [bad.to_json() for bad in self.bad_positions],
             "reason": self.reason,
             "head": str(self.head) if self.head else None,
             "malformed": self.malformed,
+            "catalog_problems": list(self.catalog_problems),
+            "checks": list(self.checks),
         }
 
 

@@ -170,6 +170,10 @@ async def teaching_shots(db: Path) -> None:
         version = first_version(db, "account-000029", "MoneyDeposited", "9800.00")
         app = make_app(str(db), stream="account-000029", version=version)
         await shoot_app(app, "whatif", what_if_burst)
+    if wanted("whatif-80x24"):  # no chart at 80x24: the what-if-vs-actual line says it
+        version = first_version(db, "account-000029", "MoneyDeposited", "9800.00")
+        app = make_app(str(db), stream="account-000029", version=version)
+        await shoot_app(app, "whatif-80x24", what_if_burst, (80, 24))
     if wanted("teach"):
         from eventscope.demo_data.sandbox import open_sandbox
         from eventscope.explorer.screens.teach import TeachApp

@@ -19,6 +19,8 @@ from eventscope.domain.evidence.report_rows import (
     event_rows,
 )
 from eventscope.domain.evidence.text import h, h_block, json_text, path_text, time_text
+from eventscope.domain.wording import plural
+from eventscope.store.records import VerifyReport
 
 _CSS = """
 body { font: 10.5pt/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -56,6 +58,8 @@ def render_html(report: AuditReport) -> str:
     body = [
         f"<h1>{h(report.title)}</h1>",
         _summary(report),
+        "<h2>Hash chain</h2>",  # the verdict first: everything below rests on it
+        _chain(report),
         "<h2>State</h2>",
         f"<pre>{h_block(json_text(report.state, indent=True))}</pre>",
         "<h2>Field blame</h2>",
@@ -68,8 +72,6 @@ def render_html(report: AuditReport) -> str:
         _skipped(report),
         "<h2>Snapshot and projection consistency</h2>",
         _claims(report.claims),
-        "<h2>Hash chain</h2>",
-        _chain(report),
     ]
     if report.hypothetical is not None:
         body.append(_hypothetical(report))
@@ -191,16 +193,19 @@ def _chain(report: AuditReport) -> str:
     chain = report.chain
     if chain is None:
         return _muted("Not verified for this report.")
-    if not chain.has_chain or chain.report is None:
-        return _muted(f"The source ({report.source.kind}) has no hash chain; nothing to verify.")
     result = chain.report
-    if result.ok:
-        verdict = f'<p><span class="ok">OK</span>: {result.checked} events verified.</p>'
-    else:
-        verdict = (
-            f'<p><span class="bad">BROKEN</span> at position {result.first_bad_position}: '
-            f"{h(result.reason or 'the chain does not verify')}.</p>"
+    if result is None:
+        return _muted("Not verified for this report.")
+    if not chain.has_chain:
+        found = "no problems found" if result.ok else f"PROBLEMS FOUND: {h(result.reason or '')}"
+        return (
+            f'<p><span class="bad">NOT PROVEN</span>: the source ({h(report.source.kind)}) '
+            f"keeps no hash chain, so its integrity cannot be proven. Checked instead, over "
+            f"{result.checked} events: {h(', '.join(result.checks))}; {found}.</p>"
         )
+    if not result.ok:
+        return _broken(result)
+    verdict = f'<p><span class="ok">OK</span>: {result.checked} events verified.</p>'
     head = h(str(chain.head)) if chain.head else "-"
     return (
         f"{verdict}\n<p>Head digest: <code>{head}</code></p>\n"
@@ -213,6 +218,25 @@ def _chain(report: AuditReport) -> str:
     )
 
 
+def _broken(result: VerifyReport) -> str:
+    """A broken chain: every bad position and catalog disagreement, and no digest to keep
+    (a digest of a broken chain would vouch for altered events)."""
+    first = result.bad_positions[0].reason if result.bad_positions else result.reason or ""
+    where = f" at position {result.first_bad_position}" if result.first_bad_position else ""
+    parts = [
+        f'<p><span class="bad">BROKEN</span>{where}: {result.bad_count} bad position(s); '
+        f"the first: {h(first)}. No digest is given for a broken chain; rows of altered "
+        "events below are marked.</p>"
+    ]
+    if result.bad_positions:
+        rows = [(str(b.position), h(b.kind), h(b.reason)) for b in result.bad_positions]
+        parts.append(table(("Position", "Problem", "Detail"), rows))
+    if result.catalog_problems:
+        items = "".join(f"<li>{h(problem)}</li>" for problem in result.catalog_problems)
+        parts.append(f"<p>The stream catalog disagrees with the events:</p><ul>{items}</ul>")
+    return "\n".join(parts)
+
+
 def _hypothetical(report: AuditReport) -> str:
     section = report.hypothetical
     assert section is not None
@@ -223,7 +247,7 @@ def _hypothetical(report: AuditReport) -> str:
         "<em>changed</em> history, computed in memory; it is not what the events record "
         "and proves nothing about them. The sections above are the evidence.</p>",
         f"<p>Changes: {h(', '.join(section.edits))}. History up to version "
-        f"{section.actual_version}: {section.actual_version} recorded event(s), "
+        f"{section.actual_version}: {plural(section.actual_version, 'recorded event')}, "
         f"{section.what_if_version} in the changed history.</p>",
     ]
     if section.rejected:

@@ -18,6 +18,8 @@ from eventscope.domain.evidence.report_rows import (
     event_rows,
 )
 from eventscope.domain.evidence.text import json_text, md, md_code_block, path_text, time_text
+from eventscope.domain.wording import plural
+from eventscope.store.records import VerifyReport
 
 
 def render_markdown(report: AuditReport) -> str:
@@ -25,6 +27,8 @@ def render_markdown(report: AuditReport) -> str:
     parts = [
         f"# {md(report.title)}",
         _summary(report),
+        "## Hash chain",  # the verdict first: everything below rests on it
+        _chain(report),
         "## State",
         md_code_block(json_text(report.state, indent=True), "json"),
         "## Field blame",
@@ -37,8 +41,6 @@ def render_markdown(report: AuditReport) -> str:
         _skipped(report),
         "## Snapshot and projection consistency",
         _claims(report.claims),
-        "## Hash chain",
-        _chain(report),
     ]
     if report.hypothetical is not None:
         parts += ["## Hypothetical (what-if) -- NOT EVIDENCE", _hypothetical(report)]
@@ -138,25 +140,45 @@ def _chain(report: AuditReport) -> str:
     chain = report.chain
     if chain is None:
         return "_Not verified for this report._"
-    if not chain.has_chain or chain.report is None:
-        return md(f"The source ({report.source.kind}) has no hash chain; nothing to verify.")
     result = chain.report
-    head = f"`{chain.head}`" if chain.head else "-"
-    if result.ok:
-        verdict = f"**OK**: {result.checked} events verified."
-    else:
-        verdict = (
-            f"**BROKEN** at position {result.first_bad_position}: "
-            f"{md(result.reason or 'the chain does not verify')}."
+    if result is None:
+        return "_Not verified for this report._"
+    if not chain.has_chain:
+        found = "no problems found" if result.ok else f"PROBLEMS FOUND: {md(result.reason or '')}"
+        return (
+            f"**NOT PROVEN**: the source ({md(report.source.kind)}) keeps no hash chain, so "
+            f"its integrity cannot be proven. Checked instead, over {result.checked} events: "
+            f"{md(', '.join(result.checks))}; {found}."
         )
+    if not result.ok:
+        return _broken(result)
+    head = f"`{chain.head}`" if chain.head else "-"
     return (
-        f"{verdict}\n\nHead digest: {head}\n\n"
+        f"**OK**: {result.checked} events verified.\n\nHead digest: {head}\n\n"
         "Keep this digest outside the system (the case file); "
         "`eventscope verify SOURCE --against DIGEST` proves later that the history up to it "
         "is unchanged and was not cut short.\n\n"
         f"Evidence bundles carry a standalone verifier whose SHA-256 is `{verifier_sha256()}`; "
         "check a bundle's `verify_bundle.py` against it, or run `eventscope verify-bundle`."
     )
+
+
+def _broken(result: VerifyReport) -> str:
+    """A broken chain: every bad position and catalog disagreement, and no digest to keep
+    (a digest of a broken chain would vouch for altered events)."""
+    first = result.bad_positions[0].reason if result.bad_positions else result.reason or ""
+    where = f" at position {result.first_bad_position}" if result.first_bad_position else ""
+    parts = [
+        f"**BROKEN**{where}: {result.bad_count} bad position(s); the first: {md(first)}. "
+        "No digest is given for a broken chain; rows of altered events below are marked."
+    ]
+    if result.bad_positions:
+        rows = [(str(b.position), md(b.kind), md(b.reason)) for b in result.bad_positions]
+        parts.append(table(("Position", "Problem", "Detail"), rows))
+    if result.catalog_problems:
+        parts.append("The stream catalog disagrees with the events:")
+        parts.append("\n".join(f"- {md(problem)}" for problem in result.catalog_problems))
+    return "\n\n".join(parts)
 
 
 def _hypothetical(report: AuditReport) -> str:
@@ -168,7 +190,7 @@ def _hypothetical(report: AuditReport) -> str:
         "them. The sections above are the evidence.",
         "",
         f"Changes: {md(', '.join(section.edits))}. History up to version "
-        f"{section.actual_version}: {section.actual_version} recorded event(s), "
+        f"{section.actual_version}: {plural(section.actual_version, 'recorded event')}, "
         f"{section.what_if_version} in the changed history.",
     ]
     if section.rejected:

@@ -79,6 +79,16 @@ class ChainCheck:
     report: VerifyReport | None
     head: Digest | None
 
+    def marks(self) -> dict[int, str]:
+        """Position -> what is wrong with that event, for marking its row: "link broken"
+        (its hash does not follow, or it was cut from the chain) or "columns altered"."""
+        if self.report is None:
+            return {}
+        return {
+            bad.position: "columns altered" if bad.kind == "columns" else "link broken"
+            for bad in self.report.bad_positions
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class HypotheticalSection:
@@ -375,9 +385,13 @@ def _projection_checks(engine: Any, stream_id: str) -> list[ClaimCheck]:
 
 
 def _chain(source: Any, progress: ProgressCallback | None) -> ChainCheck:
+    """The chain walk, or for a source without one the structural checks that stand in
+    for it (`store.structural_check`): a report always says what was checked."""
+    from eventscope.store.structural_check import verify_source
+
     info = source.describe()
+    report = verify_source(source, progress=progress)
     if not info.has_hash_chain:
-        return ChainCheck(False, None, None)
-    report = source.verify(progress=progress)
+        return ChainCheck(False, report, None)
     head = report.head if report.ok else source.head_digest()
     return ChainCheck(True, report, head)

@@ -52,7 +52,9 @@ def blame_rows(report: AuditReport, escape: Escape) -> list[tuple[str, ...]]:
 
 
 def event_rows(report: AuditReport, escape: Escape) -> list[tuple[str, ...]]:
-    """One row per event up to the report's moment, payload as stored."""
+    """One row per event up to the report's moment, payload as stored; an event that
+    verify found altered carries the mark in its hash cell ("LINK BROKEN: ...")."""
+    marks = report.chain.marks() if report.chain is not None else {}
     return [
         (
             str(row.version),
@@ -65,7 +67,8 @@ def event_rows(report: AuditReport, escape: Escape) -> list[tuple[str, ...]]:
             escape(time_text(row.occurred_at)),
             escape(time_text(row.recorded_at)),
             escape(json_text(row.data)),
-            escape(row.hash),
+            (f"{marks[row.position].upper()}: " if row.position in marks else "")
+            + escape(row.hash),
         )
         for row in report.events
     ]

@@ -35,6 +35,7 @@ from eventscope.domain.projection_runner import ProjectionRunner, RunReport
 from eventscope.domain.repository import Repository
 from eventscope.domain.teaching.command_log import CommandLog
 from eventscope.domain.teaching.commands import CommandSpec, command_models
+from eventscope.domain.wording import plural
 from eventscope.store.errors import ConcurrencyError
 from eventscope.store.records import JSONObject, RecordedEvent
 from pydantic import ValidationError
@@ -262,7 +263,7 @@ class TeachingSession:
         if snapshot is not None and snapshot.version == instance.version and recorded:
             outcome.snapshot_at = snapshot.version
             outcome.steps.append(
-                f"snapshot policy (every {self.snapshot_every} events): snapshot taken at "
+                f"snapshot policy (every {plural(self.snapshot_every, 'event')}): snapshot taken at "
                 f"v{snapshot.version}"
             )
         return self._done(outcome)

@@ -31,6 +31,11 @@ class UserError(click.ClickException):
 
     exit_code = EXIT_USAGE
 
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        if code is not None:  # e.g. 1 for "the evidence is broken", not a usage error
+            self.exit_code = code
+
     def show(self, file: Any = None) -> None:
         # Messages quote what the user typed or the data held: shown, never acted on.
         click.echo(f"eventscope: {safe_text(self.format_message())}", err=True)
@@ -132,7 +137,7 @@ def check_location(location: str) -> None:
     SQLAlchemy would otherwise report as a traceback."""
     text = location.partition("#")[0]
     head, sep, rest = text.partition(":")
-    if sep and head in ("native", "jsonl", "eventsourcing") and not rest.startswith("//"):
+    if sep and head in kinds.names() and not rest.startswith("//"):  # a `kind:` prefix
         text = rest
     if "://" not in text:
         return
@@ -160,9 +165,14 @@ def check_location(location: str) -> None:
 @contextmanager
 def opened(location: str, source_format: str | None = None) -> Iterator[EventSource]:
     """Open a source read-only for the duration of a command."""
+    from eventscope.store.skipped import skipped_by
+
     check_location(location)
     source = open_source(location, format=source_format, read_only=True)
     try:
+        skipped = skipped_by(source)
+        if skipped is not None:  # every command says it once: views skip these lines
+            click.echo(f"eventscope: {skipped.sentence()}", err=True)
         yield source
     finally:
         source.close()

@@ -139,7 +139,7 @@ def events_command(
             event.position,
             event.version,
             event.event_type,
-            format_timestamp(event.recorded_at),
+            event.time_text("recorded_at"),
             event.actor or "",
             shorten(safe_text(_compact(event.data)), 80),
         )
@@ -161,35 +161,59 @@ def events_command(
 def verify_command(
     source: str, against: str | None, source_format: str | None, as_json: bool
 ) -> None:
-    """Walk the hash chain; exit status 1 when the history is broken."""
+    """Walk the hash chain to the end; name every bad position and every stream whose
+    catalog row disagrees with its events. Exit status 1 when the history is broken.
+    A source without a hash chain gets structural checks instead, and says so."""
+    from eventscope.explorer.cli.verify_output import verify_progress, verify_text
+    from eventscope.store.structural_check import verify_source
+
     digest = _parse_digest(against) if against is not None else None
-    with opened(source, source_format) as events_source:
-        report = events_source.verify(against=digest)
+    with opened(source, source_format) as events_source, verify_progress() as progress:
+        report = verify_source(events_source, against=digest, progress=progress)
     if as_json:
         print_json(report.to_json())
-    elif report.ok:
-        head = f"; head {report.head}" if report.head else ""
-        click.echo(f"ok: {report.checked} events checked{head}")
     else:
-        click.echo(
-            f"BROKEN at position {report.first_bad_position}: "
-            f"{safe_text(report.reason or 'the chain does not verify')} "
-            f"({report.checked} events verified before it)"
-        )
+        click.echo(verify_text(report))
     if not report.ok:
         click.get_current_context().exit(EXIT_BROKEN)
 
 
 @click.command("digest")
 @source_argument
+@click.option(
+    "--unverified",
+    is_flag=True,
+    help="Print the stored head without verifying the chain first (a warning says so).",
+)
 @format_option
 @json_option
-def digest_command(source: str, source_format: str | None, as_json: bool) -> None:
-    """Print the head of the hash chain as POSITION:HASH, to keep outside the store."""
+def digest_command(source: str, unverified: bool, source_format: str | None, as_json: bool) -> None:
+    """Verify the chain, then print its head as POSITION:HASH, to keep outside the store.
+    A broken chain is refused (exit 1): a digest of it would vouch for altered events."""
+    from eventscope.explorer.cli.verify_output import verify_progress
+    from eventscope.store.structural_check import verify_source
+
     with opened(source, source_format) as events_source:
+        if unverified:
+            click.echo(
+                "eventscope: warning: this digest is the stored head, not verified; it "
+                "proves nothing about the events before it",
+                err=True,
+            )
+        else:
+            with verify_progress("verifying before the digest") as progress:
+                report = verify_source(events_source, progress=progress)
+            if not report.ok:
+                where = report.first_bad_position
+                at = f" at position {where}" if where is not None else ""
+                raise UserError(
+                    f"the hash chain is broken{at} ({report.bad_count:,} bad position(s)), "
+                    "so no digest is given; see `eventscope verify` (or --unverified)",
+                    code=EXIT_BROKEN,
+                )
         digest = events_source.head_digest()
     if as_json:
-        print_json({"position": digest.position, "hash": digest.hash})
+        print_json({"position": digest.position, "hash": digest.hash, "verified": not unverified})
     else:
         click.echo(str(digest))
 

@@ -30,6 +30,7 @@ from eventscope.explorer.cli.common import (
     source_argument,
 )
 from eventscope.explorer.cli.domain_commands import domain_option, path_text, value_text
+from eventscope.explorer.wording import plural
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -102,7 +103,7 @@ def edits_from_options(
     if len(event_type) != len(insert_after):
         raise UserError(
             f"give one --{prefix}event-type per --{prefix}insert-after "
-            f"({len(insert_after)} insertion(s), {len(event_type)} event type(s))"
+            f"({plural(len(insert_after), 'insertion')}, {plural(len(event_type), 'event type')})"
         )
     wanted = len(insert_after) + len(replace)
     if len(data) != wanted:
@@ -189,9 +190,10 @@ def what_if_command(
         f"{result.actual.version} with {safe_text(changes)}"
     )
     click.echo(
-        f"actual: {result.actual.version} event(s); what-if: {result.applied_version} event(s)"
+        f"actual: {plural(result.actual.version, 'event')}; "
+        f"what-if: {plural(result.applied_version, 'event')}"
     )
-    click.echo(f"{len(result.differences)} difference(s) (actual -> what-if)")
+    click.echo(f"{plural(len(result.differences), 'difference')} (actual -> what-if)")
     for entry in result.differences:
         where = path_text(entry.path)
         if entry.op == "added":

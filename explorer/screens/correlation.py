@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 from eventscope.explorer.app import ReportsWorkerErrors
+from eventscope.explorer.integrity_marks import FLAG, ROW_STYLE, app_marks
 from eventscope.explorer.safe_text import shorten, visible_text
 from eventscope.explorer.widgets.key_footer import KeyFooter
 from eventscope.explorer.widgets.status_bar import StatusBar
@@ -219,8 +220,11 @@ class CorrelationScreen(ReportsWorkerErrors, Screen[None]):
         self, guides: str, event: RecordedEvent, gap: timedelta | None, known_ids: set[str]
     ) -> VirtualRow:
         colours = self.app.theme_variables
+        mark = app_marks(self.app).get(event.position)
         tree = Text(no_wrap=True)
         tree.append(guides, style="dim")
+        if mark:  # verify found this event altered (`explorer.integrity_marks`)
+            tree.append(f"{FLAG} ", style=ROW_STYLE)
         tree.append(visible_text(event.event_type), style="bold")
         long_gap = gap is not None and gap >= LONG_GAP
         gap_cell = Text(
@@ -240,6 +244,7 @@ class CorrelationScreen(ReportsWorkerErrors, Screen[None]):
                 f"{event.position:,}",
                 f"← {outside}" if outside else "",
             ),
+            style=ROW_STYLE if mark else None,
             copy=("event id", str(event.event_id)),
         )
 

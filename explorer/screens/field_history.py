@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from eventscope.explorer.app import ReportsWorkerErrors
+from eventscope.explorer.integrity_marks import ROW_STYLE, app_marks, flagged
 from eventscope.explorer.safe_text import shorten, visible_text
 from eventscope.explorer.screens.timeline_data import display_unit
 from eventscope.explorer.widgets.key_footer import KeyFooter
@@ -26,12 +27,15 @@ from textual.widgets import ProgressBar, Static
 
 COLUMNS = [
     Column("v", 5, justify="right", min_width=3, priority=9),
-    Column("recorded (UTC)", 19, min_width=16, priority=4, short="recorded"),
+    Column("recorded (UTC)", 19, min_width=16, priority=6, short="recorded"),
     Column("actor", 16, min_width=8, priority=8),
-    Column("event type", 16, min_width=8, priority=6),
+    Column("event type", 16, min_width=8, priority=5),
     Column("before → after", 0, min_width=16, priority=7),
-    Column("change", 10, justify="right", min_width=6, priority=5),
+    Column("change", 10, justify="right", min_width=6, priority=4),
 ]
+"""What gives way at 80 columns: the change first (before → after already says it), then
+the event type (enter opens the event); who, when and the values stay -- the question
+this screen answers."""
 
 
 def value_text(value: Any, unit: Any) -> str:
@@ -52,7 +56,8 @@ def delta_text(before: Any, after: Any, unit: Any) -> str:
     return signed(delta, 0 if isinstance(delta, int) else 2)
 
 
-def change_row(change: Any, unit: Any) -> VirtualRow:
+def change_row(change: Any, unit: Any, mark: str | None = None) -> VirtualRow:
+    """One change; `mark` flags an event verify found altered (`integrity_marks`)."""
     if change.kind == "added":
         values = f"set to {value_text(change.after, unit)}"
     elif change.kind == "removed":
@@ -62,13 +67,14 @@ def change_row(change: Any, unit: Any) -> VirtualRow:
     return VirtualRow(
         change.version,
         (
-            str(change.version),
+            flagged(str(change.version), mark),
             format_time(change.recorded_at),
             change.actor or "—",
             change.event_type,
             values,
             delta_text(change.before, change.after, unit),
         ),
+        style=ROW_STYLE if mark else None,
         copy=("value after v" + str(change.version), copy_value(change.after)),
     )
 
@@ -155,7 +161,8 @@ class FieldHistoryScreen(ReportsWorkerErrors, Screen[None]):
         if not self.is_attached:  # the screen was closed while the worker ran
             return
         self.changes = changes
-        rows = [change_row(change, unit) for change in changes]
+        marks = app_marks(self.app)
+        rows = [change_row(change, unit, marks.get(change.position)) for change in changes]
         table = self.query_one(VirtualTable)
         table.empty_text = "no event ever set this field"
         table.reset(lambda start, limit: rows[start : start + limit], len(rows))

@@ -15,14 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from eventscope.explorer.keys import bare_action
+from eventscope.explorer.keys import bare_action, textual_default_bindings
 from eventscope.explorer.widgets.lines_view import Line, LinesView, Part
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.scroll_view import ScrollView
-from textual.widget import Widget
 from textual.widgets import Static
 
 PURPOSES: list[tuple[str, frozenset[str]]] = [
@@ -107,18 +105,7 @@ class HelpKey:
     purpose: str
 
 
-def _textual_defaults() -> set[tuple[str, str]]:
-    """(key, action) of the bindings Textual's base classes define themselves."""
-    out: set[tuple[str, str]] = set()
-    for cls in (App, Screen, ModalScreen, ScrollView, Widget):
-        for binding in cls.BINDINGS:
-            if isinstance(binding, Binding):
-                for key in binding.key.split(","):
-                    out.add((key.strip(), binding.action))
-    return out
-
-
-TEXTUAL_DEFAULTS = _textual_defaults()
+TEXTUAL_DEFAULTS = textual_default_bindings()
 
 
 def purpose_of(action: str) -> str:
@@ -181,6 +168,10 @@ def help_lines(screen: Screen[Any]) -> list[Line]:
                 lines.append(Line((("", ""),)))
             lines.append(Line(((item.purpose, "title"),)))
             current = item.purpose
+        if len(item.keys) >= width:  # a long key list gets its own row: never glued on
+            lines.append(Line(((f"  {item.keys}", "key"),)))
+            lines.append(Line(((" " * (width + 2), ""), (item.does, "value")), hang=width + 2))
+            continue
         lines.append(
             Line(((f"  {item.keys:<{width}}", "key"), (item.does, "value")), hang=width + 2)
         )

@@ -31,13 +31,14 @@ from typing import Any, ClassVar
 import orjson
 from eventscope.explorer.app import EventscopeApp
 from eventscope.explorer.safe_text import shorten, visible_text
+from eventscope.explorer.widgets.key_footer import KeyFooter
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 SAGA = "saga: transfer money"
 DELAYS = (0.0, 1.0, 2.0, 5.0, 10.0)
@@ -46,6 +47,8 @@ TICK_SECONDS = 0.25
 
 class TeachApp(EventscopeApp):
     """The explorer on a writable sandbox, opening on the teaching screen."""
+
+    SANDBOX = True
 
     def __init__(self, sandbox: Any, **kwargs: Any) -> None:
         from eventscope.store import EventStore
@@ -195,7 +198,7 @@ class TeachScreen(Screen[None]):
                 log = Static("", id="teach-log", classes="teach-pane")
                 log.border_title = "command log"
                 yield log
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._choose_aggregate("account")
@@ -359,7 +362,7 @@ class TeachScreen(Screen[None]):
         for index, outcome in enumerate(outcomes):
             if index:
                 text.append("\n")
-            text.append_text(outcome_text(outcome))
+            text.append_text(outcome_text(outcome, narrow=self.has_class("-narrow")))
         self._outcome_text(text)
         self._tick()
 
@@ -483,7 +486,9 @@ class TeachScreen(Screen[None]):
         total = len(run.lesson.steps)
         pane.border_title = f"lesson: {run.lesson.title}"
         text = Text()
-        if run.index:
+        # Narrow: what to do now, not what was seen (that was said as a toast), so the
+        # result pane below keeps its rows.
+        if run.index and not self.has_class("-narrow"):
             seen = run.lesson.steps[run.index - 1]
             text.append(f"✓ {seen.look}\n", style="green")
         step = run.step
@@ -572,8 +577,10 @@ class TeachScreen(Screen[None]):
 
 
 # --- pieces of text ---------------------------------------------------------------------
-def outcome_text(outcome: Any) -> Text:
-    """What one command did, for the class to read."""
+def outcome_text(outcome: Any, *, narrow: bool = False) -> Text:
+    """What one command did, for the class to read. Narrow (80×24, a pane of 5 rows): the
+    answer first -- the stream's version and the changed fields -- and the step-by-step
+    trace after them, so what the pane cuts is the trace, not the result."""
     text = Text()
     status = outcome.status
     style = {
@@ -588,9 +595,25 @@ def outcome_text(outcome: Any) -> Text:
         style="bold",
     )
     text.append("\n")
+    if narrow:
+        if outcome.status == "accepted":
+            text.append(
+                f"  stream version {outcome.version_before} → {outcome.version_after}\n",
+                style="bold",
+            )
+        elif outcome.reason:
+            text.append(f"  ✗ {visible_text(str(outcome.reason))}\n", style="bold")
+        text.append_text(_changes_text(outcome))
     for step in outcome.steps:
         mark = "✗" if ("REJECTED" in step or "expected" in step or "invalid" in step) else "·"
         text.append(f"  {mark} {visible_text(step)}\n")
+    if not narrow:
+        text.append_text(_changes_text(outcome))
+    return text
+
+
+def _changes_text(outcome: Any) -> Text:
+    text = Text()
     if outcome.changes:
         text.append("  changed fields:\n", style="bold")
         for change in outcome.changes[:8]:

@@ -32,6 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from eventscope.explorer.integrity_marks import app_marks
 from eventscope.explorer.safe_text import shorten, visible_text
 from eventscope.explorer.screens import whatif
 from eventscope.explorer.screens.time_jump import JumpTarget, TimeJumpScreen
@@ -48,7 +49,8 @@ from eventscope.explorer.screens.timeline_data import (
     path_label,
     version_at_time,
 )
-from eventscope.explorer.widgets.event_detail import EventDetail
+from eventscope.explorer.screens.whatif_compare import WhatIfCompare
+from eventscope.explorer.widgets.event_detail import EventDetail, with_integrity_mark
 from eventscope.explorer.widgets.event_list import EventList
 from eventscope.explorer.widgets.field_chart import FieldChart
 from eventscope.explorer.widgets.key_footer import KeyFooter
@@ -282,6 +284,10 @@ class TimelineScreen(Screen[None]):
         """On the occurred axis: a business time typed with `t` (None = the occurred
         time of the selected event)."""
         self._occurred_axis = False  # the slider's axis is "occurred" (kept by action_axis)
+        self.history_note: str | None = None
+        """What the source says about the stream's stored history (`_load`), or None."""
+        self.chart_title = "chart"
+        """The chart's title as plain words (a what-if puts its label in front of it)."""
 
     @property
     def mode(self) -> tuple[Any, ...]:
@@ -305,6 +311,7 @@ class TimelineScreen(Screen[None]):
         yield StatusBar(id="tl-status")
         yield Static(self._header_text(), id="tl-header")
         yield whatif.WhatIfBanner(id="tl-whatif")
+        yield WhatIfCompare(id="tl-whatif-compare")
         with Horizontal(id="tl-body"):
             with Vertical(id="tl-left"):
                 events = EventList(id="tl-events", classes="tl-pane")
@@ -387,6 +394,9 @@ class TimelineScreen(Screen[None]):
             info = app.source.stream_info(self.stream_id)
             if info is None:
                 raise LookupError(f"there is no stream {self.stream_id!r} in this source")
+            # A source may say something about the stream's stored history (Eventuous:
+            # "history before position N was truncated"); the header shows it.
+            self.history_note = getattr(info, "history_note", None)
             self.app.call_from_thread(self._listed, info.version)
             timeline, overview = load_overview(app.engine, app.source, self.stream_id)
         except Exception as exc:  # shown on the screen; the app keeps working
@@ -404,7 +414,9 @@ class TimelineScreen(Screen[None]):
         target = self._target(length)
         self.slider.length = length
         self.slider.version = target
-        self.event_list.show_stream(self.app.source, self.stream_id, length, target)
+        self.event_list.show_stream(
+            self.app.source, self.stream_id, length, target, app_marks(self.app)
+        )
         self.event_list.border_subtitle = plural(length, "event")
         self.event_list.focus()
 
@@ -443,14 +455,11 @@ class TimelineScreen(Screen[None]):
             if overview.stream_type:
                 text.append(f"  ({visible_text(overview.stream_type)})", style="dim")
             text.append(f"  ·  {plural(overview.length, 'event')}", style="")
-            if overview.extent_recorded and not narrow:
-                first, last = overview.extent_recorded
-                size = 19
-                text.append(
-                    f"  ·  recorded {format_timestamp(first)[:size]} → "
-                    f"{format_timestamp(last)[:size]}",
-                    style="dim",
-                )
+            if self.history_note:  # before the times: it must not be cut off
+                text.append(f"  ·  ⚠ {visible_text(self.history_note)}", style="bold #f0b35a")
+            if overview.extent_recorded_text and not narrow:
+                first_text, last_text = overview.extent_recorded_text  # "unknown" if not recorded
+                text.append(f"  ·  recorded {first_text} → {last_text}", style="dim")
         else:
             text.append("  ·  loading…", style="dim")
         return text
@@ -621,9 +630,13 @@ class TimelineScreen(Screen[None]):
         header = self._header_text()
         if step.applied is not None:
             header = Text(no_wrap=True, overflow="ellipsis")
-            header.append("timeline ", style="dim")
-            header.append(visible_text(shorten(self.stream_id, 60)), style="bold")
-            header.append(f"  ·  {step.business}", style="bold")
+            if self.narrow:  # both times must fit in 78 columns: O and R, to the minute
+                header.append(visible_text(shorten(self.stream_id, 24)), style="bold")
+                header.append(f" · {_business_short(step)}", style="bold")
+            else:
+                header.append("timeline ", style="dim")
+                header.append(visible_text(shorten(self.stream_id, 60)), style="bold")
+                header.append(f"  ·  {step.business}", style="bold")
             tree.border_title = Text(f"state as of business time · {len(step.applied)} applied")
             subtitle = "in occurred order · dimmed: not happened yet or not known yet"
             if step.refused:
@@ -645,7 +658,8 @@ class TimelineScreen(Screen[None]):
                 subtitle += f" · {plural(step.skipped, 'undecodable event')} skipped"
             tree.border_subtitle = subtitle
         self.query_one("#tl-header", Static).update(header)
-        self.detail.show(step.detail_lines)
+        mark = app_marks(self.app).get(step.position) if step.position is not None else None
+        self.detail.show(with_integrity_mark(step.detail_lines, mark))
         detail_title = Text(f"event v{step.version:,}")
         if step.event_type:
             detail_title.append(f" · {visible_text(shorten(step.event_type, 40))}")
@@ -673,7 +687,9 @@ class TimelineScreen(Screen[None]):
         over = "over versions" if axis == "version" else f"over {axis} time"
         field = self._field
         unit = f" ({visible_text(field.unit_name)})" if field and field.unit_name else ""
-        self.chart.border_title = Text(f"{visible_text(path_label(path))}{unit} {over}")
+        self.chart_title = f"{visible_text(path_label(path))}{unit} {over}"
+        self.chart.border_title = Text(self.chart_title)
+        whatif.decorate_chart(self)  # a what-if chart keeps its label when the title changes
 
     @work(thread=True, exclusive=True, group="timeline-series", description="charting a field")
     def _series_worker(self, path: tuple[Any, ...]) -> None:
@@ -947,3 +963,12 @@ def _sentence(exc: BaseException) -> str:
     """One line for the user, whatever the exception."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return visible_text(shorten(text, 200))
+
+
+def _business_short(step: Step) -> str:
+    """ "business 2026-02-19 16:00 · known at 2026-03-01 12:00" (or "· known: all") for
+    the narrow header; the wide one spells the question out (`business_time_words`)."""
+    as_of = format_timestamp(step.as_of)[:16].replace("T", " ") if step.as_of else "?"
+    if step.known_at is None:
+        return f"business {as_of} · known: everything recorded"
+    return f"business {as_of} · known at {format_timestamp(step.known_at)[:16].replace('T', ' ')}"

@@ -41,6 +41,8 @@ class Step:
     correlation_id: str | None = None
     state_left_width: int | None = None
     """Where the blame column starts (computed here, off the event loop)."""
+    position: int | None = None
+    """The event's global position: how its integrity mark is found (`integrity_marks`)."""
     blamed: bool = True
     """False while the state was drawn without its blame column (first paint only)."""
     mode: tuple[Any, ...] = ("version",)
@@ -64,6 +66,8 @@ class StreamOverview:
     length: int
     extent_recorded: tuple[datetime, datetime] | None = None
     extent_occurred: tuple[datetime, datetime] | None = None
+    extent_recorded_text: tuple[str, str] | None = None
+    """The first and last recorded times as shown: "unknown" where the source has none."""
     numeric_paths: list[tuple[Any, ...]] = field(default_factory=list)
 
 
@@ -118,6 +122,7 @@ def compute_step(timeline: Any, version: int, with_blame: bool = True) -> Step:
         occurred_at=record.occurred_at,
         event_type=record.event_type,
         correlation_id=record.correlation_id,
+        position=record.position,
         blamed=with_blame,
     )
 
@@ -181,6 +186,7 @@ def compute_business_step(
         occurred_at=occurred,
         event_type=event_type,
         correlation_id=correlation,
+        position=record.position if record is not None else None,
         blamed=with_blame,
         mode=mode,
         business=words,
@@ -203,6 +209,10 @@ def load_overview(engine: Any, source: Any, stream_id: str) -> tuple[Any, Stream
         first_rec = event_view(first).record
         last_rec = event_view(last).record
         overview.extent_recorded = (first_rec.recorded_at, last_rec.recorded_at)
+        overview.extent_recorded_text = (
+            first_rec.time_text("recorded_at")[:19],
+            last_rec.time_text("recorded_at")[:19],
+        )
         low = min(first_rec.occurred_at, last_rec.occurred_at)
         high = max(first_rec.occurred_at, last_rec.occurred_at)
         overview.extent_occurred = (low, high)

@@ -18,15 +18,18 @@ from typing import Any, ClassVar
 
 import orjson
 from eventscope.explorer.safe_text import shorten, visible_text
+from eventscope.explorer.screens import whatif_compare
 from eventscope.explorer.widgets.diff_view import DiffView, build_diff_lines
 from eventscope.explorer.widgets.event_list import event_row, preview
+from eventscope.explorer.widgets.key_footer import KeyFooter
 from eventscope.explorer.widgets.virtual_table import VirtualRow
+from eventscope.explorer.wording import plural
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Input, Label, Static, TextArea
+from textual.widgets import Button, Input, Label, Static, TextArea
 
 WHAT_IF_COLOUR = "#d33fd3"
 """Magenta: used only for hypothetical views (evidence is blue/amber, broken is red)."""
@@ -51,7 +54,13 @@ TimelineScreen #tl-whatif {{
     color: #ffffff;
     text-style: bold;
 }}
-TimelineScreen.-what-if #tl-whatif {{
+TimelineScreen #tl-whatif-compare {{
+    display: none;
+    height: 1;
+    padding: 0 1;
+    background: {WHAT_IF_COLOUR} 20%;
+}}
+TimelineScreen.-what-if #tl-whatif, TimelineScreen.-what-if #tl-whatif-compare {{
     display: block;
 }}
 TimelineScreen.-what-if .tl-pane {{
@@ -107,7 +116,10 @@ def whatif_fetch(source: Any, stream_id: str) -> Callable[[int, int], list[Virtu
 # --- the timeline's actions (called by TimelineScreen) ---------------------------------
 def toggle_skip(screen: Any) -> None:
     """Skip the focused event, or put it back (an inserted one is removed)."""
-    if screen.overview is None or screen.version <= 0:
+    if screen.overview is None:  # pressed while the stream opens: say so, not "move"
+        screen.notify("the stream is still loading; press x again in a moment")
+        return
+    if screen.version <= 0:
         screen.notify("move to an event first (→)", severity="warning")
         return
     edits = _edits(screen)
@@ -250,7 +262,7 @@ def _ready(screen: Any, what_if: Any, original: int) -> None:
         length = overview.length
         target = original
         screen.event_list.show_stream(screen.app.source, screen.stream_id, length, target)
-        screen.event_list.border_subtitle = f"{length:,} events"
+        screen.event_list.border_subtitle = plural(length, "event")
         screen.remove_class("-what-if")
         screen.event_list.border_title = "events"
     else:
@@ -264,7 +276,7 @@ def _ready(screen: Any, what_if: Any, original: int) -> None:
             cursor=max(0, target - 1),
         )
         screen.event_list.border_subtitle = (
-            f"what-if: {what_if.applied_upto(length):,} of {length:,} rows count"
+            f"what-if: {what_if.applied_upto(length):,} of {plural(length, 'row')} applied"
         )
         screen.query_one(WhatIfBanner).update(banner_text(what_if))
         screen.add_class("-what-if")
@@ -294,20 +306,21 @@ def decorate(screen: Any, step: Any) -> None:
             "inserted": "an inserted event",
             "replaced": "this event's data is replaced",
         }.get(entry.kind, "")
-        counted = f"{what_if.applied_upto(step.version):,} events count"
+        counted = f"{plural(what_if.applied_upto(step.version), 'event')} applied"
         tree.border_subtitle = f"{note + ' · ' if note else ''}{counted} · D: diff vs actual"
         screen.detail.border_title = label + Text(
             f" row {step.version:,} · {visible_text(shorten(step.event_type or '', 40))}"
         )
     decorate_chart(screen)
+    whatif_compare.refresh(screen, step.version)
 
 
 def decorate_chart(screen: Any) -> None:
     """The chart's title says WHAT-IF too (it is set again whenever the field changes)."""
     if screen.what_if is None:
         return
-    current = screen.chart.border_title or ""
-    title = str(getattr(current, "plain", current)).removeprefix("WHAT-IF  ")
+    # From the plain title the screen keeps: the border title itself comes back as markup.
+    title = getattr(screen, "chart_title", "") or "chart"
     screen.chart.border_title = Text("WHAT-IF ", style=WHAT_IF_STYLE) + Text(f" {title}")
 
 
@@ -447,8 +460,9 @@ class WhatIfDiffScreen(Screen[None]):
         )
         lines, counts = build_diff_lines(result.differences)
         summary = Text(
-            f"actual v{result.actual.version} ({result.actual.version} events) → what-if "
-            f"({result.applied_version} events, {', '.join(what_if.edits.describe())}): "
+            f"actual v{result.actual.version} ({plural(result.actual.version, 'event')}) → "
+            f"what-if ({plural(result.applied_version, 'event')}, "
+            f"{', '.join(what_if.edits.describe())}): "
             f"{counts.summary()}"
         )
         for rejection in result.rejected[:3]:
@@ -458,7 +472,7 @@ class WhatIfDiffScreen(Screen[None]):
         view.border_title = "actual → what-if"
         view.set_lines(lines)
         yield view
-        yield Footer()
+        yield KeyFooter()
 
 
 # --- the world as of T over the changed history -----------------------------------------

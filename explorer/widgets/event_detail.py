@@ -103,8 +103,8 @@ def build_detail_lines(view: EventView | None) -> list[Line]:
         lines.append(line(("  the state shown was computed with this event skipped", "muted")))
     meta = record.metadata if isinstance(record.metadata, Mapping) else {}
     lines += [
-        _field("recorded at", format_time(record.recorded_at) + " UTC"),
-        _field("occurred at", format_time(record.occurred_at) + " UTC", _occurred_role(record)),
+        _field("recorded at", _time_text(record, "recorded_at")),
+        _field("occurred at", _time_text(record, "occurred_at"), _occurred_role(record)),
         _field("actor", _meta_text(meta, "actor"), copy=_raw(meta, "actor")),
         _field("event id", visible_text(str(record.event_id)), copy=str(record.event_id)),
         _field(
@@ -131,6 +131,14 @@ def build_detail_lines(view: EventView | None) -> list[Line]:
     return lines
 
 
+def _time_text(record: RecordedEvent, name: str) -> str:
+    """A time in UTC, or "unknown" when the source did not record it (never the
+    stand-in used for ordering, which is not a real date)."""
+    if name in getattr(record, "times_unknown", ()):
+        return "unknown (not recorded by the source)"
+    return format_time(getattr(record, name)) + " UTC"
+
+
 def _raw(meta: Mapping[str, Any], key: str) -> str | None:
     value = meta.get(key)
     return None if value is None or value == "" else str(value)
@@ -143,11 +151,25 @@ def _meta_text(meta: Mapping[str, Any], key: str) -> str:
 
 def _occurred_role(record: RecordedEvent) -> str:
     """Backdated events (occurred long before they were recorded) stand out."""
+    if getattr(record, "times_unknown", ()):
+        return "value"
     try:
         lag = (record.recorded_at - record.occurred_at).total_seconds()
     except (TypeError, AttributeError):
         return "value"
     return "changed" if lag > 3600 else "value"
+
+
+def with_integrity_mark(lines: list[Line], mark: str | None) -> list[Line]:
+    """`lines` with the integrity verdict for this event under its title, when verify
+    found it altered (`explorer.integrity_marks`): the first thing a reviewer must see."""
+    if not mark or not lines:
+        return lines
+    warning = line(
+        (f"⚠ {mark.upper()}: ", "error"),
+        ("verify found this event is not what was written; what it shows is not proven", "error"),
+    )
+    return [lines[0], warning, *lines[1:]]
 
 
 class EventDetail(LinesView):
@@ -165,4 +187,11 @@ class EventDetail(LinesView):
         self.set_lines(lines, keep_scroll=False)
 
 
-__all__ = ["EventDetail", "EventView", "Part", "build_detail_lines", "json_lines"]
+__all__ = [
+    "EventDetail",
+    "EventView",
+    "Part",
+    "build_detail_lines",
+    "json_lines",
+    "with_integrity_mark",
+]

@@ -15,10 +15,11 @@ event the aggregate refused in that order is drawn in the error colour.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import orjson
+from eventscope.explorer.integrity_marks import FLAG, ROW_STYLE
 from eventscope.explorer.widgets.state_tree import format_time
 from eventscope.explorer.widgets.virtual_table import Column, VirtualRow, VirtualTable
 from eventscope.store.records import RecordedEvent
@@ -52,10 +53,14 @@ def preview(data: Any) -> str:
     return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
 
 
-def event_row(event: RecordedEvent) -> VirtualRow:
-    """One table row for `event` (cells are untrusted strings; the table escapes them)."""
-    backdated = (event.recorded_at - event.occurred_at).total_seconds() > BACKDATED_SECONDS
-    flag = "✗" if event.decode_error else ("«" if backdated else "")
+def event_row(event: RecordedEvent, mark: str | None = None) -> VirtualRow:
+    """One table row for `event` (cells are untrusted strings; the table escapes them).
+    `mark`: what verify found wrong with it (`explorer.integrity_marks`), flagged first."""
+    backdated = (
+        not event.times_unknown
+        and (event.recorded_at - event.occurred_at).total_seconds() > BACKDATED_SECONDS
+    )
+    flag = FLAG if mark else "✗" if event.decode_error else ("«" if backdated else "")
     data = f"undecodable: {event.decode_error}" if event.decode_error else preview(event.data)
     return VirtualRow(
         event.version,
@@ -63,25 +68,32 @@ def event_row(event: RecordedEvent) -> VirtualRow:
             f"{flag} {event.version}" if flag else str(event.version),
             event.event_type,
             event.actor or "—",
-            format_time(event.recorded_at)[:16],
+            "unknown"
+            if "recorded_at" in event.times_unknown
+            else format_time(event.recorded_at)[:16],
             data,
         ),
-        style="red" if event.decode_error else None,
+        style=ROW_STYLE if mark else "red" if event.decode_error else None,
         copy=("event id", str(event.event_id)),
     )
 
 
 def stream_fetch(
-    source: Any, stream_id: str, times: dict[int, tuple[Any, Any]] | None = None
+    source: Any,
+    stream_id: str,
+    times: dict[int, tuple[Any, Any]] | None = None,
+    marks: Mapping[int, str] | None = None,
 ) -> Callable[[int, int], list[VirtualRow]]:
     """A `VirtualTable` fetch callback reading versions start+1 .. start+limit; `times`
-    collects each loaded version's (occurred_at, recorded_at) for the business-time axis."""
+    collects each loaded version's (occurred_at, recorded_at) for the business-time axis;
+    `marks` (position -> mark) flags events verify found altered."""
+    marks = marks or {}
 
     def fetch(start: int, limit: int) -> list[VirtualRow]:
         events = list(source.read_stream(stream_id, start + 1, start + limit))
         if times is not None:
             times.update((e.version, (e.occurred_at, e.recorded_at)) for e in events)
-        return [event_row(event) for event in events]
+        return [event_row(event, marks.get(event.position)) for event in events]
 
     return fetch
 
@@ -155,11 +167,18 @@ class EventList(VirtualTable):
     def action_noop(self) -> None:
         """Enter on the timeline's list does nothing (the slider already follows)."""
 
-    def show_stream(self, source: Any, stream_id: str, length: int, version: int) -> None:
+    def show_stream(
+        self,
+        source: Any,
+        stream_id: str,
+        length: int,
+        version: int,
+        marks: Mapping[int, str] | None = None,
+    ) -> None:
         """Start paging `stream_id`, with the cursor on `version`."""
         self._times = {}
         self.reset(
-            stream_fetch(source, stream_id, self._times),
+            stream_fetch(source, stream_id, self._times, marks),
             row_count=length,
             cursor=max(0, version - 1),
         )

@@ -14,6 +14,9 @@ from eventscope.explorer.safe_text import shorten, visible_text
 from textual.content import Content
 from textual.widgets import Static
 
+SANDBOX_STYLE = "bold #ffffff on #d00000"
+"""Solid red, not the theme's error tint: a writable store must not look like evidence."""
+
 
 class StatusBar(Static):
     """Source kind + location · events · head · READ-ONLY · integrity."""
@@ -44,10 +47,8 @@ class StatusBar(Static):
             return Content("")
         narrow = 0 < self.size.width < 120
         sep = " │ " if narrow else "  │  "
-        parts: list[str | tuple[str, str]] = [(f" {summary.kind} ", "bold reverse $primary")]
-        width = max(12, self.size.width - (72 if narrow else 110)) if self.size.width else 48
-        parts.append(" " + shorten(visible_text(summary.location), width))
-        parts.append((sep, "$text-muted"))
+        head: list[str | tuple[str, str]] = [(f" {summary.kind} ", "bold reverse $primary")]
+        parts: list[str | tuple[str, str]] = [(sep, "$text-muted")]
         if summary.event_count is None:
             parts.append(("counting…", "$text-muted"))
         elif narrow:
@@ -56,6 +57,8 @@ class StatusBar(Static):
             noun = "event" if summary.event_count == 1 else "events"
             parts += [(f"{summary.event_count:,}", "bold"), f" {noun}  head "]
             parts.append((f"{summary.head_position or 0:,}", "bold"))
+        if summary.skipped:  # never silent: views do not show these records
+            parts += [(sep, "$text-muted"), (summary.skipped, "bold $warning")]
         if summary.followable:
             parts.append((sep, "$text-muted"))
             following = bool(getattr(app, "following", False))
@@ -64,10 +67,12 @@ class StatusBar(Static):
             else:
                 parts.append(("‖ paused" if narrow else "‖ paused (l follows)", "$warning"))
         parts.append((sep, "$text-muted"))
-        if summary.read_only:
+        if summary.sandbox:
+            parts.append((" WRITABLE (sandbox) ", SANDBOX_STYLE))
+        elif summary.read_only:
             parts.append((" READ-ONLY " if not narrow else " RO ", "bold reverse $success"))
         else:
-            parts.append((" WRITABLE ", "bold reverse $error"))
+            parts.append((" WRITABLE ", SANDBOX_STYLE))
         if integrity is not None:
             parts.append((sep + ("" if narrow else "integrity: "), "$text-muted"))
             style = {
@@ -76,7 +81,15 @@ class StatusBar(Static):
                 "checking": "$warning",
             }.get(integrity.state, "")
             parts.append((integrity.label(), style))
-        return Content.assemble(*parts)
+        # The location gets what the figures leave (it is the least important part: the
+        # title bar repeats it), so the head, the mode and the write flag are never cut.
+        # Under 8 columns it is left out rather than shown as a stub.
+        rest = Content.assemble(*head, *parts).cell_length + 1
+        width = self.size.width - 2 - rest if self.size.width else 48
+        if width < 8:
+            return Content.assemble(*head, *parts)
+        location = " " + shorten(visible_text(summary.location), width)
+        return Content.assemble(*head, location, *parts)
 
     def on_resize(self) -> None:
         self._changed()

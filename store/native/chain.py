@@ -37,7 +37,7 @@ from eventscope.store.native.chain_segment import (
     walk_segment,
 )
 from eventscope.store.paging import END
-from eventscope.store.records import Digest, VerifyReport
+from eventscope.store.records import BadPosition, Digest, VerifyReport
 
 __all__ = [
     "ENVELOPE_TEMPLATE",
@@ -65,12 +65,14 @@ def walk(
     recorded_head: int,
     against: Digest | None = None,
     progress: ProgressCallback | None = None,
+    columns: bool = False,
 ) -> VerifyReport:
     """Verify rows given in position order (JSON and time columns as UTF-8 bytes, see
     `envelope_of_blob_row`); `recorded_head` is the store's own record of its last
-    position (a tail deleted without updating it is caught too)."""
+    position (a tail deleted without updating it is caught too). `columns`: the rows
+    carry the indexed columns and their disagreement flag (`VERIFY_COLUMNS_SQLITE`)."""
     segment = walk_segment(
-        chunks, Segment(GENESIS_HASH, 1), _pair(against), _ticker(progress, total)
+        chunks, Segment(GENESIS_HASH, 1), _pair(against), _ticker(progress, total), columns
     )
     return verdict(segment, recorded_head, against)
 
@@ -100,15 +102,20 @@ def walk_in_two(
     worker = helper_process.start(chain_segment.__file__, [str(path), str(split), *pair])
     tick = _ticker(progress, total)
     try:
-        segment = walk_segment(chunks(0, split), Segment(GENESIS_HASH, 1), _pair(against), tick)
-        if segment.bad_position is None:
-            other = _finish_worker(worker) if segment.expected_position == split + 1 else None
-            if other is not None:
-                other.checked += segment.checked
-                segment = other
-            else:
-                after = segment.expected_position - 1
-                segment = walk_segment(chunks(after, END), segment, _pair(against), tick)
+        segment = walk_segment(
+            chunks(0, split), Segment(GENESIS_HASH, 1), _pair(against), tick, columns=True
+        )
+        other = _finish_worker(worker) if segment.expected_position == split + 1 else None
+        if other is not None:
+            # The second half starts from the stored hash at `split`, exactly where
+            # this half's judgement of the next row would start (`walk_segment`).
+            for bad in other.bad:
+                segment.note(*bad)
+            segment.bad_count += other.bad_count - len(other.bad)
+            segment.checked += other.checked
+            segment.previous, segment.expected_position = other.previous, other.expected_position
+        else:
+            segment = walk_segment(chunks(split, END), segment, _pair(against), tick, columns=True)
     finally:
         helper_process.stop(worker)
     if tick is not None:
@@ -126,8 +133,8 @@ def _finish_worker(worker: subprocess.Popen[bytes] | None) -> Segment | None:
             bytes.fromhex(found["previous"]),
             int(found["expected_position"]),
             int(found["checked"]),
-            found["bad_position"],
-            found["reason"],
+            [(int(p), str(k), str(r)) for p, k, r in found["bad"]],
+            int(found["bad_count"]),
         )
     except (ValueError, TypeError, KeyError):
         return None
@@ -144,28 +151,43 @@ def _ticker(progress: ProgressCallback | None, total: int) -> Callable[[int], No
 
 
 def verdict(segment: Segment, recorded_head: int, against: Digest | None) -> VerifyReport:
-    """The report for a finished walk: its first bad row, or the checks on the tail."""
-    checked = segment.checked
-    if segment.bad_position is not None:
-        return _bad(checked, segment.bad_position, segment.reason or "")
+    """The report for a finished walk: every bad row, then the checks on the tail."""
     last = segment.expected_position - 1
     if against is not None and against.position > last:
-        return _bad(
-            checked,
+        segment.note(
             last + 1,
+            "missing",
             f"the history ends at position {last} but the digest names position "
             f"{against.position}: events were removed from the tail",
         )
-    if recorded_head > last:
-        return _bad(
-            checked,
+    elif recorded_head > last:
+        segment.note(
             last + 1,
+            "missing",
             f"the history ends at position {last} but the store recorded {recorded_head}",
         )
-    previous = segment.previous
-    head = Digest(last, previous.hex()) if last else Digest(0, GENESIS_HASH.hex())
-    return VerifyReport(ok=True, checked=checked, first_bad_position=None, head=head)
+    head = Digest(last, segment.previous.hex()) if last else Digest(0, GENESIS_HASH.hex())
+    return report_of(
+        segment.checked, [BadPosition(*bad) for bad in segment.bad], segment.bad_count, head
+    )
 
 
-def _bad(checked: int, position: int, reason: str) -> VerifyReport:
-    return VerifyReport(ok=False, checked=checked, first_bad_position=position, reason=reason)
+def report_of(
+    checked: int, bad: list[BadPosition], bad_count: int, head: Digest | None
+) -> VerifyReport:
+    """A report naming `bad` (sorted by position) and counting `bad_count`; `head` is the
+    last event's stored hash, which vouches for nothing when something is bad."""
+    bad = sorted(bad, key=lambda item: item.position)
+    if not bad_count:
+        return VerifyReport(ok=True, checked=checked, head=head)
+    first = bad[0]
+    more = f" ({bad_count:,} bad positions in all)" if bad_count > 1 else ""
+    return VerifyReport(
+        ok=False,
+        checked=checked,
+        first_bad_position=first.position,
+        reason=first.reason + more,
+        head=head,
+        bad_positions=tuple(bad),
+        bad_count=bad_count,
+    )

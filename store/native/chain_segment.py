@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -39,12 +39,41 @@ ENVELOPE_TEXT = (
     '"stream_type":%s,"version":%d}'
 )
 
-# Columns for `envelope_of_blob_row` on SQLite: JSON and times as UTF-8 bytes.
+# Columns for `envelope_of_blob_row` on SQLite: JSON and times as UTF-8 bytes, then the
+# columns copied out of metadata at append time (filters read them, the hash does not
+# cover them) and a flag, computed by SQLite in C, set when one of them disagrees with
+# the hashed metadata (`columns_disagreeing` names which).
+INDEXED_COLUMNS = ("actor", "correlation_id", "causation_id")
 VERIFY_COLUMNS_SQLITE = (
     "position, stream_id, stream_type, version, event_id, event_type, schema_version, "
     "CAST(data AS BLOB), CAST(metadata AS BLOB), CAST(occurred_at AS BLOB), "
-    "CAST(recorded_at AS BLOB), hash"
+    "CAST(recorded_at AS BLOB), hash, actor, correlation_id, causation_id, "
+    # A cheap prefilter (one JSON parse per row, in C): also set for non-string values,
+    # which `columns_disagreeing` then clears. json_valid guards json_extract's error.
+    "CASE WHEN json_valid(metadata) THEN json_extract(metadata, '$.actor', "
+    "'$.correlation_id', '$.causation_id') IS NOT json_array(actor, correlation_id, "
+    "causation_id) ELSE 1 END"
 )
+# The most bad positions a walk names one by one (`records.BAD_POSITIONS_KEPT`; this
+# module imports nothing from eventscope but `store.paging`, see its docstring).
+BAD_KEPT = 1000
+
+
+def columns_disagreeing(row: Row) -> list[str]:
+    """Names of the indexed columns (row[12:15]) that differ from the value the hashed
+    metadata (row[8], UTF-8 bytes) gives them: a string, or NULL for absent/non-string."""
+    try:
+        meta = orjson.loads(row[8])
+    except (orjson.JSONDecodeError, TypeError):
+        return list(INDEXED_COLUMNS)
+    if not isinstance(meta, dict):
+        return list(INDEXED_COLUMNS)
+    names = []
+    for offset, name in enumerate(INDEXED_COLUMNS):
+        value = meta.get(name)
+        if (value if isinstance(value, str) else None) != row[12 + offset]:
+            names.append(name)
+    return names
 
 
 class JsonStrings:
@@ -110,14 +139,20 @@ def envelope_of_blob_row(row: Row, strings: JsonStrings) -> bytes:
 
 @dataclass(slots=True)
 class Segment:
-    """Where a walk over consecutive positions stands: `previous` is the last checked
-    event's hash (raw bytes) and `expected_position` the next position it wants."""
+    """Where a walk over consecutive positions stands: `previous` is the last event's
+    stored hash (raw bytes) and `expected_position` the next position it wants; `bad`
+    holds the first `BAD_KEPT` (position, kind, reason) found and `bad_count` all."""
 
     previous: bytes
     expected_position: int
     checked: int = 0
-    bad_position: int | None = None
-    reason: str | None = None
+    bad: list[tuple[int, str, str]] = field(default_factory=list)
+    bad_count: int = 0
+
+    def note(self, position: int, kind: str, reason: str) -> None:
+        self.bad_count += 1
+        if len(self.bad) < BAD_KEPT:
+            self.bad.append((position, kind, reason))
 
 
 def walk_segment(
@@ -125,40 +160,68 @@ def walk_segment(
     segment: Segment,
     against: tuple[int, str] | None = None,
     progress: Any = None,
+    columns: bool = False,
 ) -> Segment:
     """Check rows in position order (see `envelope_of_blob_row`) from where `segment`
-    stands, updating it; stops at the first bad row (`bad_position` and `reason` set).
+    stands, updating it, to the end: every bad row is noted, not only the first.
+
+    Each event is judged on its own: its hash must follow from its *stored*
+    predecessor's hash, so one edited row is one bad position, and a later row whose
+    link to the stored chain still holds is not reported. A gap (deleted rows) notes
+    every missing position; the row after it cannot be judged (its predecessor is gone).
     `against` is a (position, hash) kept outside the store; `progress(checked)` is
-    called after each chunk."""
+    called after each chunk; with `columns`, rows carry `INDEXED_COLUMNS` and a
+    disagreement flag after the hash (`VERIFY_COLUMNS_SQLITE`)."""
     sha256 = hashlib.sha256
+    fromhex = bytes.fromhex
     strings = JsonStrings()
     previous = segment.previous
     expected_position = segment.expected_position
     checked = segment.checked
     against_position, against_hash = against if against is not None else (-1, "")
-
-    def stop(position: int, reason: str) -> Segment:
-        segment.previous, segment.expected_position = previous, expected_position
-        segment.checked, segment.bad_position, segment.reason = checked, position, reason
-        return segment
+    note = segment.note
 
     for chunk in chunks:
         for row in chunk:
             position = row[0]
+            stored = row[11]
+            linked = True
             if position != expected_position:
-                return stop(expected_position, f"event {expected_position} is missing")
+                for missing in range(
+                    expected_position, min(position, expected_position + BAD_KEPT)
+                ):
+                    note(missing, "missing", f"event {missing} is missing")
+                # Counted beyond what is named, without a loop over a huge gap.
+                segment.bad_count += max(0, position - expected_position - BAD_KEPT)
+                linked = False
             try:
                 envelope = envelope_of_blob_row(row, strings)
             except (TypeError, AttributeError, ValueError):
-                return stop(position, f"event {position} has malformed columns")
-            digest = sha256(previous + envelope).digest()
-            if digest.hex() != row[11]:
-                return stop(position, f"event {position} does not match its hash chain link")
-            if position == against_position and row[11] != against_hash:
-                return stop(position, f"event {position} differs from the digest kept outside")
-            previous = digest
+                note(position, "malformed", f"event {position} has malformed columns")
+                envelope = None
+            if envelope is not None:
+                digest = sha256(previous + envelope).digest()
+                if digest.hex() == stored:
+                    previous = digest
+                else:
+                    if linked:
+                        note(
+                            position, "link", f"event {position} does not match its hash chain link"
+                        )
+                    try:
+                        previous = fromhex(stored)
+                    except (TypeError, ValueError):
+                        previous = digest
+            if position == against_position and stored != against_hash:
+                note(position, "digest", f"event {position} differs from the digest kept outside")
+            if columns and row[15] and (names := ", ".join(columns_disagreeing(row))):
+                note(
+                    position,
+                    "columns",
+                    f"event {position}'s {names} column(s) disagree with its hashed metadata",
+                )
             checked += 1
-            expected_position += 1
+            expected_position = position + 1
         if progress is not None:
             progress(checked)
     segment.previous, segment.expected_position, segment.checked = (
@@ -199,7 +262,10 @@ def worker_main(argv: list[str]) -> None:
         row = connection.execute("SELECT hash FROM events WHERE position = ?", (after,)).fetchone()
         previous = bytes.fromhex(row[0])  # the first half has checked this very hash
         segment = walk_segment(
-            sqlite_chunks(connection, after, END, 20000), Segment(previous, after + 1), against
+            sqlite_chunks(connection, after, END, 20000),
+            Segment(previous, after + 1),
+            against,
+            columns=True,
         )
     finally:
         connection.close()
@@ -207,7 +273,7 @@ def worker_main(argv: list[str]) -> None:
         "previous": segment.previous.hex(),
         "expected_position": segment.expected_position,
         "checked": segment.checked,
-        "bad_position": segment.bad_position,
-        "reason": segment.reason,
+        "bad": segment.bad,
+        "bad_count": segment.bad_count,
     }
     sys.stdout.buffer.write(orjson.dumps(result))

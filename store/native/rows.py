@@ -40,6 +40,7 @@ _new = object.__new__
     _set_recorded_at,
     _set_hash,
     _set_decode_error,
+    _set_times_unknown,
 ) = (
     getattr(RecordedEvent, name).__set__
     for name in (
@@ -56,6 +57,7 @@ _new = object.__new__
         "recorded_at",
         "hash",
         "decode_error",
+        "times_unknown",
     )
 )
 
@@ -94,6 +96,7 @@ def record(
     _set_recorded_at(event, recorded_at)
     _set_hash(event, hash_hex)
     _set_decode_error(event, None)
+    _set_times_unknown(event, ())  # the native store records both times
     return event
 
 
@@ -125,6 +128,7 @@ def event_from_row(row: Sequence[Any]) -> RecordedEvent:
     _set_recorded_at(event, recorded_at)
     _set_hash(event, row[11])
     _set_decode_error(event, None)
+    _set_times_unknown(event, ())  # the native store records both times
     return event
 
 
@@ -185,7 +189,7 @@ def stream_events(rows: Sequence[Sequence[Any]], stream_id: str) -> list[Recorde
         _set_occurred_at,
         _set_recorded_at,
     )
-    s_hash, s_decode_error = _set_hash, _set_decode_error
+    s_hash, s_decode_error, s_times_unknown = _set_hash, _set_decode_error, _set_times_unknown
     for row in rows:
         try:
             data = loads(row[6])
@@ -212,6 +216,7 @@ def stream_events(rows: Sequence[Sequence[Any]], stream_id: str) -> list[Recorde
         s_recorded_at(event, recorded_at)
         s_hash(event, row[10])
         s_decode_error(event, None)
+        s_times_unknown(event, ())
         append(event)
     return out
 

@@ -149,7 +149,7 @@ EVENT_COLUMNS = (
 VERIFY_COLUMNS_POSTGRES = (
     "position, stream_id, stream_type, version, event_id, event_type, schema_version, "
     "convert_to(data, 'UTF8'), convert_to(metadata, 'UTF8'), convert_to(occurred_at, 'UTF8'), "
-    "convert_to(recorded_at, 'UTF8'), hash"
+    "convert_to(recorded_at, 'UTF8'), hash, actor, correlation_id, causation_id"
 )
 
 

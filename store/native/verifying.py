@@ -13,13 +13,20 @@ from typing import Any
 
 from eventscope.store.native import sqlite_backend
 from eventscope.store.native.canonical import GENESIS_HASH
-from eventscope.store.native.chain import ProgressCallback, walk, walk_in_two, worth_two
-from eventscope.store.native.chain_segment import VERIFY_COLUMNS_SQLITE
+from eventscope.store.native.catalog_check import catalog_problems
+from eventscope.store.native.chain import (
+    ProgressCallback,
+    report_of,
+    walk,
+    walk_in_two,
+    worth_two,
+)
+from eventscope.store.native.chain_segment import VERIFY_COLUMNS_SQLITE, columns_disagreeing
 from eventscope.store.native.database import NativeDatabase
 from eventscope.store.native.reading import head_position
 from eventscope.store.native.schema import VERIFY_COLUMNS_POSTGRES
 from eventscope.store.paging import END, keyset_chunks
-from eventscope.store.records import Digest, VerifyReport
+from eventscope.store.records import BadPosition, Digest, VerifyReport
 
 VERIFY_CHUNK = 20000
 
@@ -27,7 +34,9 @@ VERIFY_CHUNK = 20000
 def verify(
     db: NativeDatabase, against: Digest | None = None, progress: ProgressCallback | None = None
 ) -> VerifyReport:
-    """Walk the whole chain; name the first bad position (see `store.native.chain`)."""
+    """Walk the whole chain and name every bad position (see `store.native.chain`),
+    including rows whose indexed columns disagree with the hashed metadata; then check
+    the stream catalog against the events."""
     head_row = db.fetchone("SELECT position FROM chain_head WHERE id = 1")
     # A damaged file can lose the head record; the events are still walked, but the
     # report cannot vouch that nothing was cut from the tail (see below).
@@ -41,7 +50,10 @@ def verify(
 
     def chunks(after: int = 0, through: int = END) -> Iterator[Sequence[Any]]:
         def fetch(cursor: int) -> list[Any]:
-            return db.fetchall(sql, (cursor, through, VERIFY_CHUNK))
+            rows = db.fetchall(sql, (cursor, through, VERIFY_CHUNK))
+            if db.postgres:  # SQLite computes the flag in SQL (`VERIFY_COLUMNS_SQLITE`)
+                return [(*row, bool(columns_disagreeing(row))) for row in rows]
+            return rows
 
         return keyset_chunks(fetch, after, VERIFY_CHUNK, _next_position)
 
@@ -62,19 +74,42 @@ def verify(
             recorded_head=recorded_head,
             against=against,
             progress=progress,
+            columns=True,
         )
-    if report.ok and head_row is None:
+    if head_row is None:
         last = report.head.position if report.head else 0
-        return VerifyReport(
+        report = _add(
+            report,
+            BadPosition(
+                last + 1,
+                "missing",
+                f"the store's record of its last position is missing, so events after "
+                f"{last} may have been removed",
+            ),
+        )
+    if not db.postgres:
+        report = _check_wal(db, report)
+    problems, count = catalog_problems(db, chain_intact=report.ok)
+    if count:
+        more = f" ({count:,} streams in all)" if count > len(problems) else ""
+        report = VerifyReport(
             ok=False,
             checked=report.checked,
-            first_bad_position=last + 1,
-            reason=f"the store's record of its last position is missing, so events after "
-            f"{last} may have been removed",
+            first_bad_position=report.first_bad_position,
+            reason=report.reason or f"the stream catalog disagrees with the events{more}",
+            head=report.head,
+            bad_positions=report.bad_positions,
+            bad_count=report.bad_count,
+            catalog_problems=tuple(problems),
         )
-    if report.ok and not db.postgres:
-        return _check_wal(db, report)
     return report
+
+
+def _add(report: VerifyReport, bad: BadPosition) -> VerifyReport:
+    """`report` with one more bad position."""
+    return report_of(
+        report.checked, [*report.bad_positions, bad], report.bad_count + 1, report.head
+    )
 
 
 def _next_position(row: Any, _cursor: int) -> int:
@@ -93,13 +128,14 @@ def _check_wal(db: NativeDatabase, report: VerifyReport) -> VerifyReport:
     if not lost:
         return report
     last = report.head.position if report.head else 0
-    return VerifyReport(
-        ok=False,
-        checked=report.checked,
-        first_bad_position=last + 1,
-        reason=f"the write-ahead log is damaged: {lost} committed transaction(s) after "
-        f"position {last} cannot be read",
-        head=report.head,
+    return _add(
+        report,
+        BadPosition(
+            last + 1,
+            "missing",
+            f"the write-ahead log is damaged: {lost} committed transaction(s) after "
+            f"position {last} cannot be read",
+        ),
     )
 
 

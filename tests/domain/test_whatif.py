@@ -328,7 +328,7 @@ def test_cli_what_if_text_and_mistakes(tally_db: str) -> None:
     )
     assert code == 0
     assert out.startswith("WHAT-IF (hypothetical, not evidence): tally-1")
-    assert "1 difference(s) (actual -> what-if)" in out and "~ moves: 4 -> 1" in out
+    assert "1 difference (actual -> what-if)" in out and "~ moves: 4 -> 1" in out
     assert err.count("Tally refuses Taken") == 2
     mistakes = [
         (["--skip", "9"], "out of range"),

@@ -7,6 +7,7 @@ for states (workers done, conditions met), never for time.
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -77,10 +78,11 @@ def long_actor_store(path: Path) -> Path:
 # --- who and which hash must always be readable -------------------------------------
 
 
-async def test_blame_event_list_and_filter_list_show_the_whole_actor(tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [BIG, SMALL], ids=["160x48", "80x24"])
+async def test_blame_event_list_and_filter_list_show_the_whole_actor(tmp_path: Path, size) -> None:
     path = long_actor_store(tmp_path / "actors.db")
     app = make_app(str(path), stream="acct-long-actor", version=2)
-    async with app.run_test(size=BIG) as pilot:
+    async with app.run_test(size=size) as pilot:
         await settle(app, pilot)
         text = screen_text(app)
         state_line = next(line for line in text.splitlines() if "balance: 250" in line)
@@ -277,9 +279,10 @@ async def test_letters_do_not_fire_while_a_form_control_has_focus(store_path: Pa
         assert app.screen is diff and (diff.left, diff.right) == before  # no c, no s
 
 
-async def test_palette_lists_each_action_once_and_textual_apart(shell_path: Path) -> None:
+@pytest.mark.parametrize("size", [BIG, SMALL], ids=["160x48", "80x24"])
+async def test_palette_lists_each_action_once_and_textual_apart(shell_path: Path, size) -> None:
     app = make_app(str(shell_path))
-    async with app.run_test(size=BIG) as pilot:
+    async with app.run_test(size=size) as pilot:
         await settle(app, pilot)
         from eventscope.explorer.commands import EventscopeCommands
 
@@ -290,6 +293,11 @@ async def test_palette_lists_each_action_once_and_textual_apart(shell_path: Path
         system = [command.title for command in app.get_system_commands(app.screen)]
         assert system and all(title.startswith("Textual: ") for title in system)
         assert "Textual: Quit" not in system  # ours is the one quit
+        # Textual's own keys (tab, ctrl+q, ctrl+c) are not listed among ours as if they
+        # were eventscope's: the real palette showed "Focus Next", "Quit · key: ^q".
+        assert "Focus Next" not in names and "Copy selected text" not in names
+        helps = dict((name, help_line) for name, help_line, _run in provider._commands())
+        assert helps["Quit"].endswith("key: q")
 
 
 async def test_filter_applies_as_you_type_with_the_count(shell_path: Path) -> None:
@@ -450,3 +458,122 @@ def test_demo_into_a_database_url_explains_how(tmp_path: Path) -> None:
         in message
     )
     assert "secret" not in message
+
+
+@pytest.mark.parametrize("size", [BIG, SMALL], ids=["160x48", "80x24"])
+async def test_help_never_glues_a_long_key_list_to_its_meaning(shell_path: Path, size) -> None:
+    """A key list wider than the key column (``↑ ↓ home end ^home ^end``) gets its own row;
+    today it ran into its description (``^endMove in the focused list``)."""
+    from eventscope.explorer.screens.help import help_keys
+
+    app = make_app(str(shell_path))
+    async with app.run_test(size=size) as pilot:
+        await settle(app, pilot)
+        keys = help_keys(app.screen)
+        await pilot.press("question_mark")
+        await settle(app, pilot)
+        guide = app.screen.plain_text().splitlines()
+        for item in keys:
+            row = next(i for i, line in enumerate(guide) if line.startswith(f"  {item.keys}"))
+            rest = guide[row][len(item.keys) + 2 :]
+            assert rest == "" or rest.startswith(" "), guide[row]
+            if rest == "":
+                assert guide[row + 1].strip().startswith(item.does.split()[0])
+        assert "^endMove" not in screen_text(app)
+
+
+@pytest.mark.parametrize("size", [BIG, SMALL], ids=["160x48", "80x24"])
+async def test_field_history_keeps_who_when_and_the_values_at_both_sizes(
+    demo_path: Path, size
+) -> None:
+    """At 80 columns the delta and then the event type give way; the time, the whole actor
+    and both values stay (the time was the first column dropped before)."""
+    app = make_app(str(demo_path), stream="account-000001", version=20)
+    async with app.run_test(size=size) as pilot:
+        await settle(app, pilot)
+        tree = app.screen.query_one(StateTree)
+        tree.focus()
+        assert tree.move_cursor_to(lambda line: line.data == ("balance_cents",))
+        await pilot.press("h")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, FieldHistoryScreen)
+        await wait_until(pilot, lambda: bool(screen.changes))
+        await settle(app, pilot)
+        table = screen.query_one(VirtualTable)
+        labels = [c.label for c, w in zip(table.columns, table.column_widths(), strict=True) if w]
+        for needed in ("v", "recorded (UTC)", "actor", "before → after"):
+            assert needed in labels, labels
+        text = screen_text(app)
+        first = screen.changes[-1]  # the newest: in view at both sizes
+        starts = re.compile(rf"│\s*{first.version} 20\d\d-\d\d-\d\d ")
+        row = next(line for line in text.splitlines() if starts.search(line))
+        assert (first.actor or "—") in row and " → " in row
+        assert "…" not in row.split(" → ")[0]  # version, time and actor are whole
+
+
+@pytest.mark.parametrize("size", [BIG, SMALL], ids=["160x48", "80x24"])
+async def test_the_business_time_question_is_whole_in_the_header(store_path: Path, size) -> None:
+    """On the occurred axis the header says as of which business time and as known when;
+    at 80 columns the phrase was cut after "as known a"."""
+    app = make_app(str(store_path), stream=ACCOUNT, version=7)
+    async with app.run_test(size=size) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("a")
+        await settle(app, pilot)
+        await pilot.press("a")
+        await wait_until(
+            pilot, lambda: screen.shown is not None and screen.shown.applied is not None
+        )
+        await settle(app, pilot)
+        header = next(line for line in screen_text(app).splitlines() if ACCOUNT in line)
+        assert "…" not in header, header
+        assert "2026-02-19 16:00" in header and "known" in header
+        assert "everything recorded" in header
+
+
+async def test_follow_mode_at_80x24_one_head_and_a_visible_indicator(store_path: Path) -> None:
+    """The narrow status bar keeps the follow indicator and the one head; new events reach
+    the timeline's list and slider too."""
+    app = make_app(str(store_path), stream=ACCOUNT)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(app, pilot)
+        assert "● live" in screen_text(app)
+        timeline = app.screen
+        count = app.summary.event_count
+        writer = EventStore.open(store_path)
+        try:
+            writer.append(ACCOUNT, [NewEvent("Deposited", {"balance": 999}, {"actor": "zoe"})])
+        finally:
+            writer.close()
+        app.check_head()  # what the follow timer does every second
+        await wait_until(pilot, lambda: timeline.version == 13)
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert f"{count + 1:,} ev" in text and "v 13 / 13" in text and "13 events" in text
+        await pilot.press("l")
+        await wait_until(pilot, lambda: "‖ paused" in screen_text(app))
+        assert not app.following
+
+
+async def test_at_80x24_the_event_pane_shows_and_copies_the_whole_hash(store_path: Path) -> None:
+    app = make_app(str(store_path), stream=ACCOUNT, version=3)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(app, pilot)
+        record = app.source.event_at(app.engine.timeline(ACCOUNT).position_of(3))
+        await pilot.press("p")  # the narrow layout's event pane
+        await settle(app, pilot)
+        detail = app.screen.query_one(EventDetail)
+        assert detail.display
+        detail.focus()
+        assert detail.move_cursor_to(lambda line: line.copy and line.copy[0] == "hash")
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        start = next(i for i, line in enumerate(lines) if "│ hash" in line)
+        first = lines[start].split("hash", 1)[1].strip(" │▁▂▃▄▅▆▇█")
+        second = lines[start + 1].strip(" │▁▂▃▄▅▆▇█")
+        assert first + second == record.hash, (first, second)  # wrapped, whole, no "…"
+        await pilot.press("y")
+        assert app.clipboard == record.hash
+        assert any("hash" in message for message in notifications(app))

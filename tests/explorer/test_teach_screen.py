@@ -6,6 +6,7 @@ commands, and the reset key."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,8 @@ async def test_a_full_lesson_open_an_account_and_deposit(sandbox: Any, size) -> 
         last = app.session.last
         assert [e.event_type for e in last.events] == ["MoneyDeposited"]
         assert (last.version_before, last.version_after) == (1, 2)
+        text = screen_text(app)  # the result is on screen at both sizes, lesson pane too
+        assert "stream version 1 → 2" in text and "● balance_cents:" in text, text
         assert [c.path for c in last.changes] == [("balance_cents",)]
 
         # Step 3: the read model lags (delay 2 s by default), then catches up.
@@ -228,3 +231,36 @@ def test_the_sandbox_lives_in_the_data_folder(tmp_path: Path, monkeypatch) -> No
     assert result.exit_code == 2 and "at least" in result.stderr
     result = CliRunner().invoke(main, ["teach", "--events", "400"])
     assert result.exit_code == 2 and "needs a terminal" in result.stderr
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_status_bar_says_writable_sandbox_in_red(sandbox: Any, size) -> None:
+    """A writable sandbox must not look like evidence: solid red, the words in full, at
+    both sizes (the location gives way first), and no "1 events" anywhere."""
+    from eventscope.explorer.widgets.status_bar import StatusBar
+
+    app = TeachApp(sandbox)
+    async with app.run_test(size=size) as pilot:
+        await teach_screen(app, pilot)
+        bar = app.screen.query_one(StatusBar)
+        segments = [s for line in bar.render_lines(bar.outer_size.region) for s in line]
+        flag = [s for s in segments if "WRITABLE (sandbox)" in s.text]
+        assert flag, "".join(s.text for s in segments)
+        colour = flag[0].style.bgcolor.get_truecolor()
+        assert colour.red >= 0xC0 and colour.green < 0x30 and colour.blue < 0x30
+        text = "".join(s.text for s in segments)
+        assert "following" in text or "live" in text
+        assert "press v" in text  # the integrity stays readable at 80 columns
+        assert "READ-ONLY" not in text
+        from eventscope.explorer.widgets.key_footer import KeyFooter
+
+        keys = app.screen.query_one(KeyFooter).shown_keys()  # fitted, never cut mid-word
+        assert keys[0] == "? Help" and "^s Submit" in keys
+        assert all(key in screen_text(app) for key in keys)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert not re.search(r"(?<![\d,.])1 (events|rows|differences)\b", text)
+        # The result is on screen at both sizes: the new version and the changed fields
+        # (at 80x24 the step-by-step trace comes after them and is what gets cut).
+        assert "stream version 0 → 1" in text and "● status:" in text, text

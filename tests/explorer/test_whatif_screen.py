@@ -6,12 +6,15 @@ section, go back to the evidence -- and the store is byte-identical afterwards."
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
 from eventscope.explorer.screens.whatif import WhatIfBanner, WhatIfDiffScreen, WhatIfEventForm
+from eventscope.explorer.screens.whatif_compare import WhatIfCompare
 from textual.widgets import TextArea
 from timeline_stores import open_app, screen_text, settle
+from tui_support import wait_until
 
 SIZES = [(160, 48), (80, 24)]
 STREAM = "account-000001"  # opened, a 1,484.00 EUR deposit at v2, then 18 more events
@@ -58,6 +61,19 @@ async def test_a_what_if_edit_end_to_end(demo_folder: Path, tmp_path: Path, size
         assert screen.timeline.state_at(2).state["balance_cents"] == 0
         assert "left out" in text  # the tombstone row in the list (or the detail)
         assert screen.slider.length == 20  # a skip keeps the rows aligned
+        # What-if against actual in one row, at both sizes (the chart is off screen at
+        # 80x24): the charted field's two values, the difference, the diff's size.
+        await wait_until(pilot, lambda: "actual 1,484.00 EUR" in screen_text(app))
+        compare = str(screen.query_one(WhatIfCompare).render())
+        assert "balance_cents: what-if 0.00" in compare and "(−1,484.00)" in compare
+        assert "1 field differs" in compare
+        assert "1 event applied" in text
+        assert not re.search(r"(?<![\d,.])1 (events|rows|differences)\b", text)
+        if size == (160, 48):  # labelled once, as words (not markup), however often drawn
+            await pilot.press("right", "left")
+            await settle(app, pilot)
+            title = next(line for line in screen_text(app).splitlines() if "over versions" in line)
+            assert title.count("WHAT-IF") == 1 and "[" not in title
 
         await pilot.press("D")  # the diff against the actual state, one key away
         await settle(app, pilot)
@@ -154,3 +170,17 @@ async def test_the_read_models_over_the_changed_history(demo_folder: Path) -> No
         real = app.engine.projection_as_of("account_balances", world.position)[STREAM]
         assert real["balance_cents"] == 148400
         assert "HYPOTHETICAL, NOT EVIDENCE" in screen_text(app)
+
+
+def test_the_compare_line_leaves_the_count_out_whole_when_it_does_not_fit() -> None:
+    from eventscope.domain.units import MONEY_CENTS
+    from eventscope.explorer.screens.whatif_compare import Comparison, compare_text
+
+    tight = Comparison(54, 54, ("balance_cents",), -196, 403304, 1, MONEY_CENTS, "EUR")
+    text = compare_text(tight, narrow=True, width=78).plain
+    assert text == "balance_cents: what-if -1.96, actual 4,033.04 EUR (−4,035.00)"
+    roomy = Comparison(2, 2, ("balance_cents",), 0, 148400, 3, MONEY_CENTS, "EUR")
+    text = compare_text(roomy, narrow=False, width=156).plain
+    assert "WHAT-IF vs ACTUAL" in text and "row 2" in text and "3 fields differ" in text
+    same = Comparison(5, 4, (), None, None, 0)
+    assert "the same state as the actual" in compare_text(same, width=156).plain

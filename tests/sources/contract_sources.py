@@ -280,6 +280,56 @@ def build_jsonl(context: Context) -> Built:
     )
 
 
+# --- Eventuous: tables from the published DDL (Eventuous is .NET and cannot run here) ----
+def build_eventuous(context: Context) -> Built:
+    """The history in Eventuous's tables, written through the DDL's `append_events` one
+    message per append (tests/sources/eventuous_tables.py), with an idempotent retry
+    leaving a gap in `global_position` and three subscriptions' checkpoints."""
+    from eventuous_tables import (
+        Message,
+        append,
+        connect,
+        create_tables,
+        eventuous_metadata,
+        set_checkpoint,
+    )
+
+    url, schema = context.pg_schema()
+    history = contract_history()
+    with connect(url) as conn:
+        create_tables(conn, schema)
+        for n, item in enumerate(history):
+            meta = dict(item.metadata)
+            own = {"actor": meta.pop("actor")}
+            message = Message(
+                item.event_id,
+                item.event_type,
+                item.data,
+                eventuous_metadata(
+                    item.event_id, meta["correlation_id"], meta["causation_id"], **own
+                ),
+            )
+            append(conn, schema, item.stream_id, [message], item.recorded_at)
+            if n == 20:  # a retry of the same append: nothing inserted, an identity used
+                append(conn, schema, item.stream_id, [message], item.recorded_at)
+        head = conn.execute(f"SELECT max(global_position) FROM {schema}.messages").fetchone()
+        set_checkpoint(conn, schema, "totals", head[0])
+        set_checkpoint(conn, schema, "other", 5)
+        set_checkpoint(conn, schema, "unstarted", None)
+    expected = [
+        Expected(e.stream_id, e.stream_id.split("-", 1)[0], e.event_type, e.recorded_at)
+        for e in history
+    ]
+    return Built(
+        kind="eventuous-postgresql",
+        location=f"{url}{'&' if '?' in url else '?'}schema={schema}",
+        expected=expected,
+        fingerprint=schema_fingerprint(url, schema),
+        checkpoints={"totals": head[0], "other": 5, "unstarted": 0},
+        write_sql="DELETE FROM messages",
+    )
+
+
 # --- the eventsourcing library ------------------------------------------------------------
 _CLOCK: list[datetime] = []  # the recorded times the next events get, in order
 
@@ -417,6 +467,255 @@ def build_eventsourcing_postgres(context: Context) -> Built:
     )
 
 
+# --- Message DB ----------------------------------------------------------------------------
+def build_messagedb(context: Context) -> Built:
+    """Written by Message DB's own `write_message` (see messagedb_helpers); Eventide keys
+    carry correlation and actor. Any text is a stream name, so the hostile ids stay; the
+    stream type is the category, the text before the first '-'."""
+    from messagedb_helpers import Message, empty_message_db, write_messages
+
+    url = empty_message_db(context.request.getfixturevalue("pg_url"), context.request.addfinalizer)
+    history = contract_history()
+    write_messages(
+        url,
+        (
+            Message(
+                stream_name=item.stream_id,
+                type=item.event_type,
+                data=item.data,
+                metadata={
+                    "correlationStreamName": item.metadata["correlation_id"],
+                    "properties": {"userId": item.metadata["actor"]},
+                },
+                id=item.event_id,
+                time=item.recorded_at,
+            )
+            for item in history
+        ),
+    )
+    return Built(
+        kind="messagedb",
+        location=f"{url}?actor=properties.userId",
+        expected=[
+            Expected(e.stream_id, e.stream_id.split("-", 1)[0], e.event_type, e.recorded_at)
+            for e in history
+        ],
+        fingerprint=schema_fingerprint(url, "message_store"),
+        write_sql="DELETE FROM message_store.messages",
+    )
+
+
+# --- Emmett ---------------------------------------------------------------------------------
+def _emmett_expected(history: list[RefEvent]) -> list[Expected]:
+    """Emmett derives a stream's type from its name (the text before the first '-')."""
+    from eventscope.store.sources.emmett.dialect import stream_type_of
+
+    return [
+        Expected(e.stream_id, stream_type_of(e.stream_id), e.event_type, e.recorded_at)
+        for e in history
+    ]
+
+
+def _emmett_metadata(item: RefEvent) -> dict[str, Any]:
+    """The contract metadata under Emmett's own key names."""
+    return {
+        "userId": item.metadata["actor"],
+        "correlationId": item.metadata["correlation_id"],
+        "causationId": item.metadata["causation_id"],
+    }
+
+
+def _emmett_pg_append(
+    conn: Any, item: RefEvent, positions: dict[str, int], kind: str = "E"
+) -> list[int]:
+    """One message through Emmett's `emt_append_to_stream`, with the expected position."""
+    result = conn.exec_driver_sql(
+        "SELECT success, global_positions FROM emt_append_to_stream("
+        "%s::text[], %s::jsonb[], %s::jsonb[], %s::text[], %s::text[], %s::text[], "
+        "%s, %s, %s, 'emt:default')",
+        (
+            [item.event_id],
+            [_json(item.data)],
+            [_json(_emmett_metadata(item))],
+            ["1"],
+            [item.event_type],
+            [kind],
+            item.stream_id,
+            item.stream_id.partition("-")[0] if "-" in item.stream_id else "emt:unknown",
+            positions.get(item.stream_id, 0),
+        ),
+    ).one()
+    assert result.success, item
+    positions[item.stream_id] = positions.get(item.stream_id, 0) + 1
+    return list(result.global_positions)
+
+
+def build_emmett_postgresql(context: Context) -> Built:
+    """Emmett's PostgreSQL schema as Emmett 0.42.0 created it (the committed dump, its
+    history removed), the contract history appended through Emmett's own
+    `emt_append_to_stream` function, one call per event with the expected position, a
+    command between some events (left out by eventscope), a processor checkpoint and a
+    Pongo row. Node is not available at test time, so Emmett's JavaScript does not run;
+    only `created` (now() in Emmett) is then set to the contract's recorded times."""
+    from tests.fixtures.foreign.committed import EMMETT_PG_DUMP
+    from tests.fixtures.foreign.pg import loaded_dump, settle_transaction_ids
+
+    admin = context.request.getfixturevalue("pg_url")
+    loading = loaded_dump(admin, EMMETT_PG_DUMP, prefix="es_emmett_contract")
+    url = loading.__enter__()
+    context.request.addfinalizer(lambda: loading.__exit__(None, None, None))
+    history = contract_history()
+    engine = sa.create_engine(url, poolclass=NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "TRUNCATE emt_messages, emt_streams, emt_processors, shopping_carts_summary, "
+            "client_shopping_summary"
+        )
+    positions: dict[str, int] = {}
+    for n, item in enumerate(history):
+        with engine.begin() as conn:
+            global_positions = _emmett_pg_append(conn, item, positions)
+            conn.exec_driver_sql(
+                "UPDATE emt_messages SET created = %s WHERE global_position = ANY(%s)",
+                (item.recorded_at, global_positions),
+            )
+        if n % 9 == 0:  # Emmett stores commands in the same table: eventscope leaves them out
+            command = RefEvent(
+                "contract_commands",
+                "",
+                "DoSomething",
+                {"n": n},
+                item.metadata,
+                item.occurred_at,
+                item.recorded_at,
+                str(uuid.uuid4()),
+            )
+            with engine.begin() as conn:
+                _emmett_pg_append(conn, command, positions, kind="C")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO emt_processors (last_processed_transaction_id, processor_id, "
+            "last_processed_checkpoint) VALUES (pg_current_xact_id(), 'contract-reader', "
+            "'0000000000000000005')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO shopping_carts_summary (_id, data, _version) "
+            "VALUES ('acct-1', '{\"_version\": \"2\"}', 2)"
+        )
+    engine.dispose()
+    settle_transaction_ids(url)
+    return Built(
+        kind="emmett-postgresql",
+        location=url,
+        expected=_emmett_expected(history),
+        fingerprint=schema_fingerprint(url, "public"),
+        checkpoints={"contract-reader": 5},
+        projection_rows={"shopping_carts_summary": ["acct-1"], "client_shopping_summary": []},
+        write_sql="DELETE FROM emt_messages",
+    )
+
+
+def _emmett_sqlite_command(conn: Any, n: int, item: RefEvent) -> None:
+    conn.execute(
+        "INSERT INTO emt_messages (stream_id, stream_position, partition, message_kind, "
+        "message_data, message_metadata, message_schema_version, message_type, message_id, "
+        "is_archived, created) VALUES ('contract_commands', "
+        "(SELECT COUNT(*) + 1 FROM emt_messages WHERE stream_id = 'contract_commands'), "
+        "'emt:default', 'C', ?, ?, '0', 'DoSomething', ?, false, ?)",
+        (
+            _json({"n": n}),
+            _json(_emmett_metadata(item)),
+            str(uuid.uuid4()),
+            item.recorded_at.strftime("%Y-%m-%d %H:%M:%S.%f"),
+        ),
+    )
+
+
+def build_emmett_sqlite(context: Context) -> Built:
+    """Emmett's SQLite schema as emmett-sqlite 0.38.5 created it (a copy of the committed
+    file, its history removed), the contract history inserted with the statements
+    Emmett's `appendToStream` runs (emt_streams upsert, emt_messages insert, Emmett's own
+    metadata keys and its batch-index `streamPosition`),
+    commands in a stream of their own, and a subscription checkpoint. Node is not available at test time, so this is
+    Emmett's SQL, not Emmett running; `created` gets the contract's recorded times."""
+    import shutil
+    import sqlite3
+
+    from tests.fixtures.foreign.committed import EMMETT_SQLITE_FILE
+
+    path = context.folder / "emmett.sqlite"
+    shutil.copyfile(EMMETT_SQLITE_FILE, path)
+    history = contract_history()
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("DELETE FROM emt_messages")
+        conn.execute("DELETE FROM emt_streams")
+        conn.execute("DELETE FROM emt_subscriptions")
+        positions: dict[str, int] = {}
+        for n, item in enumerate(history):
+            kinds = ["E"]
+            if n % 9 == 0:  # a command, in a stream of its own: eventscope leaves it out
+                _emmett_sqlite_command(conn, n, item)
+            before = positions.get(item.stream_id, 0)
+            after = before + len(kinds)
+            if before == 0:
+                conn.execute(
+                    "INSERT INTO emt_streams (stream_id, stream_position, partition, "
+                    "stream_type, stream_metadata, is_archived) VALUES (?, ?, ?, ?, '[]', false)",
+                    (item.stream_id, after, "[object Object]", item.stream_type),
+                )
+            else:
+                conn.execute(
+                    "UPDATE emt_streams SET stream_position = ? WHERE stream_id = ?",
+                    (after, item.stream_id),
+                )
+            for index, kind in enumerate(kinds):
+                message_id = item.event_id if index == 0 else str(uuid.uuid4())
+                metadata = {
+                    "streamName": item.stream_id,
+                    "messageId": message_id,
+                    "streamPosition": str(index + 1),
+                    **_emmett_metadata(item),
+                }
+                conn.execute(
+                    "INSERT INTO emt_messages (stream_id, stream_position, partition, "
+                    "message_kind, message_data, message_metadata, message_schema_version, "
+                    "message_type, message_id, is_archived, created) "
+                    "VALUES (?, ?, 'emt:default', ?, ?, ?, ?, ?, ?, false, ?)",
+                    (
+                        item.stream_id,
+                        before + index + 1,
+                        kind,
+                        _json(item.data),
+                        _json(metadata),
+                        str(before),
+                        item.event_type if kind == "E" else "DoSomething",
+                        message_id,
+                        item.recorded_at.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    ),
+                )
+            positions[item.stream_id] = after
+        conn.execute(
+            "INSERT INTO emt_subscriptions (subscription_id, version, partition, "
+            "last_processed_position) VALUES ('contract-reader', 1, 'emt:default', 5)"
+        )
+    conn.close()
+    return Built(
+        kind="emmett-sqlite",
+        location=str(path),
+        expected=_emmett_expected(history),
+        fingerprint=file_fingerprint(path),
+        checkpoints={"contract-reader": 5},
+        write_sql="DELETE FROM emt_messages",
+    )
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
 # --- Axon Framework -----------------------------------------------------------------------
 AXON_SNAPSHOT_STREAMS = ("acct-1", "order-1")
 AXON_PROCESSOR = "com.example.ContractProjection"
@@ -518,6 +817,31 @@ def build_axon(context: Context) -> Built:
     )
 
 
+# --- Marten: tables from the published DDL (Marten is .NET and cannot run here) ----------
+def build_marten(context: Context, *, tenants: bool = False) -> Built:
+    """The history in Marten's tables (tests/sources/marten_tables.py), with unsettled
+    events above the high-water mark that the source must not show."""
+    from marten_tables import connect, write_contract
+
+    url, schema = context.pg_schema()
+    history = contract_history()
+    with connect(url) as conn:
+        written = write_contract(conn, schema, history, tenants=tenants)
+    expected = [
+        Expected(written.stream_ids[e.stream_id], e.stream_type, e.event_type, e.recorded_at)
+        for e in history
+    ]
+    return Built(
+        kind="marten-postgresql",
+        location=f"{url}{'&' if '?' in url else '?'}schema={schema}",
+        expected=expected,
+        fingerprint=schema_fingerprint(url, schema),
+        snapshots=written.snapshots,
+        checkpoints=written.checkpoints,
+        write_sql="DELETE FROM mt_events",
+    )
+
+
 # --- the registry the suite is parametrised over ------------------------------------------
 POSTGRES = pytest.mark.postgres
 
@@ -525,9 +849,15 @@ BUILDERS: dict[str, tuple[Callable[[Context], Built], tuple[Any, ...]]] = {
     "native-sqlite": (build_native_sqlite, ()),
     "native-postgresql": (build_native_postgres, (POSTGRES,)),
     "jsonl": (build_jsonl, ()),
+    "eventuous": (build_eventuous, (POSTGRES,)),
     "eventsourcing-sqlite": (build_eventsourcing_sqlite, ()),
     "eventsourcing-postgresql": (build_eventsourcing_postgres, (POSTGRES,)),
+    "marten": (build_marten, (POSTGRES,)),
+    "marten-uuid-tenants": (lambda c: build_marten(c, tenants=True), (POSTGRES,)),
     "axon-postgresql": (build_axon, (POSTGRES,)),
+    "emmett-postgresql": (build_emmett_postgresql, (POSTGRES,)),
+    "emmett-sqlite": (build_emmett_sqlite, ()),
+    "messagedb": (build_messagedb, (POSTGRES,)),
 }
 
 

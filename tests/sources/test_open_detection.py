@@ -104,8 +104,9 @@ CASES = {
     "text": (
         lambda d: _write(d / "notes.txt", b"hello\nworld\n"),
         NotAStoreError,
-        "{path} is not a history eventscope can read (not an eventscope store, an "
-        "eventsourcing SQLite file, or JSON Lines with one event object per line)",
+        "{path} is not a history eventscope can read (not an eventscope store, an Emmett "
+        "SQLite file, an eventsourcing SQLite file, or JSON Lines with one event object per "
+        "line)",
     ),
     "binary": (
         lambda d: _write(d / "blob.bin", bytes(range(256))),
@@ -115,8 +116,8 @@ CASES = {
     "other sqlite": (
         lambda d: _sqlite(d / "other.db", "CREATE TABLE people (name TEXT)"),
         NotAStoreError,
-        "{path} is a SQLite database but neither an eventscope store nor one written by "
-        "the eventsourcing library",
+        "{path} is a SQLite database but not an eventscope store, one written by Emmett, or "
+        "one written by the eventsourcing library",
     ),
     "empty sqlite": (
         lambda d: _sqlite(d / "blank.db", "CREATE TABLE t (x)", "DROP TABLE t"),
@@ -155,7 +156,10 @@ def test_postgres_urls_are_detected_by_their_tables(
     tmp_path: Path, pg_url: str, pg_schema: str
 ) -> None:
     location = f"{pg_url}?schema={pg_schema}"
-    with pytest.raises(NotAStoreError, match=f"schema {pg_schema}.* holds neither"):
+    with pytest.raises(
+        NotAStoreError,
+        match=f"schema {pg_schema}.* holds no history eventscope can read \\(not an eventscope store",
+    ):
         open_source(location)
     require_es_postgres()
     write_dogs(es_postgres_env(pg_url, pg_schema), 2)
@@ -174,3 +178,13 @@ def test_postgres_native_store_is_detected(pg_url: str, pg_schema: str) -> None:
     with open_source(f"{pg_url}?schema={pg_schema}") as source:
         assert source.describe().kind == "native-postgresql"
         assert [e.data for e in source.read_all()] == [{"x": 1}]
+
+
+@pytest.mark.postgres
+def test_every_kind_prefix_is_accepted_on_the_command_line(eventuous_url: str) -> None:
+    """`KIND:URL` skips detection for every registered kind, not only the first three:
+    the CLI's URL check once knew only `native:`, `jsonl:` and `eventsourcing:` and
+    refused `eventuous:postgresql://...` as an unreadable URL."""
+    result = CliRunner().invoke(main, ["streams", f"eventuous:{eventuous_url}", "--json"])
+    assert result.exit_code == 0, result.output
+    assert orjson.loads(result.stdout)

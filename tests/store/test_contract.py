@@ -439,7 +439,10 @@ def test_tamper_edited_payload(store, store_factory) -> None:
     _populated(store)
     store_factory.raw_execute("UPDATE events SET data = :d WHERE position = 4", {"d": '{"i":99}'})
     report = store.verify()
-    assert (report.ok, report.first_bad_position, report.checked) == (False, 4, 3)
+    # Walked to the end; event 5 still links to the stored hash of 4, so only 4 is bad.
+    assert (report.ok, report.first_bad_position, report.checked) == (False, 4, 6)
+    assert [(bad.position, bad.kind) for bad in report.bad_positions] == [(4, "link")]
+    assert report.bad_count == 1
 
 
 def test_tamper_edited_metadata_field(store, store_factory) -> None:
@@ -501,7 +504,9 @@ def test_tamper_truncated_tail_needs_the_digest(store, store_factory) -> None:
     digest = store.head_digest()
     store_factory.raw_execute("DELETE FROM events WHERE position > 4")
     store_factory.raw_execute("UPDATE chain_head SET position = 4")
-    assert store.verify().ok  # a cut chain is still a chain
+    cut = store.verify()  # a cut chain is still a chain; only the catalog remembers more
+    assert (cut.ok, cut.first_bad_position, cut.bad_count) == (False, None, 0)
+    assert any("the events say 4" in problem for problem in cut.catalog_problems)
     report = store.verify(against=digest)
     assert (report.ok, report.first_bad_position) == (False, 5)
     assert "removed from the tail" in report.reason

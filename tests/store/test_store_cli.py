@@ -120,7 +120,7 @@ def test_verify_digest_and_against(filled) -> None:
     position, _, hash_hex = text.partition(":")
     assert position == "3" and len(hash_hex) == 64
     as_json = json.loads(run("digest", *source_args(filled), "--json").stdout)
-    assert as_json == {"position": 3, "hash": hash_hex}
+    assert as_json == {"position": 3, "hash": hash_hex, "verified": True}
 
     ok = run("verify", *source_args(filled))
     assert ok.exit_code == 0 and ok.stdout.startswith("ok: 3 events checked")
@@ -131,7 +131,8 @@ def test_verify_digest_and_against(filled) -> None:
     # Cut the tail (and fix up the head row): only the kept digest notices.
     filled.raw_execute("DELETE FROM events WHERE position = 3")
     filled.raw_execute("UPDATE chain_head SET position = 2")
-    assert run("verify", *source_args(filled)).exit_code == 0
+    cut = run("verify", *source_args(filled), "--json")  # the chain holds; the catalog not
+    assert cut.exit_code == 1 and json.loads(cut.stdout)["first_bad_position"] is None
     broken = run("verify", *source_args(filled), "--against", text, "--json")
     assert broken.exit_code == 1
     assert json.loads(broken.stdout)["first_bad_position"] == 3

@@ -134,3 +134,20 @@ def test_small_stores_memory_and_one_core_use_one_process(tmp_path: Path, monkey
     assert not chain_module.worth_two(tmp_path / "missing.db", 10**6)
     monkeypatch.setattr(helper_process, "cores", lambda: 1)
     assert not chain_module.worth_two(path, 10**6)
+
+
+def test_damage_on_both_sides_of_the_split_is_all_reported(store_path: Path, monkeypatch) -> None:
+    """Issue 12 §2: the walk goes on past the first break, in both processes."""
+    for position in (17, SPLIT, SPLIT + 40):
+        run_sql(store_path, "UPDATE events SET data = '{\"i\":99}' WHERE position = ?", position)
+    run_sql(store_path, "UPDATE events SET actor = 'mallory' WHERE position = ?", EVENTS - 3)
+    alone, two, answered = reports(store_path, monkeypatch)
+    assert answered == [True]
+    assert two == alone
+    assert [(bad.position, bad.kind) for bad in two.bad_positions] == [
+        (17, "link"),
+        (SPLIT, "link"),
+        (SPLIT + 40, "link"),
+        (EVENTS - 3, "columns"),
+    ]
+    assert two.checked == EVENTS

@@ -17,7 +17,9 @@ Defaults, chosen so the same file always gives the same history:
 * no `position` -> the line number (so position N is line N of the file);
 * no `stream_type` -> the stream's category: the text before the first "-" of its id;
 * no `recorded_at` -> `occurred_at`, else the previous event's `recorded_at`, else the
-  Unix epoch; no `occurred_at` -> `recorded_at`.
+  Unix epoch; no `occurred_at` -> `recorded_at`. A line with neither time sorts and
+  filters by that stand-in, but its times are *unknown* (`RecordedEvent.times_unknown`):
+  every view shows "unknown" (JSON null), never the stand-in as a real date.
 
 A line that breaks a rule is *malformed*: it is skipped by every view, counted, and
 reported with its line number and the reason -- never silently dropped.

@@ -54,6 +54,7 @@ _GAP = 4096
 _SPAN = 1 << 20
 _BATCH = 2048
 _VERIFY_CHUNK = 5000
+_TIME_FIELDS: tuple[str, ...] = ("recorded_at", "occurred_at")
 CHANGED = "the file changed after it was indexed; open it again to see this event"
 
 
@@ -481,6 +482,8 @@ class JsonlSource(NoReadModels, ClosingContext):
             raise StoreError(f"cannot read {self._path}: {exc.strerror}") from None
 
     def _event(self, ordinal: int, raw: bytes) -> RecordedEvent:
+        """One line as an event; a time the line does not carry is marked unknown
+        (`RecordedEvent.times_unknown`), its stand-in kept for ordering only."""
         index = self._index
         stream = index.stream_of[ordinal]
         stream_id = index.stream_ids[stream]
@@ -513,6 +516,11 @@ class JsonlSource(NoReadModels, ClosingContext):
                 recorded_at=recorded_at,
                 hash=obj.get("hash") or "",
                 decode_error=obj.get("decode_error"),
+                # Neither time on the line: both are unknown (one stands in for the other,
+                # as documented, when only one is there).
+                times_unknown=_TIME_FIELDS
+                if occurred_text is None and "recorded_at" not in obj
+                else (),
             )
         except (orjson.JSONDecodeError, MalformedLine, KeyError):
             return RecordedEvent(

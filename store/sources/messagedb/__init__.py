@@ -1,0 +1,1 @@
+"""Message DB (Eventide's PostgreSQL message store) as a read-only source."""

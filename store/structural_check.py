@@ -1,0 +1,181 @@
+"""What `verify` checks on a source without a hash chain, once, over `EventSource`.
+
+Why: JSON Lines without hashes, the `eventsourcing` library's tables and every foreign
+store (Message DB, Emmett, Marten, Eventuous, Axon, ...) cannot prove that nothing was
+altered; reporting "ok" for them would claim a proof that does not exist. What can be
+checked is the history's shape, which is what the explorer's views rely on:
+* global positions strictly increasing;
+* each stream's versions contiguous from 1;
+* the stream catalog agreeing with the events (version, count, first/last time);
+* payloads decodable (no `decode_error`, nothing the source skipped as malformed).
+The report says `chain=False` and names these checks (`CHECKS`), so the CLI, the
+explorer and reports can say plainly that integrity is not proven.
+
+Memory: one small tuple per stream (the catalog comparison needs every stream's
+figures); events are streamed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from eventscope.store.records import (
+    BAD_POSITIONS_KEPT,
+    BadPosition,
+    Digest,
+    StreamInfo,
+    VerifyReport,
+)
+from eventscope.store.source import EventSource
+
+ProgressCallback = Callable[[int, int], None]
+
+CHECKS = (
+    "positions strictly increasing",
+    "versions contiguous in every stream",
+    "stream catalog agreeing with the events",
+    "payloads decodable",
+)
+NO_CHAIN = (
+    "this source keeps no hash chain, so its integrity cannot be proven; checked "
+    "instead: " + ", ".join(CHECKS)
+)
+_TICK = 5000
+_PROBLEMS_KEPT = 1000
+
+
+def verify_source(
+    source: EventSource, against: Digest | None = None, progress: ProgressCallback | None = None
+) -> VerifyReport:
+    """`source.verify` for a source with a hash chain; otherwise the source's own
+    check (for what it skipped as malformed) and the structural checks, `chain=False`."""
+    if source.describe().has_hash_chain:
+        return source.verify(against=against, progress=progress)
+    own = source.verify(against=against)
+    if against is not None:  # the source explains why a digest cannot be checked
+        return dataclasses.replace(own, chain=False, checks=CHECKS)
+    return structural_check(source, progress, malformed=own.malformed, malformed_reason=own.reason)
+
+
+@dataclass(slots=True)
+class _Stream:
+    stream_type: str
+    version: int
+    count: int
+    first: datetime
+    last: datetime
+
+
+def structural_check(
+    source: EventSource,
+    progress: ProgressCallback | None = None,
+    *,
+    malformed: int = 0,
+    malformed_reason: str | None = None,
+) -> VerifyReport:
+    """Walk every event once and compare the catalog; see the module docstring."""
+    total = source.event_count()
+    bad: list[BadPosition] = []
+    bad_count = 0
+    streams: dict[str, _Stream] = {}
+    previous = 0
+    checked = 0
+
+    def note(position: int, kind: str, reason: str) -> None:
+        nonlocal bad_count
+        bad_count += 1
+        if len(bad) < BAD_POSITIONS_KEPT:
+            bad.append(BadPosition(position, kind, reason))
+
+    for event in source.read_all():
+        position = event.position
+        if position <= previous:
+            note(position, "order", f"event {position} comes after position {previous}")
+        previous = max(previous, position)
+        seen = streams.get(event.stream_id)
+        expected = 1 if seen is None else seen.version + 1
+        if event.version != expected:
+            note(
+                position,
+                "version",
+                f"event {position} is version {event.version} of {event.stream_id!r}, "
+                f"expected {expected}",
+            )
+        if event.decode_error is not None:
+            note(position, "malformed", f"event {position} cannot be decoded: {event.decode_error}")
+        if seen is None:
+            streams[event.stream_id] = _Stream(
+                event.stream_type, event.version, 1, event.recorded_at, event.recorded_at
+            )
+        else:
+            seen.version = max(seen.version, event.version)
+            seen.count += 1
+            seen.first = min(seen.first, event.recorded_at)
+            seen.last = max(seen.last, event.recorded_at)
+        checked += 1
+        if progress is not None and checked % _TICK == 0:
+            progress(checked, max(total, checked))
+    if progress is not None:
+        progress(checked, max(total, checked))
+    problems = _catalog_problems(source, streams)
+    ok = not bad_count and not problems and not malformed
+    reason = NO_CHAIN  # the first problem found, if any (the text says NO_CHAIN anyway)
+    if malformed and malformed_reason:
+        reason = malformed_reason
+    elif bad:
+        reason = bad[0].reason
+    elif problems:
+        reason = problems[0]
+    return VerifyReport(
+        ok=ok,
+        checked=checked,
+        first_bad_position=min((item.position for item in bad), default=None),
+        reason=reason,
+        malformed=malformed,
+        bad_positions=tuple(sorted(bad, key=lambda item: item.position)),
+        bad_count=bad_count,
+        chain=False,
+        checks=CHECKS,
+        catalog_problems=tuple(problems),
+    )
+
+
+def _catalog(source: EventSource) -> Iterator[StreamInfo]:
+    after: str | None = None
+    while True:
+        page = source.streams(after=after, limit=1000)
+        yield from page
+        if len(page) < 1000:
+            return
+        after = page[-1].stream_id
+
+
+def _catalog_problems(source: EventSource, streams: dict[str, _Stream]) -> list[str]:
+    problems: list[str] = []
+    listed: set[str] = set()
+    for info in _catalog(source):
+        listed.add(info.stream_id)
+        found = streams.get(info.stream_id)
+        if found is None:
+            problems.append(f"stream {info.stream_id!r} is in the catalog but has no events")
+            continue
+        wrong = [
+            f"{name} {said!r} (the events say {real!r})"
+            for name, said, real in (
+                ("version", info.version, found.version),
+                ("event count", info.event_count, found.count),
+                ("first recorded time", info.first_recorded_at, found.first),
+                ("last recorded time", info.last_recorded_at, found.last),
+            )
+            if said is not None and said != real
+        ]
+        if wrong:
+            problems.append(f"stream {info.stream_id!r}: the catalog records " + ", ".join(wrong))
+        if len(problems) >= _PROBLEMS_KEPT:
+            return problems
+    for stream_id in sorted(set(streams) - listed)[: _PROBLEMS_KEPT - len(problems)]:
+        problems.append(f"stream {stream_id!r} has events but no catalog row")
+    return problems
