@@ -374,13 +374,19 @@ def test_the_cli_reads_every_view(axon_oid_database: str) -> None:
     state = run("state", url, "acct-0007", "--json")
     assert "balance" in orjson.dumps(state).decode()
     assert run("streams", url, "--format", "axon", "--json") == streams  # detection skipped
-    report = run("verify", url, "--json")
-    assert report["ok"] is True and report["head"] is None  # no chain is claimed
-    assert "no hash chain" in report["reason"]
+    assert run("streams", f"axon:{url}", "--json") == streams
+    result = CliRunner().invoke(main, ["verify", url, "--json"])
+    report = orjson.loads(result.stdout)
+    assert report["chain"] is False and report["head"] is None  # no chain is claimed
+    # The structural check (store/structural_check.py) expects each stream's versions in
+    # global order; Hibernate's interleaved blocks break that on purpose, so on this
+    # variant it reports version findings only, never a decode or catalog problem.
+    kinds = {bad["kind"] for bad in report["bad_positions"]}
+    assert kinds <= {"version"}, kinds
     diff = run("diff", url, "acct-0007", "--snapshot", "15", "--json")
     assert any("balance" in orjson.dumps(d).decode() for d in diff["differences"])
     digest = CliRunner().invoke(main, ["digest", url])
-    assert digest.exit_code != 0 and "no hash chain" in digest.output
+    assert digest.exit_code != 0 and "no digest" in digest.output
 
 
 def test_an_empty_axon_store(pg_url: str, pg_schema: str) -> None:
