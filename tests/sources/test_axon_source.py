@@ -374,13 +374,19 @@ def test_the_cli_reads_every_view(axon_oid_database: str) -> None:
     state = run("state", url, "acct-0007", "--json")
     assert "balance" in orjson.dumps(state).decode()
     assert run("streams", url, "--format", "axon", "--json") == streams  # detection skipped
-    report = run("verify", url, "--json")
-    assert report["ok"] is True and report["head"] is None  # no chain is claimed
-    assert "no hash chain" in report["reason"]
+    assert run("streams", f"axon:{url}", "--json") == streams
+    result = CliRunner().invoke(main, ["verify", url, "--json"])
+    report = orjson.loads(result.stdout)
+    assert report["chain"] is False and report["head"] is None  # no chain is claimed
+    # The structural check (store/structural_check.py) expects each stream's versions in
+    # global order; Hibernate's interleaved blocks break that on purpose, so on this
+    # variant it reports version findings only, never a decode or catalog problem.
+    kinds = {bad["kind"] for bad in report["bad_positions"]}
+    assert kinds <= {"version"}, kinds
     diff = run("diff", url, "acct-0007", "--snapshot", "15", "--json")
     assert any("balance" in orjson.dumps(d).decode() for d in diff["differences"])
     digest = CliRunner().invoke(main, ["digest", url])
-    assert digest.exit_code != 0 and "no hash chain" in digest.output
+    assert digest.exit_code != 0 and "no digest" in digest.output
 
 
 def test_an_empty_axon_store(pg_url: str, pg_schema: str) -> None:
@@ -462,3 +468,26 @@ def test_the_catalog_is_cached_outside_the_database_and_sees_late_commits(
         assert info is not None and info.version == 2 and info.first_position == 2
         assert [e.position for e in source.read_stream("a-2")] == [52, 2]  # by sequence
         assert [e.version for e in source.read_stream("a-1")] == [1, 2, 3]
+
+
+def test_an_unreadable_timestamp_is_shown_not_fatal(pg_url: str, pg_schema: str) -> None:
+    from tests.fixtures.foreign.axon.ddl import jdbc_ddl
+
+    engine = sa.create_engine(pg_url, poolclass=NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(jdbc_ddl(pg_schema))
+        conn.exec_driver_sql(
+            f"INSERT INTO {pg_schema}.domainevententry (aggregateidentifier, sequencenumber, "
+            "type, eventidentifier, metadata, payload, payloadtype, timestamp) VALUES "
+            "('a-1', 0, 'Account', 'e-1', NULL, '{\"n\":1}', 'com.example.Noted', 'last tuesday'), "
+            "('a-1', 1, 'Account', 'e-2', NULL, '{\"n\":2}', 'com.example.Noted', "
+            "'2026-01-01T00:00:00.000Z')"
+        )
+    engine.dispose()
+    with open_source(f"{pg_url}?schema={pg_schema}") as source:
+        first, second = source.read_stream("a-1")
+        assert first.metadata["axon.time_stamp"] == "last tuesday" and first.data == {"n": 1}
+        assert second.recorded_at.year == 2026
+        info = source.stream_info("a-1")
+        assert info is not None and info.event_count == 2
+        assert info.last_recorded_at == second.recorded_at

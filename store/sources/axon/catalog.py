@@ -34,16 +34,22 @@ NO_AGGREGATE_STREAM = "(no aggregate)"
 NO_AGGREGATE_TYPE = "(no aggregate)"
 
 
+# Text that starts like an ISO-8601 date and time; anything else is not cast (one stray
+# value must not make the whole catalog query fail), so its time is unknown.
+_ISO_START = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}"
+
+
 def catalog_selectable(layout: Layout) -> str:
     """Axon's events as the catalog's columns; the recorded time is cast in SQL so that
     MIN/MAX order instants, not text (old formats and offsets sort wrong as text)."""
     without = layout.without_aggregate
     group = f"'{NO_AGGREGATE_STREAM}'"
+    stamp = layout.column(7)
     return (
         f"SELECT {layout.position} AS global_position, "  # noqa: S608 - names from the catalog
         f"CASE WHEN {without} THEN {group} ELSE {layout.aggregate} END AS stream, "
         f"CASE WHEN {without} THEN 0 ELSE {layout.sequence} + 1 END AS version, "
-        f"CAST({layout.column(7)} AS timestamptz) AS recorded, "
+        f"CASE WHEN {stamp} ~ '{_ISO_START}' THEN CAST({stamp} AS timestamptz) END AS recorded, "
         f"CASE WHEN {without} THEN {group} ELSE {layout.aggregate_type} END AS stream_type "
         f"FROM {layout.table}"
     )
