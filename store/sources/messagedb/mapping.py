@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from eventscope.store.native.rows import record
 from eventscope.store.records import RecordedEvent, parse_timestamp
 
 # What every read selects, in this order (payloads as text: decoded with orjson).
@@ -71,6 +72,15 @@ class Mapper:
 
     def __init__(self, actor_path: tuple[str, ...] | None) -> None:
         self.actor_path = actor_path
+        self._categories: dict[str, str] = {}  # stream name -> category, for replays
+
+    def _category(self, stream_name: str) -> str:
+        found = self._categories.get(stream_name)
+        if found is None:
+            if len(self._categories) > 100_000:
+                self._categories.clear()
+            found = self._categories[stream_name] = category(stream_name)
+        return found
 
     def event(self, row: Sequence[Any], metadata: Any, cause_ids: dict[int, str]) -> RecordedEvent:
         """One event; `metadata` is the row's decoded metadata (decoded once by the
@@ -97,17 +107,33 @@ class Mapper:
             shown = {}
         shown[NATIVE_KEY] = native
         recorded = time.replace(tzinfo=UTC) if time.tzinfo is None else time.astimezone(UTC)
+        occurred = (_business_time(data) if "time" in data else None) or recorded
+        if error is None:  # the hot path: through the slots, as the native store reads
+            return record(
+                global_position,
+                stream_name,
+                self._category(stream_name),
+                position + 1,
+                message_id,
+                event_type,
+                1,
+                data,
+                shown,
+                occurred,
+                recorded,
+                "",
+            )
         return RecordedEvent(
             position=global_position,
             stream_id=stream_name,
-            stream_type=category(stream_name),
+            stream_type=self._category(stream_name),
             version=position + 1,
             event_id=message_id,
             event_type=event_type,
             schema_version=1,
             data=data,
             metadata=shown,
-            occurred_at=_business_time(data) or recorded,
+            occurred_at=occurred,
             recorded_at=recorded,
             hash="",
             decode_error=error,

@@ -54,6 +54,7 @@ from sqlalchemy import Connection
 
 TABLE = f"{SCHEMA}.messages"
 _CHUNK = 2000
+_STREAM_CHUNK = 5000  # a replay reads whole streams: fewer round trips
 _IN_CHUNK = 500
 _CATALOG_SELECTABLE = (
     "SELECT global_position, stream_name AS stream, position + 1 AS version,"  # noqa: S608
@@ -166,12 +167,12 @@ class MessageDbSource(NoReadModels, ClosingContext):
         )
 
         def fetch(bounds: tuple[int, int]) -> list[Any]:
-            return self._fetchall(sql, (stream_id, bounds[0], bounds[1], _CHUNK))
+            return self._fetchall(sql, (stream_id, bounds[0], bounds[1], _STREAM_CHUNK))
 
         def advance(row: Any, bounds: tuple[int, int]) -> tuple[int, int]:
             return (bounds[0], row[1] - 1) if backwards else (row[1] + 1, bounds[1])
 
-        for rows in keyset_chunks(fetch, (low, high), _CHUNK, advance):
+        for rows in keyset_chunks(fetch, (low, high), _STREAM_CHUNK, advance):
             yield from self._events(rows)
 
     def read_all(
