@@ -57,7 +57,17 @@ def verify_source(
     own = source.verify(against=against)
     if against is not None:  # the source explains why a digest cannot be checked
         return dataclasses.replace(own, chain=False, checks=CHECKS)
-    return structural_check(source, progress, malformed=own.malformed, malformed_reason=own.reason)
+    report = structural_check(
+        source, progress, malformed=own.malformed, malformed_reason=own.reason
+    )
+    if own.reason and own.reason != report.reason:
+        # what the source itself knows (commands left out, its catalog running ahead)
+        ok = report.ok and own.ok
+        reason = f"{report.reason}; {own.reason}" if report.ok else report.reason
+        if not own.ok and report.ok:
+            reason = own.reason
+        return dataclasses.replace(report, ok=ok, reason=reason)
+    return report
 
 
 @dataclass(slots=True)
@@ -160,6 +170,8 @@ def _catalog_problems(source: EventSource, streams: dict[str, _Stream]) -> list[
         listed.add(info.stream_id)
         found = streams.get(info.stream_id)
         if found is None:
+            if not info.version and not info.event_count:
+                continue  # a stream the store lists as empty (Eventuous's version -1)
             problems.append(f"stream {info.stream_id!r} is in the catalog but has no events")
             continue
         wrong = [

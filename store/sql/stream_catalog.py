@@ -5,8 +5,8 @@ time, and a read-only tool may not add a table to the evidence. So the per-strea
 (type, version, count, first/last position and recorded time) are computed with one
 index-friendly pass -- GROUP BY over ranges of the source's global position, so each
 query walks a primary-key range -- and kept in a small SQLite file in eventscope's cache
-folder (`store.cache_dir`), one file per source identity. The next open only reads the
-positions added since the last one it saw.
+folder (`store.cache_dir`), one file per source identity. The first build is one
+GROUP BY; the next open only reads the positions added since the last one it saw.
 
 The catalog knows nothing of a source's tables: a source describes itself with a
 `CatalogSource` -- a SQL selectable with the columns ``global_position, stream, version,
@@ -40,8 +40,8 @@ from eventscope.store.sql.reader import SqlReader
 
 FORMAT = "eventscope-stream-catalog-1"
 CACHE_PURPOSE = "stream-catalog"
-# Global positions per GROUP BY query: large enough that the per-query cost vanishes,
-# small enough that the progress bar moves and a chunk's transaction stays short.
+# Global positions per GROUP BY query when extending: large enough that the per-query
+# cost vanishes, small enough that the progress bar moves and a transaction stays short.
 CHUNK_POSITIONS = 100_000
 _BUSY_MS = 10_000
 
@@ -211,8 +211,13 @@ class StreamCatalog:
                 last = 0
             total = head - last
             start = last
+            # A first build is one GROUP BY over the whole table: ranges would return
+            # every interleaved stream once per range (ten times the rows for ten ranges).
+            step = CHUNK_POSITIONS if last else max(total, 1)
+            if progress is not None and total:
+                progress(0, total)
             while last < head:
-                upper = min(last + CHUNK_POSITIONS, head)
+                upper = min(last + step, head)
                 rows = self._source.reader.fetchall(self._range_sql, (last, upper))
                 self._merge(rows)
                 last = upper

@@ -175,6 +175,9 @@ REVIEWED = {
     'connection.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")': "a module constant",
     'connection.execute(f"PRAGMA table_info({quote_identifier(table)})")': "a table name, quoted",
     'conn.exec_driver_sql(f"SELECT rowid FROM {quote_identifier(table)} LIMIT 0")': "a listed table name, quoted",
+    'db.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")': "a module constant",
+    'self._db.execute(f"{_INFO_SELECT} WHERE stream_id = ?"': "a module constant; a parameter",
+    'self._db.execute(f"SELECT COUNT(*) FROM streams{clause}", params)': "fixed clauses, parameters",
     "conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS \"{schema}\"')": "validated identifier",
 }
 CALL = re.compile(r"""(?:execute|exec_driver_sql|executemany|text)\(\s*f["']""")

@@ -55,7 +55,12 @@ def test_sqlite_mapping(sqlite_source: EmmettSource) -> None:
     assert first.event_type == "AccountOpened" and first.data["currency"] == "EUR"
     assert first.event_id == "f6ca999b-50db-4e73-bf3c-f7cf78b77a62"
     # Emmett's own keys (streamPosition is the index in the batch) are not shown.
-    assert set(first.metadata) == {"correlationId", "userId", "correlation_id"}
+    assert set(first.metadata) == {
+        "correlationId",
+        "userId",
+        "correlation_id",
+        "emmett_stream_position",
+    }
     assert first.correlation_id == "307b1a87-b8c2-41c4-a2cc-b664836b78e9"
     assert first.recorded_at.isoformat() == "2026-12-04T04:16:10+00:00"
     assert first.schema_version == 1  # SQLite's message_schema_version is no schema version
@@ -96,9 +101,18 @@ def test_the_correlation_trace_follows_emmetts_metadata(pg_source: EmmettSource)
 def test_commands_are_left_out_and_counted(pg_source: EmmettSource) -> None:
     checkout = next(s for s in pg_source.streams(stream_type="checkout", limit=1))
     events = list(pg_source.read_stream(checkout.stream_id))
-    # C E C E: the events keep Emmett's stream positions, the commands are not shown.
-    assert [e.version for e in events] == [2, 4]
-    assert (checkout.version, checkout.event_count) == (4, 2)
+    # C E C E: the commands are not shown; the events are versions 1 and 2 (the domain
+    # engine needs contiguous versions) and keep Emmett's stream positions in metadata.
+    assert [e.version for e in events] == [1, 2]
+    assert [e.metadata["emmett_stream_position"] for e in events] == [2, 4]
+    assert (checkout.version, checkout.event_count) == (2, 2)
+    assert list(pg_source.read_stream(checkout.stream_id, 2, 2)) == events[1:]
+    assert list(pg_source.read_stream(checkout.stream_id, backwards=True)) == events[::-1]
+    assert pg_source.event_at(events[1].position) == events[1]
+    by_position = {
+        e.position: e for e in pg_source.read_all(filter=EventFilter(stream_type="checkout"))
+    }
+    assert by_position[events[1].position] == events[1]
     commands = EPG["totals"]["commands"]
     assert pg_source.claims.commands() == commands
     assert f"{commands} command(s)" in pg_source.left_out()
@@ -132,10 +146,12 @@ def test_sqlite_catalog_runs_ahead_and_is_not_believed(sqlite_source: EmmettSour
     assert report.ok and "stream catalog (a derived claim) disagrees for 1" in (report.reason or "")
     (hole,) = ESQ["stream_position_holes"]
     holed = sqlite_source.stream_info(hole["stream_id"])
-    assert holed is not None and (holed.version, holed.event_count) == (
-        hole["max_position"],
-        hole["events"],
-    )
+    assert holed is not None and holed.version == holed.event_count == hole["events"]
+    events = list(sqlite_source.read_stream(hole["stream_id"]))
+    assert [e.version for e in events] == list(range(1, hole["events"] + 1))
+    assert events[-1].metadata["emmett_stream_position"] == hole["max_position"]
+    assert list(sqlite_source.read_stream(hole["stream_id"], 30, 40)) == events[29:]
+    assert sqlite_source.event_at(events[-1].position) == events[-1]
 
 
 @pytest.mark.postgres

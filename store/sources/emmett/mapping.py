@@ -1,6 +1,11 @@
 """One Emmett message row as an eventscope `RecordedEvent`.
 
-* version = `stream_position` (Emmett counts from 1), position = `global_position`,
+* version = the event's place among its stream's events (1, 2, 3, ...), which is
+  Emmett's `stream_position` (from 1) wherever the stream holds only events and no
+  holes; commands share the positions and emmett-sqlite 0.38.5 leaves holes after a
+  refused append, so there the two differ, and `stream_position` is always kept in
+  metadata as `emmett_stream_position` (the domain engine needs contiguous versions);
+  position = `global_position`,
   event id = `message_id`, recorded_at = occurred_at = `created` (Emmett stores no
   business time of its own);
 * metadata keeps what the writer put there and adds eventscope's names for Emmett's
@@ -87,6 +92,7 @@ _loads = orjson.loads
     _set_recorded_at,
     _set_hash,
     _set_decode_error,
+    _set_times_unknown,
 ) = (
     getattr(RecordedEvent, name).__set__
     for name in (
@@ -103,17 +109,18 @@ _loads = orjson.loads
         "recorded_at",
         "hash",
         "decode_error",
+        "times_unknown",
     )
 )
 
 
-def to_event(row: Sequence[Any], postgres: bool) -> RecordedEvent:
-    """A row of `dialect.event_columns` as a RecordedEvent.
+def to_event(row: Sequence[Any], postgres: bool, version: int) -> RecordedEvent:
+    """A row of `dialect.event_columns` as a RecordedEvent at `version`.
 
     Built through the record's slot descriptors, equal to calling the frozen dataclass
     (a test holds it) without its ``__init__``'s per-field ``object.__setattr__`` calls:
     a replay must stay within 2x a bare SELECT and orjson fold of the same rows."""
-    position, stream_id, version, event_type, data, metadata, created, message_id, schema = row
+    position, stream_id, native, event_type, data, metadata, created, message_id, schema = row
     try:
         payload = _loads(data)
         error = None if payload.__class__ is dict else "not an object"
@@ -131,9 +138,12 @@ def to_event(row: Sequence[Any], postgres: bool) -> RecordedEvent:
     _set_event_type(event, event_type)
     _set_schema_version(event, 1 if schema == "1" else schema_version(schema, postgres))
     _set_data(event, payload)
-    _set_metadata(event, map_metadata(metadata, postgres))
+    mapped = map_metadata(metadata, postgres)
+    mapped["emmett_stream_position"] = native
+    _set_metadata(event, mapped)
     _set_occurred_at(event, moment)
     _set_recorded_at(event, moment)
     _set_hash(event, "")
     _set_decode_error(event, error)
+    _set_times_unknown(event, ())  # `created` is always there
     return event

@@ -15,6 +15,7 @@ Read-only: SQLite through a `mode=ro` URI with `PRAGMA query_only`, PostgreSQL w
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,15 +58,21 @@ _CHUNK = 2000
 
 @dataclass(frozen=True, slots=True)
 class _Stream:
-    """One stream as the catalog query saw its events."""
+    """One stream as the catalog query saw its events. `regular`: its events sit at
+    stream positions 1..count, so versions are the stream positions themselves."""
 
     stream_type: str
-    last_version: int
+    first_native: int  # Emmett's stream_position of the first and last event
+    last_native: int
     count: int
     first_position: int
     last_position: int
     first_recorded_at: datetime
     last_recorded_at: datetime
+
+    @property
+    def regular(self) -> bool:
+        return self.first_native == 1 and self.last_native == self.count
 
 
 class EmmettSource(ClosingContext):
@@ -80,6 +87,7 @@ class EmmettSource(ClosingContext):
         self._catalog: dict[str, _Stream] | None = None
         self._sorted_ids: list[str] = []
         self._lock = threading.Lock()
+        self._natives: dict[str, list[int]] = {}  # irregular streams: event positions
         self._fetchall = reader.fetchall
 
     # --- opening ------------------------------------------------------------------------
@@ -165,11 +173,28 @@ class EmmettSource(ClosingContext):
     ) -> Iterator[RecordedEvent]:
         low = max(from_version, 1)
         high = END if to_version is None else min(to_version, END)
-        return self._read_stream(stream_id, low, high, backwards)
+        if low > high:
+            return iter(())
+        stream = self._streams_by_id().get(stream_id)
+        if stream is None or stream.regular:
+            return self._read_stream(stream_id, low, high, backwards, None)
+        natives = self._natives_of(stream_id, refresh=False)
+        if low > len(natives):
+            return iter(())
+        high = min(high, len(natives))
+        bounds = (natives[low - 1], natives[high - 1])
+        return self._read_stream(stream_id, *bounds, backwards, (low, high))
 
     def _read_stream(
-        self, stream_id: str, low: int, high: int, backwards: bool
+        self,
+        stream_id: str,
+        low: int,
+        high: int,
+        backwards: bool,
+        versions: tuple[int, int] | None,
     ) -> Iterator[RecordedEvent]:
+        """Events with low <= stream_position <= high; `versions` (first, last) numbers
+        them for an irregular stream, whose versions are not its stream positions."""
         order = "DESC" if backwards else "ASC"
         sql = (
             f"{self._select} WHERE stream_id = ? AND stream_position >= ? "
@@ -184,9 +209,16 @@ class EmmettSource(ClosingContext):
         def advance(row: Any, bounds: tuple[int, int]) -> tuple[int, int]:
             return (bounds[0], row[2] - 1) if backwards else (row[2] + 1, bounds[1])
 
+        if versions is None:
+            for rows in keyset_chunks(fetch, (low, high), _CHUNK, advance):
+                for row in rows:
+                    yield to_event(row, postgres_, row[2])
+            return
+        version, step = (versions[1], -1) if backwards else (versions[0], 1)
         for rows in keyset_chunks(fetch, (low, high), _CHUNK, advance):
             for row in rows:
-                yield to_event(row, postgres_)
+                yield to_event(row, postgres_, version)
+                version += step
 
     def read_all(
         self,
@@ -223,6 +255,7 @@ class EmmettSource(ClosingContext):
         size = _CHUNK if limit is None or filtering else min(_CHUNK, limit)
         produced = 0
         postgres_ = self._postgres
+        version_of = self._version_of
 
         def fetch(cursor: int) -> list[Any]:
             return self._fetchall(sql, (cursor, window.bound, *params, size))
@@ -231,7 +264,7 @@ class EmmettSource(ClosingContext):
             for row in rows:
                 if filtering and not _may_match(row, flt):
                     continue
-                event = to_event(row, postgres_)
+                event = to_event(row, postgres_, version_of(row[1], row[2]))
                 if filtering and not matches(event, flt):
                     continue
                 yield event
@@ -243,7 +276,9 @@ class EmmettSource(ClosingContext):
         rows = self._fetchall(
             f"{self._select} WHERE global_position = ? AND {self._events}", (position,)
         )
-        return to_event(rows[0], self._postgres) if rows else None
+        if not rows:
+            return None
+        return to_event(rows[0], self._postgres, self._version_of(rows[0][1], rows[0][2]))
 
     def count_events(self, filter: EventFilter | None = None) -> int:  # noqa: A002
         if filter is None or filter.is_empty():
@@ -395,15 +430,18 @@ class EmmettSource(ClosingContext):
 
     def _load_catalog(self) -> dict[str, _Stream]:
         sql = (
-            "SELECT stream_id, MAX(stream_position), COUNT(*), MIN(global_position), "  # noqa: S608
+            "SELECT stream_id, MIN(stream_position), MAX(stream_position), COUNT(*), "  # noqa: S608
+            "MIN(global_position), "
             f"MAX(global_position), MIN(created), MAX(created) FROM emt_messages "
             f"WHERE {self._events} GROUP BY stream_id"
         )
         catalog: dict[str, _Stream] = {}
-        for stream_id, last, count, first_pos, last_pos, first_at, last_at in self._fetchall(sql):
+        rows = self._fetchall(sql)
+        for stream_id, first, last, count, first_pos, last_pos, first_at, last_at in rows:
             catalog[stream_id] = _Stream(
                 stream_type=stream_type_of(stream_id),
-                last_version=int(last),
+                first_native=int(first),
+                last_native=int(last),
                 count=int(count),
                 first_position=int(first_pos),
                 last_position=int(last_pos),
@@ -411,6 +449,31 @@ class EmmettSource(ClosingContext):
                 last_recorded_at=recorded_time(last_at),
             )
         return catalog
+
+    def _version_of(self, stream_id: str, native: int) -> int:
+        """The version of the event at Emmett's `native` stream position."""
+        stream = self._streams_by_id().get(stream_id)
+        if stream is not None and stream.regular and native <= stream.last_native:
+            return native
+        for refresh in (False, True):  # a stream may have grown since it was read
+            natives = self._natives_of(stream_id, refresh)
+            index = bisect_left(natives, native)
+            if index < len(natives) and natives[index] == native:
+                return index + 1
+        return native
+
+    def _natives_of(self, stream_id: str, refresh: bool) -> list[int]:
+        """The stream positions of a stream's events, in order (kept for streams whose
+        versions differ from their stream positions)."""
+        natives = None if refresh else self._natives.get(stream_id)
+        if natives is None:
+            sql = (
+                "SELECT stream_position FROM emt_messages "  # noqa: S608
+                f"WHERE stream_id = ? AND {self._events} ORDER BY stream_position"
+            )
+            natives = [int(row[0]) for row in self._fetchall(sql, (stream_id,))]
+            self._natives[stream_id] = natives
+        return natives
 
     def _stream_range(
         self, stream_type: str | None, prefix: str | None, after: str | None
@@ -425,7 +488,7 @@ class EmmettSource(ClosingContext):
         return StreamInfo(
             stream_id=stream_id,
             stream_type=stream.stream_type,
-            version=stream.last_version,
+            version=stream.count,
             event_count=stream.count,
             first_recorded_at=stream.first_recorded_at,
             last_recorded_at=stream.last_recorded_at,
