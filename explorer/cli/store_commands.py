@@ -194,6 +194,11 @@ def digest_command(source: str, unverified: bool, source_format: str | None, as_
     from eventscope.store.structural_check import verify_source
 
     with opened(source, source_format) as events_source:
+        if not events_source.describe().has_hash_chain:
+            raise UserError(
+                "this source keeps no hash chain, so its integrity cannot be proven and "
+                "there is no digest to give (`eventscope verify` says what it checked)"
+            )
         if unverified:
             click.echo(
                 "eventscope: warning: this digest is the stored head, not verified; it "
