@@ -72,11 +72,32 @@ def verify_source(
 
 @dataclass(slots=True)
 class _Stream:
+    """One stream's figures; `prefix` is the highest version v such that 1..v were all
+    seen, `ahead` the versions seen beyond it (version -> position). Why: a source's
+    global order may interleave a stream's versions out of order (Axon's `global_index`
+    under Hibernate's block allocation), so contiguity is judged per stream as a set,
+    not in global order; `ahead` stays small unless versions are really missing."""
+
     stream_type: str
     version: int
     count: int
     first: datetime
     last: datetime
+    prefix: int = 0
+    ahead: dict[int, int] = dataclasses.field(default_factory=dict)
+
+    def take(self, version: int, position: int) -> bool:
+        """Record `version`; False when it was already seen (a duplicate)."""
+        if version <= self.prefix or version in self.ahead:
+            return False
+        if version == self.prefix + 1:
+            self.prefix = version
+            while self.prefix + 1 in self.ahead:
+                self.prefix += 1
+                del self.ahead[self.prefix]
+        else:
+            self.ahead[version] = position
+        return True
 
 
 def structural_check(
@@ -106,30 +127,36 @@ def structural_check(
             note(position, "order", f"event {position} comes after position {previous}")
         previous = max(previous, position)
         seen = streams.get(event.stream_id)
-        expected = 1 if seen is None else seen.version + 1
-        if event.version != expected:
-            note(
-                position,
-                "version",
-                f"event {position} is version {event.version} of {event.stream_id!r}, "
-                f"expected {expected}",
-            )
         if event.decode_error is not None:
             note(position, "malformed", f"event {position} cannot be decoded: {event.decode_error}")
         if seen is None:
-            streams[event.stream_id] = _Stream(
-                event.stream_type, event.version, 1, event.recorded_at, event.recorded_at
+            seen = streams[event.stream_id] = _Stream(
+                event.stream_type, event.version, 0, event.recorded_at, event.recorded_at
             )
-        else:
-            seen.version = max(seen.version, event.version)
-            seen.count += 1
-            seen.first = min(seen.first, event.recorded_at)
-            seen.last = max(seen.last, event.recorded_at)
+        if not seen.take(event.version, position):
+            note(
+                position,
+                "version",
+                f"event {position} repeats version {event.version} of {event.stream_id!r}",
+            )
+        seen.version = max(seen.version, event.version)
+        seen.count += 1
+        seen.first = min(seen.first, event.recorded_at)
+        seen.last = max(seen.last, event.recorded_at)
         checked += 1
         if progress is not None and checked % _TICK == 0:
             progress(checked, max(total, checked))
     if progress is not None:
         progress(checked, max(total, checked))
+    for stream_id, seen in streams.items():
+        if seen.ahead:
+            version = min(seen.ahead)
+            note(
+                seen.ahead[version],
+                "version",
+                f"event {seen.ahead[version]} is version {version} of {stream_id!r}, "
+                f"but version {seen.prefix + 1} is missing",
+            )
     problems = _catalog_problems(source, streams)
     ok = not bad_count and not problems and not malformed
     reason = NO_CHAIN  # the first problem found, if any (the text says NO_CHAIN anyway)

@@ -12,8 +12,13 @@ import sys
 from typing import Any
 
 import click
-from eventscope.explorer.cli.common import UserError, check_location, format_option, safe_text
-from eventscope.store import open_source
+from eventscope.explorer.cli.common import (
+    UserError,
+    check_location,
+    format_option,
+    open_with_progress,
+    safe_text,
+)
 
 
 @click.command("open")
@@ -51,7 +56,7 @@ def open_command(
         raise UserError(_NO_TERMINAL)  # before spending seconds on building the demo
     location = source if source is not None else _default_demo()
     check_location(location)
-    opened = open_source(location, format=source_format, read_only=True)
+    opened = open_with_progress(location, source_format)
     try:
         _check_deep_link(opened, stream, version)
         if domain_module:

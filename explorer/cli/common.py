@@ -162,13 +162,26 @@ def check_location(location: str) -> None:
         )
 
 
+PREPARING = "building the stream catalog / index"
+
+
+def open_with_progress(location: str, source_format: str | None = None) -> EventSource:
+    """`open_source` read-only, with a transient progress bar on stderr (only on a
+    terminal, like verify's) while the source prepares itself: Message DB's stream
+    catalog on its first build, a JSON Lines file's index."""
+    from eventscope.explorer.cli.verify_output import verify_progress
+
+    with verify_progress(PREPARING) as progress:
+        return open_source(location, format=source_format, read_only=True, progress=progress)
+
+
 @contextmanager
 def opened(location: str, source_format: str | None = None) -> Iterator[EventSource]:
     """Open a source read-only for the duration of a command."""
     from eventscope.store.skipped import skipped_by
 
     check_location(location)
-    source = open_source(location, format=source_format, read_only=True)
+    source = open_with_progress(location, source_format)
     try:
         skipped = skipped_by(source)
         if skipped is not None:  # every command says it once: views skip these lines

@@ -1,4 +1,4 @@
-"""Headless store commands: `streams`, `events`, `verify`, `digest`.
+"""Headless store commands: `streams`, `events`, `verify`, `digest`, `checkpoints`.
 
 They read through `EventSource` only (so they work on every supported format), open the
 source read-only, and pass every stored string through `visible_text` before it reaches
@@ -194,6 +194,11 @@ def digest_command(source: str, unverified: bool, source_format: str | None, as_
     from eventscope.store.structural_check import verify_source
 
     with opened(source, source_format) as events_source:
+        if not events_source.describe().has_hash_chain:
+            raise UserError(
+                "this source keeps no hash chain, so its integrity cannot be proven and "
+                "there is no digest to give (`eventscope verify` says what it checked)"
+            )
         if unverified:
             click.echo(
                 "eventscope: warning: this digest is the stored head, not verified; it "
@@ -231,4 +236,31 @@ def _compact(data: object) -> str:
     return orjson.dumps(data, option=orjson.OPT_SORT_KEYS, default=str).decode()
 
 
-COMMANDS: list[click.Command] = [streams_command, events_command, verify_command, digest_command]
+@click.command("checkpoints")
+@source_argument
+@format_option
+@json_option
+def checkpoints_command(source: str, source_format: str | None, as_json: bool) -> None:
+    """List each projection checkpoint (or processor token) with its position and its
+    lag against the head, in events stored after it."""
+    from eventscope.domain.checkpoint_lag import checkpoint_lags
+
+    with opened(source, source_format) as events_source:
+        lags = checkpoint_lags(events_source)
+    if as_json:
+        print_json([lag.to_json() for lag in lags])
+        return
+    if not lags:
+        click.echo("this source keeps no projection checkpoints")
+        return
+    rows = [(lag.name, lag.position, lag.head, lag.lag_events) for lag in lags]
+    click.echo(render_table(("CHECKPOINT", "POSITION", "HEAD", "LAG (EVENTS)"), rows))
+
+
+COMMANDS: list[click.Command] = [
+    streams_command,
+    events_command,
+    verify_command,
+    digest_command,
+    checkpoints_command,
+]

@@ -6,6 +6,10 @@ and selecting one opens the diff screen with the claim on the left and the repla
 right. Claims that need code the explorer does not have (a snapshot written by an
 aggregate whose `--domain` plugin is not loaded) are listed as *unchecked* rather than
 compared against the generic fold, which would only produce noise.
+
+Above the claims, each projection checkpoint (or processor token) is listed with its
+position and its lag against the head (`domain.checkpoint_lag`): a stored read model is
+only as current as its checkpoint, so its lag belongs next to the claims it makes.
 """
 
 from __future__ import annotations
@@ -50,6 +54,25 @@ def difference_text(entry: Any) -> str:
     return f"{path}: {format_value(before)} → {format_value(after)}" + (
         f" ({delta})" if delta else ""
     )
+
+
+def checkpoints_text(lags: list[Any]) -> Text:
+    """``checkpoints  NAME at 1,200 · head 1,500 · 300 behind   ·   ...``: one entry per
+    checkpoint, its lag in events after it (red when behind, green when caught up)."""
+    text = Text("checkpoints  ", style="dim")
+    if not lags:
+        text.append("this source keeps no projection checkpoints", style="dim")
+        return text
+    for index, lag in enumerate(lags):
+        if index:
+            text.append("   ·   ", style="dim")
+        text.append(visible_text(shorten(lag.name, 48)), style="bold")
+        text.append(f" at {lag.position:,} · head {lag.head:,} · ")
+        if lag.lag_events:
+            text.append(f"{plural(lag.lag_events, 'event')} behind", style="bold red")
+        else:
+            text.append("caught up", style="green")
+    return text
 
 
 def problem_row(index: int, problem: Any) -> VirtualRow:
@@ -103,6 +126,11 @@ class ConsistencyScreen(Screen[None]):
         height: 1;
         padding: 0 1;
     }
+    ConsistencyScreen #cons-checkpoints {
+        height: auto;
+        max-height: 4;
+        padding: 0 1;
+    }
     ConsistencyScreen #cons-summary {
         height: auto;
         max-height: 6;
@@ -120,6 +148,7 @@ class ConsistencyScreen(Screen[None]):
         super().__init__()
         self.problems: list[Any] = []
         self.report: Any = None
+        self.checkpoint_lags: list[Any] = []
 
     def compose(self) -> ComposeResult:
         from eventscope.explorer.widgets.status_bar import StatusBar
@@ -133,6 +162,7 @@ class ConsistencyScreen(Screen[None]):
             id="cons-header",
         )
         yield ProgressBar(id="cons-progress", show_eta=False)
+        yield Static("", id="cons-checkpoints")
         yield Static("", id="cons-summary")
         table = VirtualTable(COLUMNS, None, row_count=0, empty_text="checking…", id="cons-table")
         table.border_title = "claims that disagree with the events (enter: diff)"
@@ -154,7 +184,11 @@ class ConsistencyScreen(Screen[None]):
         def progress(done: int, total: int) -> None:
             self.app.call_from_thread(self._progress, done, total)
 
+        from eventscope.domain.checkpoint_lag import checkpoint_lags
+
         try:
+            lags = checkpoint_lags(app.engine.source)
+            self.app.call_from_thread(self._show_checkpoints, lags)
             report = app.engine.consistency(progress)
         except Exception as exc:
             self.app.call_from_thread(self._failed, _sentence(exc))
@@ -165,6 +199,12 @@ class ConsistencyScreen(Screen[None]):
         if not self.is_attached:  # the screen was closed while a worker ran
             return
         self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
+
+    def _show_checkpoints(self, lags: list[Any]) -> None:
+        if not self.is_attached:  # the screen was closed while a worker ran
+            return
+        self.checkpoint_lags = lags
+        self.query_one("#cons-checkpoints", Static).update(checkpoints_text(lags))
 
     def _failed(self, message: str) -> None:
         if not self.is_attached:  # the screen was closed while a worker ran

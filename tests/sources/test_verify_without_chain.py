@@ -93,6 +93,22 @@ def _info(stream: str, version: int, count: int) -> StreamInfo:
     return StreamInfo(stream, "t", version, count, T, T)
 
 
+def test_digest_on_a_source_without_a_chain_says_there_is_none(built: Built) -> None:
+    """Issue 12 §2: a chain-less source has no digest; it is not "broken" either."""
+    with open_source(built.location) as source:
+        has_chain = source.describe().has_hash_chain
+    for extra in ([], ["--unverified"]):
+        result = CliRunner().invoke(main, ["digest", built.location, *extra])
+        if has_chain:
+            assert result.exit_code == 0 and ":" in result.stdout
+            continue
+        assert result.exit_code != 0 and result.stdout == ""
+        message = result.stderr.strip()
+        assert message.count("\n") == 0 and "Traceback" not in message
+        assert "keeps no hash chain" in message and "no digest to give" in message
+        assert "broken" not in message
+
+
 def test_a_sound_history_passes_the_structural_checks() -> None:
     source = FakeSource(
         [_event(1, "a", 1), _event(2, "a", 2), _event(5, "b", 1)],
@@ -124,3 +140,19 @@ def test_each_kind_of_damage_is_named() -> None:
         "stream 'b' has events but no catalog row",
     )
     assert seen[-1] == (4, 4)
+
+
+def test_versions_are_judged_per_stream_whatever_the_global_interleaving() -> None:
+    """Axon's block-allocated `global_index` interleaves a stream's versions out of
+    order: 1..N per stream as a set is sound; a repeat or a real gap is still named."""
+    shuffled = [_event(1, "a", 2), _event(2, "b", 1), _event(3, "a", 1), _event(4, "a", 3)]
+    catalog = [_info("a", 3, 3), _info("b", 1, 1)]
+    assert structural_check(FakeSource(shuffled, catalog)).bad_count == 0  # type: ignore[arg-type]
+    damaged = [_event(1, "a", 3), _event(2, "a", 1), _event(3, "a", 1), _event(4, "a", 4)]
+    report = structural_check(FakeSource(damaged, [_info("a", 4, 4)]))  # type: ignore[arg-type]
+    assert [(bad.position, bad.kind) for bad in report.bad_positions] == [
+        (1, "version"),  # version 3 seen, version 2 never
+        (3, "version"),  # version 1 again
+    ]
+    assert "version 2 is missing" in report.bad_positions[0].reason
+    assert "repeats version 1" in report.bad_positions[1].reason
