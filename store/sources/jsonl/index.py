@@ -31,7 +31,7 @@ import os
 import threading
 from array import array
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -39,6 +39,7 @@ from typing import Any, BinaryIO
 import orjson
 from eventscope.store.progress import ProgressCallback
 from eventscope.store.records import to_micros
+from eventscope.store.times import as_utc
 
 # Keep the first few problems word for word; count the rest.
 MAX_REPORTED_PROBLEMS = 1000
@@ -118,9 +119,7 @@ def parse_time(value: object, name: str) -> datetime:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise MalformedLine(f"{name!r} is not an ISO 8601 time: {value[:40]!r}") from None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return as_utc(moment)
 
 
 def default_stream_type(stream_id: str) -> str:
