@@ -220,7 +220,7 @@ def _key_events(engine: Any, projection: Any, key: str, upto: int) -> Iterable[R
         try:
             if projection.key(decoded) == key:
                 yield record
-        except Exception:  # noqa: S112 - user code: an event it cannot key is not this row's
+        except Exception:  # user code: an event it cannot key is not this row's
             continue
 
 

@@ -451,13 +451,6 @@ class ProjectionRunner:
         return len(rows)
 
 
-def documents_equal(left: JSONObject, right: JSONObject) -> bool:
-    """Byte-level JSON equality (sorted keys), keeping 1 and true apart."""
-    return orjson.dumps(left, option=orjson.OPT_SORT_KEYS) == orjson.dumps(
-        right, option=orjson.OPT_SORT_KEYS
-    )
-
-
 def _describe(exc: BaseException) -> str:
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -62,15 +62,6 @@ LIGHT_THEME = Theme(
 )
 
 
-def _css_paths() -> list[str | Path]:
-    """The shell's stylesheet, plus the timeline teammate's when it exists."""
-    paths: list[str | Path] = [HERE / "eventscope.tcss"]
-    timeline = HERE / "timeline.tcss"
-    if timeline.exists():
-        paths.append(timeline)
-    return paths
-
-
 @dataclass(frozen=True, slots=True)
 class Integrity:
     """What is known about the hash chain: shown in every status bar."""
@@ -130,7 +121,7 @@ class EventscopeApp(App[None]):
     """Terminal audit explorer for event-sourced histories."""
 
     TITLE = "eventscope"
-    CSS_PATH: ClassVar[Any] = _css_paths()
+    CSS_PATH: ClassVar[Any] = [HERE / "eventscope.tcss"]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -322,12 +313,9 @@ class EventscopeApp(App[None]):
 
     # --- navigation ---------------------------------------------------------------------
     def open_stream(self, stream_id: str, version: int | None = None) -> None:
-        """Push the stream timeline (the timeline teammate's screen)."""
-        try:
-            from eventscope.explorer.screens.timeline import TimelineScreen
-        except ImportError:
-            self.notify("the stream timeline is not available in this build", severity="error")
-            return
+        """Push the stream timeline of `stream_id` (at `version`, else its latest)."""
+        from eventscope.explorer.screens.timeline import TimelineScreen
+
         self.push_screen(TimelineScreen(stream_id, version))
 
     def open_correlation(self, correlation_id: str | None = None) -> None:
@@ -376,11 +364,8 @@ class EventscopeApp(App[None]):
         self.open_correlation(value if isinstance(value, str) else None)
 
     def action_consistency(self) -> None:
-        try:
-            from eventscope.explorer.screens.consistency import ConsistencyScreen
-        except ImportError:
-            self.notify("the consistency list is not available in this build", severity="error")
-            return
+        from eventscope.explorer.screens.consistency import ConsistencyScreen
+
         self.push_screen(ConsistencyScreen())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

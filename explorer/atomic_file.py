@@ -173,7 +173,7 @@ def atomic_output(
     real = Path(os.path.realpath(absolute))  # a forced symlink: replace what it points to
     if real.exists() and not real.is_file():
         with _os_errors(target):
-            stream = open(real, "wb")  # noqa: SIM115 - closed below, errors worded
+            stream = open(real, "wb")  # closed below, errors worded
         with _os_errors(target), stream:
             yield stream
         return

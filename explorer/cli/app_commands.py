@@ -105,12 +105,7 @@ def _check_deep_link(source: Any, stream: str | None, version: int | None) -> No
 
 def _default_demo() -> str:
     """Build the embedded demo store on first run (with a progress bar) and return its path."""
-    try:
-        from eventscope.demo_data.default import ensure_default_demo
-    except ImportError:
-        raise UserError(
-            "the embedded demo store is not available in this build; give a SOURCE"
-        ) from None
+    from eventscope.demo_data.default import ensure_default_demo
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(

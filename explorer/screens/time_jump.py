@@ -1,4 +1,5 @@
-"""The `t` dialog: type a time (or a version) and the timeline jumps there.
+"""The `t` dialog: type a time (or a version) and the timeline -- or the world -- jumps
+there. The one "type a time" dialog of the explorer.
 
 A typed time is read on the slider's current time axis -- recorded ("what had been
 recorded by then") or occurred ("what had happened by then") -- and on the version axis a
@@ -13,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
+from eventscope.explorer.safe_text import shorten, visible_text
 from eventscope.explorer.widgets.form import FormColumn
 from eventscope.store.records import parse_timestamp
 from textual import on
@@ -51,13 +53,14 @@ def parse_target(text: str, allow_version: bool, business: bool = False) -> Jump
     except ValueError:
         hint = "a version number or " if allow_version else ""
         raise ValueError(
-            f"not understood; type {hint}an ISO 8601 time such as 2026-03-31T17:00:00Z "
-            "(no zone means UTC)"
+            f"{shorten(visible_text(text), 30)!r} is not a time; type {hint}an ISO 8601 time "
+            "such as 2026-03-31T17:00:00Z (no zone means UTC)"
         ) from None
 
 
 class TimeJumpScreen(ModalScreen[JumpTarget | None]):
-    """Ask for a time on `axis` (or a version when the axis is "version")."""
+    """Ask for a time on `axis` (or a version when the axis is "version"); `title` names
+    what the answer is for (the timeline's jump, the world's moment)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="time_jump.cancel"),
@@ -80,10 +83,11 @@ class TimeJumpScreen(ModalScreen[JumpTarget | None]):
     TimeJumpScreen #jump-error { color: $text-error; height: auto; }
     """
 
-    def __init__(self, axis: str, initial: str = "") -> None:
+    def __init__(self, axis: str, initial: str = "", title: str = "Jump to time") -> None:
         super().__init__()
         self.axis = axis
         self.initial = initial
+        self.title_text = title
 
     def compose(self) -> ComposeResult:
         allow_version = self.axis == "version"
@@ -93,7 +97,7 @@ class TimeJumpScreen(ModalScreen[JumpTarget | None]):
             "occurred": "a business time O, and optionally '@ R' (as known at R)",
         }.get(self.axis, "a time")
         with FormColumn():
-            yield Label("Jump to time", id="jump-title")
+            yield Label(self.title_text, id="jump-title", markup=False)
             yield Static(
                 f"Type {axis_text}. ISO 8601, e.g. 2026-03-31T17:00:00Z; no zone means UTC.",
                 id="jump-help",

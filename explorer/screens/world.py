@@ -25,14 +25,14 @@ from typing import Any, ClassVar
 import orjson
 from eventscope.explorer.app import ReportsWorkerErrors
 from eventscope.explorer.safe_text import shorten, visible_text
+from eventscope.explorer.screens.time_jump import TimeJumpScreen
 from eventscope.explorer.screens.timeline_data import display_unit
-from eventscope.explorer.widgets.form import FormColumn
 from eventscope.explorer.widgets.key_footer import KeyFooter
 from eventscope.explorer.widgets.rate_chart import RateChart
 from eventscope.explorer.widgets.status_bar import StatusBar
 from eventscope.explorer.widgets.virtual_table import Column, VirtualRow, VirtualTable
 from eventscope.explorer.wording import plural
-from eventscope.store.records import format_timestamp, parse_timestamp
+from eventscope.store.records import format_timestamp
 from eventscope.store.source import EventFilter
 from textual import on, work
 from textual.app import ComposeResult
@@ -40,9 +40,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import var
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Header, Input, Label, OptionList, ProgressBar, Static
+from textual.widgets import Header, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
 SETTLE = 0.15
@@ -161,54 +161,6 @@ def document_text(key: str, document: Any, limit: int = 4000) -> Content:
         body = body[:limit] + "\n… (truncated)"
     lines = "\n".join(visible_text(line) for line in body.split("\n"))
     return Content.assemble((visible_text(key), "bold $accent"), "\n", lines)
-
-
-class TimePrompt(ModalScreen[datetime | None]):
-    """Ask for a moment (ISO 8601, naive = UTC); one sentence under the box if it is bad."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="prompt.cancel")
-    ]
-    DEFAULT_CSS = """
-    TimePrompt { align: center middle; }
-    TimePrompt > FormColumn { width: 64; max-width: 100%; height: auto; border: round $primary; background: $surface; padding: 0 1; }
-    TimePrompt #prompt-error { color: $error; height: auto; }
-    """
-
-    def __init__(self, title: str, value: str = "", *, business: bool = False) -> None:
-        super().__init__()
-        self.title_text = title
-        self.initial = value
-        self.business = business  # answer (O, R or None) from "O" or "O @ R"
-
-    def compose(self) -> ComposeResult:
-        with FormColumn():
-            yield Label(self.title_text)
-            yield Input(value=self.initial, placeholder="2026-03-31T17:00:00Z", id="prompt-input")
-            yield Static(id="prompt-error")
-
-    @on(Input.Submitted, "#prompt-input")
-    def _submitted(self, event: Input.Submitted) -> None:
-        if self.business:
-            from eventscope.explorer.screens.time_jump import parse_target
-
-            try:
-                self.dismiss(parse_target(event.value, allow_version=False, business=True))
-            except ValueError as exc:
-                self.query_one("#prompt-error", Static).update(Content(str(exc)))
-            return
-        try:
-            self.dismiss(parse_timestamp(event.value))
-        except ValueError:
-            self.query_one("#prompt-error", Static).update(
-                Content(
-                    f"{shorten(visible_text(event.value), 30)!r} is not a time; "
-                    "use ISO 8601 such as 2026-03-31T17:00:00Z"
-                )
-            )
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 STEP = Binding.Group("Step 1%")
@@ -427,22 +379,18 @@ class WorldScreen(ReportsWorkerErrors, Screen[None]):
                     self._schedule()
 
             self.app.push_screen(
-                TimePrompt(
-                    "As of business time O, as known at R: type 'O' or 'O @ R' (UTC if no zone)",
-                    current,
-                    business=True,
-                ),
+                TimeJumpScreen("occurred", current, title="World as of business time"),
                 chosen_business,
             )
             return
         current = format_timestamp(self.moment) if self.moment else ""
 
-        def chosen(moment: datetime | None) -> None:
-            if moment is not None:
+        def chosen(moment: Any) -> None:
+            if isinstance(moment, datetime):
                 self._position_for_time(moment)
 
         self.app.push_screen(
-            TimePrompt("World as of which moment? (UTC if no zone)", current), chosen
+            TimeJumpScreen("recorded", current, title="World as of which moment?"), chosen
         )
 
     @work(thread=True, exclusive=True, group="world-time", exit_on_error=False)

@@ -159,7 +159,7 @@ class TimeSlider(Widget):
             label.append(f"  {self.note}", style("time-slider--muted"))
         return Text("\n").join([track, label])
 
-    def _axis_style(self, axis: str):  # noqa: ANN202 - a Rich Style
+    def _axis_style(self, axis: str):  # -> a Rich Style
         if self.axis == axis:
             return self.get_component_rich_style("time-slider--axis")
         return self.get_component_rich_style("time-slider--label")

@@ -250,9 +250,9 @@ def worker_main(argv: list[str]) -> None:
     """Verify a SQLite store's events after position `after` (argv: database path,
     after, against position, against hash) and print the segment as JSON: the second
     process of `store.native.chain.walk_in_two`. Read-only: `mode=ro` and `query_only`."""
-    import sqlite3  # noqa: PLC0415 -- only the worker needs it
-    import sys  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
+    import sqlite3  # only the worker needs these imports
+    import sys
+    from pathlib import Path
 
     path, after = Path(argv[0]), int(argv[1])
     against = (int(argv[2]), argv[3]) if argv[2] != "-" else None

@@ -108,7 +108,7 @@ def _bare_sqlite(location: str) -> Callable[[], object]:
         conn = sqlite3.connect(f"file:{location}?mode=ro", uri=True)
         try:
             rows = conn.execute(
-                f"SELECT {event_columns(False)} FROM emt_messages WHERE stream_id = ? "  # noqa: S608
+                f"SELECT {event_columns(False)} FROM emt_messages WHERE stream_id = ? "
                 "ORDER BY stream_position",
                 (STREAM,),
             ).fetchall()
@@ -126,7 +126,7 @@ def _bare_pg(location: str) -> Callable[[], object]:
         with engine.connect() as conn:
             cursor = conn.connection.cursor()
             cursor.execute(
-                f"SELECT {event_columns(True)} FROM emt_messages WHERE stream_id = %s "  # noqa: S608
+                f"SELECT {event_columns(True)} FROM emt_messages WHERE stream_id = %s "
                 "ORDER BY stream_position",
                 (STREAM,),
             )

@@ -141,12 +141,10 @@ def raw_floor(path: Path, stream_id: str | None) -> dict[str, Any]:
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         if stream_id is None:
-            rows = connection.execute(
-                f"SELECT {EVENT_COLUMNS} FROM events ORDER BY position"  # noqa: S608
-            )
+            rows = connection.execute(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY position")
         else:
             rows = connection.execute(
-                f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY version",  # noqa: S608
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? ORDER BY version",
                 (stream_id,),
             )
         state: dict[str, Any] = {}

@@ -202,7 +202,7 @@ def time_reads(path: Path, repeats: int) -> tuple[list[float], list[float]]:
     store = EventStore.open(path, read_only=True)
     conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
     loads = orjson.loads
-    sql = f"SELECT {COLUMNS} FROM events WHERE stream_id = ? ORDER BY version"  # noqa: S608
+    sql = f"SELECT {COLUMNS} FROM events WHERE stream_id = ? ORDER BY version"
 
     def ours() -> int:
         return len(list(store.read_stream("target-1")))

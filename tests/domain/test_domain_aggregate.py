@@ -39,7 +39,7 @@ def test_commands_record_events_and_update_typed_state() -> None:
 )
 def test_each_rejected_command_raises_with_its_reason_and_records_nothing(
     setup, act, reason
-) -> None:  # noqa: E501
+) -> None:
     ledger = setup()
     before_version = ledger.version
     before_state = dict(ledger.plain_state)

@@ -128,7 +128,7 @@ def test_projection_history_as_of_any_position_equals_a_fresh_evaluation(
         got = history.as_of(position)
         fresh = evaluate_as_of(store, Owners(), position, REGISTRY)
         assert (got.documents, got.positions) == (fresh.documents, fresh.positions), position
-    assert len(history._positions) > 2  # noqa: SLF001 - checkpoints were kept
+    assert len(history._positions) > 2  # checkpoints were kept
     # the caller may mutate what it got without harming later answers
     history.as_of(48).documents["owner-0"]["ledgers"] = 999
     assert history.as_of(48).documents["owner-0"]["ledgers"] == 4

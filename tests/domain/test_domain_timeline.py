@@ -280,8 +280,8 @@ def test_memory_is_bounded_by_checkpoints_not_events(sqlite_store: EventStore) -
     append_payloads(sqlite_store, stream, [{"i": i, "pad": "x" * 100} for i in range(600)])
     timeline = Timeline(sqlite_store, stream, checkpoint_every=50, cached_chunks=2)
     assert timeline.state_at(321).state["i"] == 320
-    assert len(timeline._chunks) <= 2  # noqa: SLF001 - the bound is the point of the test
-    assert len(timeline._checkpoints) == 600 // 50 + 1  # noqa: SLF001
+    assert len(timeline._chunks) <= 2  # the bound is the point of the test
+    assert len(timeline._checkpoints) == 600 // 50 + 1
 
 
 def test_engine_uses_the_plugins_aggregate_and_generic_fold_otherwise(

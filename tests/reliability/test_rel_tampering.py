@@ -57,7 +57,7 @@ _KEYS = (
 def _rows(raw, low: int, high: int) -> list[dict]:
     """Rows with low <= position <= high, in order, read outside the store."""
     rows = raw(
-        f"SELECT {', '.join(_KEYS)} FROM events "  # noqa: S608 - fixed column names
+        f"SELECT {', '.join(_KEYS)} FROM events "  # fixed column names
         "WHERE position >= :low AND position <= :high ORDER BY position",
         {"low": low, "high": high},
     )

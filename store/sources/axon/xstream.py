@@ -207,7 +207,7 @@ def decode(
         return XStreamError("The XML nests too deeply to decode.")
     except MemoryError:
         return XStreamError("The XML is too large to decode in memory.")
-    except Exception as error:  # noqa: BLE001 - a payload must never crash the reader
+    except Exception as error:  # a payload must never crash the reader
         return XStreamError(f"The XML could not be decoded ({type(error).__name__}).")
 
 

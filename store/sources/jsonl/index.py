@@ -255,7 +255,7 @@ class IndexBuilder:
         part["seen_types"] = others
         return part
 
-    def scan(  # noqa: C901, PLR0912, PLR0915 -- one flat loop, see below
+    def scan(  # one flat loop, see below
         self,
         raw: BinaryIO,
         start: int,
@@ -562,8 +562,8 @@ def worker_main(argv: list[str]) -> None:
     stdout as a pickle of plain values (`store.sources.jsonl.parallel` runs this in a second
     process, loading this file by path: of eventscope it imports only `store.records`,
     which imports nothing but the standard library)."""
-    import pickle  # noqa: PLC0415 -- only the worker needs it
-    import sys  # noqa: PLC0415
+    import pickle  # only the worker needs these imports
+    import sys
 
     path, start, end = Path(argv[0]), int(argv[1]), int(argv[2])
     with open(path, "rb", buffering=0) as raw:

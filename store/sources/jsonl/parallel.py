@@ -112,7 +112,7 @@ def _finish_worker(process: subprocess.Popen[bytes] | None) -> dict[str, Any] | 
         return None
     try:
         part = pickle.loads(output)  # our own child's output, over a private pipe
-    except Exception:  # noqa: BLE001 -- any unreadable answer means: scan it here
+    except Exception:  # any unreadable answer means: scan it here
         return None
     return part if isinstance(part, dict) else None
 
