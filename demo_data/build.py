@@ -23,10 +23,11 @@ from eventscope.demo_data.interrupts import cleanup_on_signals
 from eventscope.demo_data.pipeline import SimulationSummary, simulate
 from eventscope.demo_data.simulation import DEFAULT_EVENTS, DEFAULT_SEED, MIN_EVENTS
 from eventscope.demo_data.tamper import tamper as tamper_store
-from eventscope.demo_data.writer import Progress, StoreWriter
+from eventscope.demo_data.writer import StoreWriter
 from eventscope.domain.demo import DEMO_LABEL
 from eventscope.domain.demo.events import REGISTRY
 from eventscope.store import EventStore
+from eventscope.store.progress import ProgressCallback
 from eventscope.store.records import format_timestamp
 
 MANIFEST_FORMAT = "eventscope-demo-manifest/1"
@@ -59,7 +60,7 @@ def build_demo(
     *,
     tamper: bool = False,
     force: bool = False,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
     snapshot_every: int | None = None,
     in_child: bool | None = None,
     rejected: list[dict[str, Any]] | None = None,
@@ -171,7 +172,7 @@ def _build(
     path: Path,
     events: int,
     seed: int,
-    progress: Progress | None,
+    progress: ProgressCallback | None,
     snapshot_every: int | None,
     in_child: bool | None,
     rejected: list[dict[str, Any]] | None = None,

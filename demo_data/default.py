@@ -12,7 +12,7 @@ from pathlib import Path
 import platformdirs
 from eventscope.demo_data.build import build_demo, load_manifest, remove_store
 from eventscope.demo_data.simulation import DEFAULT_EVENTS
-from eventscope.demo_data.writer import Progress
+from eventscope.store.progress import ProgressCallback
 
 DEFAULT_DEMO_NAME = "demo.db"
 
@@ -21,7 +21,7 @@ def default_demo_path() -> Path:
     return platformdirs.user_data_path("eventscope", appauthor=False) / DEFAULT_DEMO_NAME
 
 
-def ensure_default_demo(progress: Progress | None = None) -> Path:
+def ensure_default_demo(progress: ProgressCallback | None = None) -> Path:
     """Return the embedded demo store's path, building it first if it is not there.
 
     `progress(done, total)` is called while building (e.g. to drive a progress bar)."""

@@ -20,7 +20,7 @@ from typing import Any
 import platformdirs
 from eventscope.demo_data.build import build_demo, load_manifest, manifest_path, remove_store
 from eventscope.demo_data.simulation import DEFAULT_EVENTS, DEFAULT_SEED
-from eventscope.demo_data.writer import Progress
+from eventscope.store.progress import ProgressCallback
 
 SANDBOX_NAME = "sandbox.db"
 LOG_NAME = "sandbox.commands.jsonl"
@@ -56,7 +56,7 @@ def open_sandbox(
     events: int = DEFAULT_EVENTS,
     seed: int = DEFAULT_SEED,
     fresh: bool = False,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Sandbox:
     """The sandbox in `folder` (default: the data folder's ``teach``), built when it is
     missing, unfinished, of another size or seed, or when `fresh` is asked for."""
@@ -78,7 +78,7 @@ def reset_sandbox(
     *,
     events: int = DEFAULT_EVENTS,
     seed: int = DEFAULT_SEED,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Sandbox:
     """Throw the sandbox away and make it again from the generator (a few seconds)."""
     from eventscope.domain.teaching.command_log import CommandLog

@@ -15,20 +15,20 @@ took 1.3x as long as the two one after the other.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import orjson
 from eventscope.store import EventStore
 from eventscope.store.native.appending import PreparedBatch
+from eventscope.store.progress import ProgressCallback
 
-Progress = Callable[[int, int], None]
 Snapshots = list[tuple[str, int, bytes, str, str]]
 
 
 class StoreWriter:
     """Drains a `Simulation` into an `EventStore` and checks positions as it goes."""
 
-    def __init__(self, store: EventStore, total: int, progress: Progress | None = None) -> None:
+    def __init__(
+        self, store: EventStore, total: int, progress: ProgressCallback | None = None
+    ) -> None:
         self.store = store
         self.total = total
         self.progress = progress

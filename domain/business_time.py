@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
@@ -49,16 +49,6 @@ from eventscope.domain.skips import SkippedEvent, describe_exception, dumps_stat
 if TYPE_CHECKING:
     from eventscope.domain.timeline import Timeline
     from eventscope.store.records import JSONObject
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def micros(moment: datetime) -> int:
-    """Exact integer microseconds since the epoch (a naive datetime means UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (moment - _EPOCH) // _MICROSECOND
 
 
 def business_order(occurred: list[int]) -> list[int]:

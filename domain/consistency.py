@@ -10,7 +10,7 @@ replay has but the store lacks are reported too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
@@ -19,12 +19,11 @@ from eventscope.domain.diff import DiffEntry, diff
 from eventscope.domain.projection import Projection
 from eventscope.domain.projection_runner import ProjectionState, evaluate_many
 from eventscope.domain.timeline import Folder, Timeline
+from eventscope.store.progress import ProgressCallback
 from eventscope.store.records import JSONObject, Snapshot, StreamInfo, format_timestamp
 
 if TYPE_CHECKING:
     from eventscope.domain.engine import Engine
-
-ProgressCallback = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)

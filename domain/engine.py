@@ -65,12 +65,12 @@ from eventscope.domain.timeline import (
     Timeline,
 )
 from eventscope.store.errors import StreamNotFound
+from eventscope.store.progress import ProgressCallback
 from eventscope.store.records import JSONObject, Snapshot, StreamInfo
 from eventscope.store.source import EventSource
 
 __all__ = ["ConsistencyReport", "Divergence", "Engine", "Inconsistency", "ProjectionDivergence"]
 
-ProgressCallback = Callable[[int, int], None]
 # A derivation of a stream's state: "replay" (the engine's own), "generic", an Aggregate
 # class (code B), or any function version -> state.
 Derivation = Literal["replay", "generic"] | type[Aggregate[Any]] | Callable[[int], JSONObject]

@@ -37,6 +37,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import orjson
+from eventscope.domain.wording import validation_sentence
 from eventscope.store.records import JSONObject, RecordedEvent
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -163,9 +164,7 @@ class DecodedEvent:
         try:
             self.validate()
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ())) or "payload"
-            return f"{where}: {first.get('msg', 'invalid')}"
+            return validation_sentence(exc, "payload")
         return None
 
     def to_json(self) -> JSONObject:

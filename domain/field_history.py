@@ -9,16 +9,16 @@ pane shows, for native and foreign sources and for plugin aggregates alike.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from eventscope.domain.diff import Path, same
+from eventscope.store.progress import ProgressCallback
 from eventscope.store.records import JSONObject, RecordedEvent, format_timestamp
 
 ChangeKind = Literal["added", "removed", "changed"]
-ProgressCallback = Callable[[int, int], None]
 
 _ABSENT: Any = object()
 

@@ -26,12 +26,12 @@ from typing import Any, Protocol
 import orjson
 from eventscope.domain.events import EventRegistry
 from eventscope.domain.projection import Projection
+from eventscope.store.progress import ProgressCallback
 from eventscope.store.records import JSONObject, ProjectionRow, RecordedEvent
 from eventscope.store.source import EventFilter, EventSource
 from pydantic_core import to_jsonable_python
 
 DEFAULT_BATCH = 2000
-ProgressCallback = Callable[[int, int], None]
 
 
 class ProjectionStore(EventSource, Protocol):
@@ -281,7 +281,7 @@ class ProjectionHistory:
     def as_of(
         self,
         position: int | None = None,
-        progress: Callable[[int, int], None] | None = None,
+        progress: ProgressCallback | None = None,
     ) -> ProjectionState:
         """The documents computed from events up to `position` (None = head); `progress`
         hears (events applied, events to apply) after each batch of a long replay."""

@@ -37,7 +37,7 @@ from typing import Any, Literal
 import orjson
 from eventscope.domain.blame import BlameEntry, blamed_leaves, initial_tree, leaves
 from eventscope.domain.blame import update as update_blame
-from eventscope.domain.business_time import BusinessView, business_order, micros
+from eventscope.domain.business_time import BusinessView, business_order
 from eventscope.domain.diff import DiffEntry, Path, diff, diff_at
 from eventscope.domain.errors import VersionOutOfRange
 from eventscope.domain.events import DecodedEvent, EventRegistry
@@ -46,6 +46,7 @@ from eventscope.domain.folders import AggregateFolder, Folder
 from eventscope.domain.skips import SkippedEvent, describe_exception, dumps_state
 from eventscope.store.records import JSONObject, RecordedEvent, format_timestamp, parse_timestamp
 from eventscope.store.source import EventSource
+from eventscope.store.times import to_micros as micros
 
 __all__ = ["AggregateFolder", "Axis", "Folder", "SkippedEvent", "StateAt", "Timeline"]
 
@@ -127,10 +128,6 @@ _POSITION = attrgetter("position")
 _DATA = attrgetter("data")
 _UNKNOWN: Any = object()
 _DECODE_ERROR = attrgetter("decode_error")
-
-
-def _micros(moment: datetime) -> int:
-    return round(moment.timestamp() * 1_000_000)
 
 
 _dumps = dumps_state
@@ -383,7 +380,7 @@ class Timeline:
             index = self._time_index.get(axis)
             if index is None:
                 index = self._build_time_index(axis)
-            at = bisect_right(index.times, _micros(moment))
+            at = bisect_right(index.times, micros(moment))
             return index.best[at - 1] if at else 0
 
     def time_of(self, version: int, axis: Axis = "recorded") -> datetime | None:
@@ -507,7 +504,7 @@ class Timeline:
 
     def _build_time_index(self, axis: str) -> _TimeIndex:
         moments = self._recorded if axis == "recorded" else self._occurred
-        values = [round(moment.timestamp() * 1_000_000) for moment in moments]
+        values = [micros(moment) for moment in moments]
         index = _TimeIndex()
         if all(values[i] <= values[i + 1] for i in range(len(values) - 1)):
             index.times = values

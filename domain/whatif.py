@@ -47,6 +47,7 @@ from eventscope.domain.events import EventRegistry
 from eventscope.domain.folders import AggregateFolder, Folder
 from eventscope.domain.projection_runner import ProjectionFold, ProjectionState
 from eventscope.domain.timeline import SkippedEvent, StateAt, Timeline
+from eventscope.domain.wording import validation_sentence
 from eventscope.store.records import JSONObject, RecordedEvent, SourceInfo, StreamInfo
 from eventscope.store.source import EventFilter, EventSource
 from pydantic import ValidationError
@@ -560,10 +561,8 @@ class WhatIf:
         try:
             cls.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ())) or "data"
             raise DomainError(
-                f"{what} is not a valid {event_type}: {where}: {first.get('msg', 'invalid')}"
+                f"{what} is not a valid {event_type}: {validation_sentence(exc)}"
             ) from None
 
     def _current_schema(self, version: int) -> int:

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, datetime
 
 from eventscope.store.records import ProjectionRow, RecordedEvent
 from eventscope.store.source import EventFilter
+from eventscope.store.times import as_utc
 
 # Event ids derived for events that carry none: uuid5 in this namespace over
 # "<stream_id>\n<version>", so the same history always yields the same ids and importing
@@ -67,13 +67,9 @@ def matches(event: RecordedEvent, flt: EventFilter | None) -> bool:
         return False
     if flt.actor is not None and event.metadata.get("actor") != flt.actor:
         return False
-    if flt.since is not None and event.recorded_at < _aware(flt.since):
+    if flt.since is not None and event.recorded_at < as_utc(flt.since):
         return False
-    return not (flt.until is not None and event.recorded_at >= _aware(flt.until))
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return not (flt.until is not None and event.recorded_at >= as_utc(flt.until))
 
 
 class NoReadModels:

@@ -17,7 +17,7 @@ PostgreSQL through read-only sessions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +25,7 @@ from eventscope.store import kinds
 from eventscope.store.errors import NotAStoreError, ReadOnlyError, SourceNotFound
 from eventscope.store.kinds import OpenRequest, SourceKind
 from eventscope.store.location import Location, parse_location
+from eventscope.store.progress import ProgressCallback
 from eventscope.store.source import EventSource
 from eventscope.store.sql.file_peek import peek
 
@@ -42,7 +43,7 @@ def open_source(
     read_only: bool = True,
     *,
     schema: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> EventSource:
     """Open `location` (a path or URL) as an EventSource; read-only unless asked otherwise.
 

@@ -10,52 +10,19 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+# The time rules live in `store.times`; these names stay importable from here, where
+# every source and layer has always found them.
+from eventscope.store.times import EPOCH as EPOCH
+from eventscope.store.times import TIMESTAMP_FORMAT as TIMESTAMP_FORMAT
+from eventscope.store.times import format_timestamp as format_timestamp
+from eventscope.store.times import from_micros as from_micros
+from eventscope.store.times import parse_timestamp as parse_timestamp
+from eventscope.store.times import to_micros as to_micros
+
 JSONObject = dict[str, Any]
-
-# Timestamps are stored and hashed in exactly this form: UTC, microseconds, 'Z' suffix.
-# Fixed width, so the text sorts in time order.
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-
-# The one epoch of every source: times as integer microseconds since it are exact (no
-# float), which the histogram rule and the compact JSON Lines index rely on.
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_ONE_MICROSECOND = timedelta(microseconds=1)
-
-
-def to_micros(moment: datetime) -> int:
-    """Microseconds since `EPOCH`, exactly; a naive datetime means UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (moment - EPOCH) // _ONE_MICROSECOND
-
-
-def from_micros(micros: int) -> datetime:
-    """The aware UTC datetime `micros` microseconds after `EPOCH`."""
-    return EPOCH + timedelta(microseconds=micros)
-
-
-def format_timestamp(moment: datetime) -> str:
-    """Render an aware (or naive-means-UTC) datetime in the store's canonical text form."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
-
-
-def parse_timestamp(text: str) -> datetime:
-    """Parse ISO 8601 text; a naive value means UTC. Raises ValueError on bad input,
-    including a time whose UTC form falls outside years 1-9999 (9999-12-31T23:59:59-01:00),
-    which Python reports as OverflowError."""
-    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError(f"{text!r} is outside the years 1 to 9999 once converted to UTC") from None
 
 
 @dataclass(frozen=True, slots=True)

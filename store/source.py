@@ -10,11 +10,12 @@ literally (no wildcards, no SQL built from strings).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, Self, runtime_checkable
 
+from eventscope.store.progress import ProgressCallback
 from eventscope.store.records import (
     Digest,
     ProjectionRow,
@@ -24,9 +25,6 @@ from eventscope.store.records import (
     StreamInfo,
     VerifyReport,
 )
-
-# Called with (checked_so_far, total) during long walks such as verify.
-ProgressCallback = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)

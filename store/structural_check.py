@@ -18,10 +18,11 @@ figures); events are streamed.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from eventscope.store.progress import ProgressCallback
 from eventscope.store.records import (
     BAD_POSITIONS_KEPT,
     BadPosition,
@@ -30,8 +31,6 @@ from eventscope.store.records import (
     VerifyReport,
 )
 from eventscope.store.source import EventSource
-
-ProgressCallback = Callable[[int, int], None]
 
 CHECKS = (
     "positions strictly increasing",

@@ -31,7 +31,6 @@ import hashlib
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -45,13 +44,13 @@ from eventscope.domain.evidence.errors import EvidenceError
 from eventscope.domain.fold import merge
 from eventscope.store.errors import StreamNotFound
 from eventscope.store.native.canonical import GENESIS_HASH, canonical_json, chain_hash
+from eventscope.store.progress import ProgressCallback
 from eventscope.store.records import Digest, JSONObject, RecordedEvent, format_timestamp
 from eventscope.store.source import EventFilter
 
 BUNDLE_FORMAT = "eventscope-evidence-bundle/1"
 VERIFIER_PATH = Path(__file__).with_name("verify_bundle.py")
 Links = Literal["full", "hashes"]
-ProgressCallback = Callable[[int, int], None]
 
 
 def verifier_sha256() -> str:

@@ -32,10 +32,10 @@ from eventscope.domain.errors import DomainError
 from eventscope.domain.evidence.bundle import tool_version
 from eventscope.domain.evidence.errors import EvidenceError
 from eventscope.domain.timeline import Axis, SkippedEvent
+from eventscope.store.progress import ProgressCallback
 from eventscope.store.records import Digest, JSONObject, SourceInfo, VerifyReport
 
 Format = Literal["md", "html"]
-ProgressCallback = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from eventscope.domain.projection_runner import ProjectionRunner, RunReport
 from eventscope.domain.repository import Repository
 from eventscope.domain.teaching.command_log import CommandLog
 from eventscope.domain.teaching.commands import CommandSpec, command_models
-from eventscope.domain.wording import plural
+from eventscope.domain.wording import error_sentence, plural, validation_sentence
 from eventscope.store.errors import ConcurrencyError
 from eventscope.store.records import JSONObject, RecordedEvent
 from pydantic import ValidationError
@@ -188,9 +188,7 @@ class TeachingSession:
         try:
             arguments = spec.model.model_validate(wanted)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ())) or "fields"
-            outcome.reason = f"{where}: {first.get('msg', 'invalid')}"
+            outcome.reason = validation_sentence(exc, "fields")
             outcome.steps.append(
                 f"validating the form against {spec.model.__name__}: {outcome.reason}"
             )
@@ -230,7 +228,7 @@ class TeachingSession:
             outcome.steps.append("nothing appended")
             return self._done(outcome)
         except (ValidationError, ValueError) as exc:
-            outcome.reason = _sentence(exc)
+            outcome.reason = error_sentence(exc)
             outcome.steps.append(
                 f"{type(instance).__name__}.{spec.name}: invalid: {outcome.reason}"
             )
@@ -281,7 +279,7 @@ class TeachingSession:
             source = accounts.load(from_account)
             target = accounts.load(to_account)
         except Exception as exc:
-            outcome.reason = _sentence(exc)
+            outcome.reason = error_sentence(exc)
             return self._done(outcome)
         transfer = self.repository("transfer").aggregate(transfer_id)
         versions = {source.id: source.version, target.id: target.version, transfer_id: 0}
@@ -291,7 +289,7 @@ class TeachingSession:
             )
         except (CommandRejected, ValueError, ValidationError) as exc:
             outcome.status = "rejected"
-            outcome.reason = _sentence(exc)
+            outcome.reason = error_sentence(exc)
             outcome.steps.append(f"transfer request REJECTED: {outcome.reason}")
             return self._done(outcome)
         from eventscope.store.records import NO_STREAM
@@ -396,12 +394,3 @@ class TeachingSession:
 def _has_default(spec: CommandSpec, name: str) -> bool:
     info = spec.model.model_fields.get(name)
     return info is not None and not info.is_required()
-
-
-def _sentence(exc: BaseException) -> str:
-    if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "data"
-        return f"{where}: {first.get('msg', 'invalid')}"
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

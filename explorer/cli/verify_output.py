@@ -8,20 +8,20 @@ wording lives in one place (docs/verify.md shows it) instead of inside the comma
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from eventscope.explorer.cli.common import safe_text
 from eventscope.explorer.safe_text import shorten
+from eventscope.store.progress import ProgressCallback
 from eventscope.store.records import VerifyReport
 
-Progress = Callable[[int, int], None]
 # Rows of the text table; --json lists every named position (up to 1,000).
 TEXT_ROWS = 50
 
 
 @contextmanager
-def verify_progress(label: str = "verifying the hash chain") -> Iterator[Progress | None]:
+def verify_progress(label: str = "verifying the hash chain") -> Iterator[ProgressCallback | None]:
     """A transient progress bar on stderr while the walk runs, only on a terminal (so
     pipes and --json stay clean); yields the callback to pass as `progress`."""
     if not sys.stderr.isatty():

@@ -22,7 +22,7 @@ from eventscope.explorer.widgets.diff_view import number_delta
 from eventscope.explorer.widgets.key_footer import KeyFooter
 from eventscope.explorer.widgets.state_tree import format_value, get_field, path_text
 from eventscope.explorer.widgets.virtual_table import Column, VirtualRow, VirtualTable
-from eventscope.explorer.wording import plural
+from eventscope.explorer.wording import plural, screen_sentence
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -191,7 +191,7 @@ class ConsistencyScreen(Screen[None]):
             self.app.call_from_thread(self._show_checkpoints, lags)
             report = app.engine.consistency(progress)
         except Exception as exc:
-            self.app.call_from_thread(self._failed, _sentence(exc))
+            self.app.call_from_thread(self._failed, screen_sentence(exc))
             return
         self.app.call_from_thread(self._done, report)
 
@@ -267,8 +267,3 @@ def diff_for(problem: Any) -> DiffScreen:
         left=Side("projection", projection=name, key=key),
         right=Side("projection-replay", projection=name, key=key),
     )
-
-
-def _sentence(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return visible_text(shorten(text, 200))

@@ -36,7 +36,7 @@ from eventscope.explorer.widgets.form import FormRow
 from eventscope.explorer.widgets.key_footer import KeyFooter
 from eventscope.explorer.widgets.lines_view import Line, LinesView
 from eventscope.explorer.widgets.state_tree import StateTree
-from eventscope.explorer.wording import plural
+from eventscope.explorer.wording import plural, screen_sentence
 from eventscope.store.records import format_timestamp, parse_timestamp
 from rich.text import Text
 from textual import on, work
@@ -362,7 +362,7 @@ class DiffScreen(Screen[None]):
             elif self.left is None or self.right is None:
                 raise LookupError(f"there is no stream {self.stream_id!r} in this source")
         except Exception as exc:
-            self.app.call_from_thread(self._show_error, _sentence(exc))
+            self.app.call_from_thread(self._show_error, screen_sentence(exc))
             return
         self.app.call_from_thread(self._info_ready, info)
 
@@ -422,7 +422,7 @@ class DiffScreen(Screen[None]):
             left_lines, right_lines = build_aligned_lines(left_state, right_state, entries)
             provenance = self._provenance(left, right)
         except Exception as exc:
-            self.app.call_from_thread(self._show_error, _sentence(exc))
+            self.app.call_from_thread(self._show_error, screen_sentence(exc))
             return
         self.app.call_from_thread(
             self._show_diff, left, right, lines, counts, (left_lines, right_lines), provenance
@@ -576,7 +576,7 @@ class DiffScreen(Screen[None]):
         try:
             finding = find_divergence(app.engine, self.stream_id, left, right)
         except Exception as exc:
-            self.app.call_from_thread(self._show_error, _sentence(exc))
+            self.app.call_from_thread(self._show_error, screen_sentence(exc))
             return
         self.app.call_from_thread(self._bisected, finding)
 
@@ -648,11 +648,6 @@ def default_sides(info: DiffInfo, version: int | None) -> tuple[Side, Side]:
         chosen = max((v for v in usable if v <= at), default=usable[0])
         return Side("snapshot", chosen), Side("version", chosen)
     return Side("version", max(0, at - 1)), Side("version", at)
-
-
-def _sentence(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return visible_text(shorten(text, 200))
 
 
 __all__ = ["DiffScreen", "Side", "default_sides", "parse_side"]

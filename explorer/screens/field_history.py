@@ -18,7 +18,7 @@ from eventscope.explorer.widgets.key_footer import KeyFooter
 from eventscope.explorer.widgets.state_tree import copy_value, format_time, format_value, path_text
 from eventscope.explorer.widgets.status_bar import StatusBar
 from eventscope.explorer.widgets.virtual_table import Column, VirtualRow, VirtualTable
-from eventscope.explorer.wording import plural, signed
+from eventscope.explorer.wording import plural, screen_sentence, signed
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -144,7 +144,7 @@ class FieldHistoryScreen(ReportsWorkerErrors, Screen[None]):
             changes = field_history(self.timeline, self.path, progress=progress)
             unit = display_unit(app.engine, self.path)
         except Exception as exc:  # one sentence on screen; the app keeps working
-            app.call_from_thread(self._failed, str(exc) or type(exc).__name__)
+            app.call_from_thread(self._failed, screen_sentence(exc))
             return
         app.call_from_thread(self._ready, changes, unit)
 

@@ -32,6 +32,7 @@ import orjson
 from eventscope.explorer.app import EventscopeApp
 from eventscope.explorer.safe_text import shorten, visible_text
 from eventscope.explorer.widgets.key_footer import KeyFooter
+from eventscope.explorer.wording import screen_sentence
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -347,7 +348,7 @@ class TeachScreen(Screen[None]):
             try:
                 outcomes = job()
             except Exception as exc:  # one sentence on the screen; nothing half-done
-                app.call_from_thread(self.notify, _sentence(exc), severity="error")
+                app.call_from_thread(self.notify, screen_sentence(exc), severity="error")
                 return
             app.call_from_thread(self._shown, outcomes)
 
@@ -557,7 +558,7 @@ class TeachScreen(Screen[None]):
             try:
                 fresh = reset_sandbox(folder, events=events, seed=seed)
             except Exception as exc:
-                app.call_from_thread(self.notify, _sentence(exc), severity="error")
+                app.call_from_thread(self.notify, screen_sentence(exc), severity="error")
                 return
             app.call_from_thread(self._reset_done, fresh)
 
@@ -694,11 +695,6 @@ def _parse(text: str) -> Any:
     if stripped.lstrip("-").isdigit() and not stripped.startswith("0") or stripped == "0":
         return int(stripped)
     return text
-
-
-def _sentence(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return visible_text(shorten(text.splitlines()[0] if text else type(exc).__name__, 200))
 
 
 def _no_stream(command: str) -> Any:

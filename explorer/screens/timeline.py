@@ -56,7 +56,7 @@ from eventscope.explorer.widgets.field_chart import FieldChart
 from eventscope.explorer.widgets.key_footer import KeyFooter
 from eventscope.explorer.widgets.state_tree import StateTree
 from eventscope.explorer.widgets.time_slider import AXES, TimeSlider
-from eventscope.explorer.wording import plural
+from eventscope.explorer.wording import plural, screen_sentence
 from eventscope.store.records import format_timestamp
 from rich.text import Text
 from textual import on, work
@@ -400,7 +400,7 @@ class TimelineScreen(Screen[None]):
             self.app.call_from_thread(self._listed, info.version)
             timeline, overview = load_overview(app.engine, app.source, self.stream_id)
         except Exception as exc:  # shown on the screen; the app keeps working
-            self.app.call_from_thread(self._failed, _sentence(exc))
+            self.app.call_from_thread(self._failed, screen_sentence(exc))
             return
         self.app.call_from_thread(self._loaded, timeline, overview)
 
@@ -478,7 +478,7 @@ class TimelineScreen(Screen[None]):
             last = event_view(timeline.event(length)).record if length else None
             paths = numeric_paths(timeline, length) if length else []
         except Exception as exc:
-            self.app.call_from_thread(self.notify, _sentence(exc), severity="error")
+            self.app.call_from_thread(self.notify, screen_sentence(exc), severity="error")
             return
         self.app.call_from_thread(self._grew, length, last, paths)
 
@@ -583,7 +583,7 @@ class TimelineScreen(Screen[None]):
                     self.app.call_from_thread(self._show_if_wanted, partial)
                 step = compute_step(self.timeline, version)
             except Exception as exc:  # one bad version must not wedge the slider
-                self.app.call_from_thread(self._step_failed, version, _sentence(exc))
+                self.app.call_from_thread(self._step_failed, version, screen_sentence(exc))
                 continue
             self.app.call_from_thread(self._step_ready, step)
         self.app.call_from_thread(self._compute_done)
@@ -697,7 +697,7 @@ class TimelineScreen(Screen[None]):
         try:
             field = load_series(self.timeline, path, app.engine)
         except Exception as exc:
-            self.app.call_from_thread(self.chart.set_series, None, _sentence(exc))
+            self.app.call_from_thread(self.chart.set_series, None, screen_sentence(exc))
             return
         self.app.call_from_thread(self._series_ready, field)
 
@@ -844,7 +844,7 @@ class TimelineScreen(Screen[None]):
             applied = result.applied_versions or ()
             version = applied[-1] if applied else 0
         except Exception as exc:
-            self.app.call_from_thread(self.notify, _sentence(exc), severity="error")
+            self.app.call_from_thread(self.notify, screen_sentence(exc), severity="error")
             return
         self.app.call_from_thread(self.goto, version, as_of)
 
@@ -853,7 +853,7 @@ class TimelineScreen(Screen[None]):
         try:
             version = version_at_time(self.timeline, moment, axis)
         except Exception as exc:
-            self.app.call_from_thread(self.notify, _sentence(exc), severity="error")
+            self.app.call_from_thread(self.notify, screen_sentence(exc), severity="error")
             return
         self.app.call_from_thread(self.goto, version)
 
@@ -901,13 +901,13 @@ class TimelineScreen(Screen[None]):
             )
             written = write_bytes_atomically(path, text.encode("utf-8"))
         except Exception as exc:  # one sentence for the user; nothing half-written
-            app.call_from_thread(self.notify, _sentence(exc), severity="error")
+            app.call_from_thread(self.notify, screen_sentence(exc), severity="error")
             return
         try:
             record_access(None, f"report-{fmt}", app.source.describe().location, self.stream_id)
         except Exception as exc:  # the report is written; say the log could not be
             app.call_from_thread(
-                self.notify, f"access log not updated: {_sentence(exc)}", severity="warning"
+                self.notify, f"access log not updated: {screen_sentence(exc)}", severity="warning"
             )
         app.call_from_thread(
             self.notify, visible_text(f"Report written to {written}"), title="Export report"
@@ -957,12 +957,6 @@ class TimelineScreen(Screen[None]):
         if self._play_timer is not None:
             self._play_timer.stop()
             self._play_timer = None
-
-
-def _sentence(exc: BaseException) -> str:
-    """One line for the user, whatever the exception."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return visible_text(shorten(text, 200))
 
 
 def _business_short(step: Step) -> str:

@@ -17,13 +17,14 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 import orjson
+from eventscope.domain.wording import validation_sentence
 from eventscope.explorer.safe_text import shorten, visible_text
 from eventscope.explorer.screens import whatif_compare
 from eventscope.explorer.widgets.diff_view import DiffView, build_diff_lines
 from eventscope.explorer.widgets.event_list import event_row, preview
 from eventscope.explorer.widgets.key_footer import KeyFooter
 from eventscope.explorer.widgets.virtual_table import VirtualRow
-from eventscope.explorer.wording import plural
+from eventscope.explorer.wording import plural, screen_sentence
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -236,8 +237,7 @@ def _build(screen: Any, edits: Any, original: int) -> None:
             if what_if is not None:
                 what_if.timeline.length  # noqa: B018 - the first pass, off the event loop
         except Exception as exc:  # one sentence; the view stays as it was
-            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            app.call_from_thread(screen.notify, visible_text(text), severity="error")
+            app.call_from_thread(screen.notify, screen_sentence(exc), severity="error")
             app.call_from_thread(setattr, screen.slider, "note", "")
             return
         app.call_from_thread(_ready, screen, what_if, original)
@@ -421,9 +421,7 @@ class WhatIfEventForm(ModalScreen[tuple[str, dict[str, Any]] | None]):
         try:
             cls.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ())) or "data"
-            return f"not a valid {event_type}: {where}: {first.get('msg', 'invalid')}"
+            return f"not a valid {event_type}: {validation_sentence(exc)}"
         return None
 
 

@@ -37,6 +37,7 @@ from eventscope.store.native.chain_segment import (
     walk_segment,
 )
 from eventscope.store.paging import END
+from eventscope.store.progress import ProgressCallback
 from eventscope.store.records import BadPosition, Digest, VerifyReport
 
 __all__ = [
@@ -50,7 +51,6 @@ __all__ = [
 ]
 
 Row = Sequence[Any]
-ProgressCallback = Callable[[int, int], None]
 Chunks = Callable[[int, int], Iterable[Sequence[Row]]]  # (after, through) -> row chunks
 
 IN_TWO_FROM = 50_000  # events; below this a second process costs more than it saves

@@ -31,8 +31,8 @@ from eventscope.store.native import (
     writing,
 )
 from eventscope.store.native.appending import PreparedBatch, prepare_batches
-from eventscope.store.native.chain import ProgressCallback
 from eventscope.store.native.database import DEFAULT_MAX_PAYLOAD, NativeDatabase
+from eventscope.store.progress import ProgressCallback
 from eventscope.store.records import (
     ANY,
     Digest,

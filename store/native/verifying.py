@@ -15,7 +15,6 @@ from eventscope.store.native import sqlite_backend
 from eventscope.store.native.canonical import GENESIS_HASH
 from eventscope.store.native.catalog_check import catalog_problems
 from eventscope.store.native.chain import (
-    ProgressCallback,
     report_of,
     walk,
     walk_in_two,
@@ -26,6 +25,7 @@ from eventscope.store.native.database import NativeDatabase
 from eventscope.store.native.reading import head_position
 from eventscope.store.native.schema import VERIFY_COLUMNS_POSTGRES
 from eventscope.store.paging import END, keyset_chunks
+from eventscope.store.progress import ProgressCallback
 from eventscope.store.records import BadPosition, Digest, VerifyReport
 
 VERIFY_CHUNK = 20000

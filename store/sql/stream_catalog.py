@@ -27,7 +27,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,7 @@ def micros_of(value: Any) -> int | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return to_micros(value if value.tzinfo else value.replace(tzinfo=UTC))
+        return to_micros(value)  # a naive one means UTC
     if isinstance(value, int):
         return value
     try:

@@ -15,11 +15,12 @@ Why a module of its own: everything else in the source is one text for both back
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from eventscope.store.records import EPOCH
+from eventscope.store.times import as_utc, stored_time
 
 DEFAULT_PARTITION = "emt:default"
 SETTLED = "transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
@@ -51,14 +52,8 @@ def recorded_time(value: Any) -> datetime:
     """`created` as an aware UTC datetime (EPOCH when it cannot be read); cached, since
     one append's messages share it (and SQLite's has one-second resolution)."""
     if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return EPOCH
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return EPOCH
+        return as_utc(value)
+    return stored_time(value) or EPOCH
 
 
 @lru_cache(maxsize=4096)

@@ -31,10 +31,11 @@ import lzma
 import uuid
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
+from eventscope.store.times import stored_time
 
 MAX_INFLATED = 64 * 1024 * 1024
 
@@ -176,12 +177,5 @@ def _decompress(raw: bytes) -> bytes | None:
 
 
 def parse_timestamp_value(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    """The state's ``timestamp`` (ISO 8601 text) as aware UTC, or None."""
+    return stored_time(value)

@@ -11,10 +11,10 @@ correlation id) are only narrowed in SQL -- the decoded event is checked again i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from eventscope.store.source import EventFilter
+from eventscope.store.times import naive_utc
 
 _NO_ROWS = "FALSE"
 
@@ -37,13 +37,6 @@ class SqlFilter:
         if self.needs_streams:
             return "messages m JOIN streams s ON s.stream_id = m.stream_id"
         return "messages m"
-
-
-def naive_utc(moment: datetime) -> datetime:
-    """A bound for the zone-less `created` column (which holds UTC)."""
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def sql_filter(flt: EventFilter | None) -> SqlFilter:
@@ -70,7 +63,7 @@ def sql_filter(flt: EventFilter | None) -> SqlFilter:
         out.needs_streams = True
     if flt.since is not None:
         add("m.created >= ?")
-        out.params.append(naive_utc(flt.since))
+        out.params.append(naive_utc(flt.since))  # `created` is zone-less UTC
     if flt.until is not None:
         add("m.created < ?")
         out.params.append(naive_utc(flt.until))

@@ -24,13 +24,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from eventscope.store.foreign import derived_event_id
 from eventscope.store.records import JSONObject, RecordedEvent, StreamInfo
 from eventscope.store.sources.eventuous.numbering import Numbering
+from eventscope.store.times import as_utc
 
 CORRELATION_KEY = "eventuous.correlation-id"
 CAUSATION_KEY = "eventuous.causation-id"
@@ -59,11 +59,6 @@ def parse_object(text: str | None, what: str) -> tuple[JSONObject, str | None]:
     if type(value) is not dict:
         return {}, f"{what} is JSON but not an object (a {type(value).__name__})"
     return value, None
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A zone-less `created` as the UTC time Eventuous meant."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _document(text: str | None, what: str) -> tuple[JSONObject, str | None]:
@@ -112,7 +107,7 @@ def event(row: Sequence[Any], name: str, stream_type: str, numbering: Numbering)
         version = stream_position - numbering.first_position + 1
     else:
         version = numbering.version_of(stream_position)
-    moment = created.replace(tzinfo=UTC) if created.tzinfo is None else as_utc(created)
+    moment = as_utc(created)  # a zone-less `created` is the UTC time Eventuous meant
     return RecordedEvent(
         position,
         name,

@@ -40,14 +40,10 @@ from eventscope.store.sources.eventuous.catalog import StreamCatalog
 from eventscope.store.sources.eventuous.filters import sql_filter
 from eventscope.store.sources.eventuous.layout import find_schema
 from eventscope.store.sources.eventuous.numbering import EMPTY, Numbering, Numberings
-from eventscope.store.sources.eventuous.rows import (
-    EVENT_COLUMNS,
-    EventuousStreamInfo,
-    as_utc,
-    event,
-)
+from eventscope.store.sources.eventuous.rows import EVENT_COLUMNS, EventuousStreamInfo, event
 from eventscope.store.sql import postgres
 from eventscope.store.sql.reader import SqlReader
+from eventscope.store.times import as_utc
 from sqlalchemy import Connection
 
 _CHUNK = 2000

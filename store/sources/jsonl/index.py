@@ -30,23 +30,22 @@ from __future__ import annotations
 import os
 import threading
 from array import array
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
+from eventscope.store.progress import ProgressCallback
 from eventscope.store.records import to_micros
+from eventscope.store.times import as_utc
 
 # Keep the first few problems word for word; count the rest.
 MAX_REPORTED_PROBLEMS = 1000
 _READ_CHUNK = 1 << 22
 _HEX = "0123456789abcdef"
 _EMPTY: dict = {}
-
-IndexProgress = Callable[[int, int], None]  # (bytes_read, total_bytes)
 
 
 class MalformedLine(ValueError):
@@ -120,9 +119,7 @@ def parse_time(value: object, name: str) -> datetime:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise MalformedLine(f"{name!r} is not an ISO 8601 time: {value[:40]!r}") from None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return as_utc(moment)
 
 
 def default_stream_type(stream_id: str) -> str:
@@ -138,13 +135,14 @@ UNKNOWN_RECORDED = -(1 << 62)
 
 
 def build_index(
-    path: Path, progress: IndexProgress | None = None, *, parallel: bool | None = None
+    path: Path, progress: ProgressCallback | None = None, *, parallel: bool | None = None
 ) -> JsonlIndex:
     """Read `path` once and index it; raises OSError if it cannot be read.
 
     Large files are indexed by two processes, each reading half (`store.sources.jsonl.parallel`;
     the result is identical, and any doubt falls back to one process); `parallel`
-    forces either way. The rules applied are listed in the module docstring."""
+    forces either way. The rules applied are listed in the module docstring; `progress`
+    is called with (bytes read, total bytes)."""
     if parallel is not False:
         from eventscope.store.sources.jsonl import parallel as in_two  # only large files
 
@@ -221,7 +219,7 @@ class IndexBuilder:
         self.unsure: set[str] = set()  # streams with a refused version the merge can't redo
         self.leading_position: int | None = None  # least position before the first event
 
-    def finish(self, size: int, progress: IndexProgress | None = None) -> JsonlIndex:
+    def finish(self, size: int, progress: ProgressCallback | None = None) -> JsonlIndex:
         index = self.index
         index.size = size
         index.lines_with_hash = self.hashes
@@ -260,7 +258,7 @@ class IndexBuilder:
         raw: BinaryIO,
         start: int,
         end: int,
-        progress: IndexProgress | None = None,
+        progress: ProgressCallback | None = None,
         progress_scale: tuple[int, int] | None = None,
     ) -> None:
         """Index the lines of bytes `start`..`end` of the open file `raw` (`start` at the
@@ -560,8 +558,8 @@ def _group_by_stream(index: JsonlIndex) -> tuple[array, array]:
 def worker_main(argv: list[str]) -> None:
     """Index bytes `start`..`end` of a file in relative mode and write the part to
     stdout as a pickle of plain values (`store.sources.jsonl.parallel` runs this in a second
-    process, loading this file by path: of eventscope it imports only `store.records`,
-    which imports nothing but the standard library)."""
+    process, loading this file by path: of eventscope it imports only `store.records`
+    and `store.progress`, which import nothing but the standard library)."""
     import pickle  # only the worker needs these imports
     import sys
 

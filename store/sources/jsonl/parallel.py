@@ -31,12 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from eventscope.store import helper_process
+from eventscope.store.progress import ProgressCallback
 from eventscope.store.sources.jsonl import index as jsonl_index
 from eventscope.store.sources.jsonl.index import (
     MAX_REPORTED_PROBLEMS,
     UNKNOWN_RECORDED,
     IndexBuilder,
-    IndexProgress,
     JsonlIndex,
 )
 
@@ -75,7 +75,7 @@ def split_point(raw: Any, size: int) -> int | None:
 
 def build_index_in_two(
     path: Path,
-    progress: IndexProgress | None = None,
+    progress: ProgressCallback | None = None,
     *,
     worker: bool = True,
     split_at: int | None = None,

@@ -42,7 +42,6 @@ from eventscope.store.records import (
 from eventscope.store.source import ClosingContext, EventFilter, ProgressCallback
 from eventscope.store.sources.jsonl import cache as jsonl_cache
 from eventscope.store.sources.jsonl.index import (
-    IndexProgress,
     JsonlIndex,
     MalformedLine,
     build_index,
@@ -71,7 +70,7 @@ class JsonlSource(NoReadModels, ClosingContext):
     def open(
         cls,
         location: str | Path,
-        progress: IndexProgress | None = None,
+        progress: ProgressCallback | None = None,
         *,
         use_cache: bool = True,
     ) -> JsonlSource:

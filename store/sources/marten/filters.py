@@ -12,12 +12,12 @@ Marten was configured to keep them). A stream-id prefix is checked in Python
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from eventscope.store.source import EventFilter
 from eventscope.store.sources.marten.identity import Identity
 from eventscope.store.sources.marten.layout import MartenLayout
+from eventscope.store.times import as_utc
 
 
 @dataclass
@@ -71,14 +71,9 @@ def where(flt: EventFilter | None, layout: MartenLayout, identity: Identity) -> 
         out.params.append(value)
     if flt.since is not None:
         out.conditions.append("e.timestamp >= ?")
-        out.params.append(_aware(flt.since))
+        out.params.append(as_utc(flt.since))  # naive means UTC, not the session's zone
     if flt.until is not None:
         out.conditions.append("e.timestamp < ?")
-        out.params.append(_aware(flt.until))
+        out.params.append(as_utc(flt.until))
     out.in_python = bool(flt.stream_prefix)
     return out
-
-
-def _aware(moment: datetime) -> datetime:
-    """A naive filter time means UTC (as everywhere in eventscope), not the session's zone."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

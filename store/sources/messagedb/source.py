@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from eventscope.store.errors import StoreError
@@ -50,6 +50,7 @@ from eventscope.store.sql.stream_catalog import (
     StreamCatalog,
     as_datetime,
 )
+from eventscope.store.times import naive_utc
 from sqlalchemy import Connection
 
 TABLE = f"{SCHEMA}.messages"
@@ -350,13 +351,6 @@ def _exact_in_sql(flt: EventFilter) -> bool:
     return flt.stream_prefix is None and flt.correlation_id is None and flt.actor is None
 
 
-def _naive_utc(moment: datetime) -> datetime:
-    """`time` has no zone: compare with the UTC wall time."""
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
 def _pushdown(flt: EventFilter | None, actor_path: tuple[str, ...] | None) -> tuple[str, list[Any]]:
     """The filter as SQL conditions (``AND ...``): exact for types, stream, stream type
     and times; a superset for correlation and actor (the mapping decides, in Python).
@@ -377,10 +371,10 @@ def _pushdown(flt: EventFilter | None, actor_path: tuple[str, ...] | None) -> tu
         params.append(flt.stream_type)
     if flt.since is not None:
         sql.append("time >= ?")
-        params.append(_naive_utc(flt.since))
+        params.append(naive_utc(flt.since))  # `time` has no zone: UTC wall time
     if flt.until is not None:
         sql.append("time < ?")
-        params.append(_naive_utc(flt.until))
+        params.append(naive_utc(flt.until))
     if flt.correlation_id is not None:
         sql.append(
             "(metadata->>'correlationStreamName' = ? OR metadata->>'replyStreamName' = ?"
