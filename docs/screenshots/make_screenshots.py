@@ -159,7 +159,24 @@ async def main() -> None:
         await shoot(db, "shell-help", press("question_mark"))
         await shoot(db, "field-history", field_history("balance_cents"), stream="account-000320")
         await shoot(db, "timeline-80x24", press(), (80, 24), stream="account-000320", version=7)
+        if wanted("integrity-multi-break"):
+            broken = Path("broken.db")
+            shutil.copyfile(db, broken)
+            break_more(broken)
+            await shoot(broken, "integrity-multi-break", press("v"))
         await teaching_shots(db)
+
+
+def break_more(db: Path) -> None:
+    """Three more raw-SQL changes besides --tamper's, one of each kind verify reports:
+    an edited payload (500), a forged actor column (700) and a deleted row (900)."""
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE events SET data = json_set(data, '$.x', 1) WHERE position = 500")
+        connection.execute("UPDATE events SET actor = 'auditor:mallory' WHERE position = 700")
+        connection.execute("DELETE FROM events WHERE position = 900")
+    connection.close()
 
 
 async def teaching_shots(db: Path) -> None:

@@ -2,7 +2,7 @@
 damage as a table, and plain words for sources that have no chain to prove.
 
 Why a module of its own: the same text is the evidence an auditor reads, so its
-wording lives in one place (docs/verify.md shows it) instead of inside the commands.
+wording lives in one place (README, "What `verify` proves") instead of inside the commands.
 """
 
 from __future__ import annotations

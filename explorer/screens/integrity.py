@@ -242,7 +242,8 @@ class IntegrityScreen(ReportsWorkerErrors, Screen[None]):
                 "\n",
                 (
                     f"stream catalog: {plural(len(report.catalog_problems), 'stream')} "
-                    "disagree with the events; first: ",
+                    f"{'disagrees' if len(report.catalog_problems) == 1 else 'disagree'} "
+                    "with the events; first: ",
                     "$text-muted",
                 ),
                 visible_text(report.catalog_problems[0]),

@@ -260,6 +260,8 @@ class TimelineScreen(Screen[None]):
         """The version the slider is on (what is wanted; the panes follow)."""
         self.shown: Step | None = None
         """The step currently drawn in the panes."""
+        self._marks_shown: dict[int, str] = {}
+        """The integrity marks the event list was painted with (see `on_screen_resume`)."""
         self.timeline: Any = None
         self.overview: StreamOverview | None = None
         self._busy = False
@@ -333,6 +335,20 @@ class TimelineScreen(Screen[None]):
     def on_mount(self) -> None:
         self._load()
         self.watch(self.app, "data_version", self._data_changed, init=False)
+
+    def on_screen_resume(self) -> None:
+        """Back on this screen, e.g. from the integrity screen: a walk may have found
+        altered events since the list was painted, and a reviewer must see their marks
+        here too, not only on screens opened after the walk."""
+        marks = dict(app_marks(self.app))
+        if marks == self._marks_shown or not self.slider.length:
+            return
+        self._marks_shown = marks
+        self.event_list.show_stream(
+            self.app.source, self.stream_id, self.slider.length, self.slider.version, marks
+        )
+        if self.shown is not None:
+            self._show(self.shown)
 
     @property
     def narrow(self) -> bool:
@@ -414,8 +430,9 @@ class TimelineScreen(Screen[None]):
         target = self._target(length)
         self.slider.length = length
         self.slider.version = target
+        self._marks_shown = dict(app_marks(self.app))
         self.event_list.show_stream(
-            self.app.source, self.stream_id, length, target, app_marks(self.app)
+            self.app.source, self.stream_id, length, target, self._marks_shown
         )
         self.event_list.border_subtitle = plural(length, "event")
         self.event_list.focus()

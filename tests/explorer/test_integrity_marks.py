@@ -78,3 +78,26 @@ async def test_no_marks_before_verify_and_on_a_sound_store(tmp_path: Path, monke
         await pilot.press("v")
         await wait_until(pilot, lambda: app.integrity.state == "verified")
         assert app.integrity.marks == {} and app.integrity.bad_count == 0
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_a_timeline_open_before_verify_shows_the_marks_after_it(damaged, size) -> None:
+    """The timeline was painted before the walk (no marks known then); coming back to it
+    from the integrity screen must show the marks the walk found, not the old rows."""
+    path, _positions = damaged
+    source_app = make_app(str(path))
+    async with source_app.run_test(size=size):
+        edited = source_app.source.event_at(EDITED[0])
+    app = make_app(str(path), stream=edited.stream_id, version=edited.version)
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "TimelineScreen")
+        await settle(app, pilot)
+        assert f"⚠ {edited.version}" not in screen_text(app)
+        await pilot.press("v")
+        await wait_until(pilot, lambda: app.integrity.state == "broken")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "TimelineScreen")
+        await wait_until(pilot, lambda: f"⚠ {edited.version}" in screen_text(app))
+        if size[1] < 30:
+            await pilot.press("p")
+        await wait_until(pilot, lambda: "⚠ LINK BROKEN" in screen_text(app))
