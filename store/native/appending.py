@@ -310,7 +310,7 @@ Row = tuple[Any, ...]
 class Chained:
     """What `chain_rows` hands back to the store's write transaction."""
 
-    rows: list[Row]  # `events` rows in INSERT column order (see `INSERT_EVENTS`)
+    rows: list[Row]  # `events` rows in INSERT column order (see `INSERT_COLUMNS`)
     results: list[list[RecordedEvent]]  # per batch; empty lists when records were not asked
     touched: dict[str, StreamState]  # streams that received events, in first-touch order
     position: int  # the new head position
@@ -318,12 +318,12 @@ class Chained:
     last_recorded: str  # the latest recorded_at written
 
 
-INSERT_EVENTS = (
-    "INSERT INTO events (position, event_id, stream_id, stream_type, version, "
+INSERT_COLUMNS = (
+    "position, event_id, stream_id, stream_type, version, "
     "event_type, schema_version, data, metadata, occurred_at, recorded_at, "
-    "actor, correlation_id, causation_id, hash) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "actor, correlation_id, causation_id, hash"
 )
+"""The `events` columns in the order of a chained row (`chain_rows`)."""
 
 
 def chain_rows(

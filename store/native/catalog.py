@@ -3,10 +3,16 @@ each append, so listing, counting and paging streams never scans `events`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from eventscope.store.native.database import NativeDatabase
 from eventscope.store.native.filters import stream_where
 from eventscope.store.native.rows import stream_from_row
+from eventscope.store.paging import in_chunks, placeholders
 from eventscope.store.records import StreamInfo
+
+IN_CHUNK = 500
+"""Ids per `IN (...)` list: well under SQLite's variable limit."""
 
 STREAM_COLUMNS = (
     "stream_id, stream_type, version, event_count, first_recorded_at, last_recorded_at, "
@@ -39,6 +45,16 @@ def stream_info(db: NativeDatabase, stream_id: str) -> StreamInfo | None:
         (stream_id,),
     )
     return stream_from_row(row) if row else None
+
+
+def stream_versions(db: NativeDatabase, stream_ids: Iterable[str]) -> dict[str, int]:
+    """Stream id -> catalog version for those of `stream_ids` that exist, a few queries
+    for many ids (an import asks this of every stream it meets)."""
+    versions: dict[str, int] = {}
+    for chunk in in_chunks(sorted(set(stream_ids)), IN_CHUNK):
+        sql = f"SELECT stream_id, version FROM streams WHERE stream_id IN ({placeholders(len(chunk))})"  # noqa: S608
+        versions.update((row[0], row[1]) for row in db.fetchall(sql, chunk))
+    return versions
 
 
 def stream_types(db: NativeDatabase) -> list[tuple[str, int]]:

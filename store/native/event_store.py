@@ -243,6 +243,10 @@ class EventStore(ClosingContext):
     def stream_info(self, stream_id: str) -> StreamInfo | None:
         return catalog.stream_info(self._db, stream_id)
 
+    def stream_versions(self, stream_ids: Iterable[str]) -> dict[str, int]:
+        """Catalog versions of the existing streams among `stream_ids`, in a few queries."""
+        return catalog.stream_versions(self._db, stream_ids)
+
     def stream_types(self) -> list[tuple[str, int]]:
         return catalog.stream_types(self._db)
 

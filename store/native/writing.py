@@ -4,7 +4,7 @@ Why it works this way:
 * payloads are validated and canonicalised before the lock is taken
   (`store.native.appending`); under the lock the head row gives the next position and
   the previous hash, the rows are chained (`chain_rows`) and inserted with one
-  driver-level ``executemany`` of tuples (the append budget in DESIGN.md), and the
+  driver-level ``executemany`` of tuples on SQLite, one ``COPY`` on PostgreSQL, and the
   catalog and the head are updated in the same transaction;
 * idempotency rests on the UNIQUE(event_id) constraint: the fast path just inserts, and
   only a constraint violation or a version mismatch looks the ids up to decide between
@@ -21,7 +21,7 @@ from eventscope.store.errors import (
     driver_reason,
 )
 from eventscope.store.native.appending import (
-    INSERT_EVENTS,
+    INSERT_COLUMNS,
     PreparedBatch,
     StreamState,
     VersionMismatch,
@@ -85,7 +85,7 @@ def write_prepared(
         chained = chain_rows(
             batches, states, position, previous, now, last_recorded or "", records=records
         )
-        writer.executemany(INSERT_EVENTS, chained.rows)
+        writer.insert_rows("events", INSERT_COLUMNS, chained.rows)
         _save_streams(writer, chained.touched, chained.last_recorded)
         writer.execute(
             "UPDATE chain_head SET position = ?, hash = ?, recorded_at = ? WHERE id = 1",
@@ -129,10 +129,10 @@ def _save_streams(writer: Writer, touched: dict[str, StreamState], recorded_at: 
                 )
             )
     if new_rows:
-        writer.executemany(
-            "INSERT INTO streams (stream_id, stream_type, version, event_count, "
-            "first_recorded_at, last_recorded_at, first_position, last_position) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        writer.insert_rows(
+            "streams",
+            "stream_id, stream_type, version, event_count, "
+            "first_recorded_at, last_recorded_at, first_position, last_position",
             new_rows,
         )
     if updates:

@@ -234,3 +234,34 @@ def test_import_into_a_postgres_store(tmp_path: Path, pg_url: str, pg_schema: st
     with open_source(target) as store:
         assert store.describe().kind == "native-postgresql"
         assert store.event_count() == 12 and store.verify().ok
+
+
+@pytest.mark.parametrize("batch_events", [1, 3, 5000])
+def test_import_in_batches_into_a_target_holding_part_of_it(
+    tmp_path: Path, store_factory, batch_events: int
+) -> None:
+    """The importer reads the target's stream versions a batch at a time (not per
+    stream); with streams spanning batches, and half the history already in the target,
+    the result must be the same as one import into an empty store, on both backends
+    (PostgreSQL writes with COPY)."""
+    from eventscope.store.native.importing import import_history
+
+    history = reference_history(60)
+    write_jsonl_by_hand(tmp_path / "half.jsonl", history[:30])
+    write_jsonl_by_hand(tmp_path / "all.jsonl", history)
+    target = store_factory()
+    with open_source(str(tmp_path / "half.jsonl")) as half:
+        first = import_history(half, target, batch_events=batch_events)
+    with open_source(str(tmp_path / "all.jsonl")) as whole:
+        second = import_history(whole, target, batch_events=batch_events)
+    assert (first.appended, second.appended, second.already_present) == (30, 30, 30)
+    reference = EventStore.open(tmp_path / "reference.db")
+    with open_source(str(tmp_path / "all.jsonl")) as whole:
+        import_history(whole, reference)
+    assert [event_view(e) for e in target.read_all()] == views(reference)
+    assert target.stream_versions(["acct-1", "order-3", "nope"]) == {
+        "acct-1": reference.stream_info("acct-1").version,
+        "order-3": reference.stream_info("order-3").version,
+    }
+    assert target.verify().ok
+    reference.close()
