@@ -203,14 +203,28 @@ class BadPosition:
     """One position whose event is not what was written: `kind` is "missing" (a deleted
     row or a cut tail), "link" (its hash does not follow from its stored predecessor),
     "malformed" (columns of the wrong type), "digest" (differs from a digest kept
-    outside) or "columns" (an indexed column disagrees with the hashed metadata)."""
+    outside), "columns" (an indexed column disagrees with the hashed metadata), "time"
+    (recorded earlier than its predecessor) or "head" (the head record disagrees with
+    the last event)."""
 
     position: int
     kind: str
     reason: str
 
+    @property
+    def mark(self) -> str:
+        """A few words for marking the event's row in lists and reports."""
+        return _MARKS.get(self.kind, "link broken")
+
     def to_json(self) -> JSONObject:
         return {"position": self.position, "kind": self.kind, "reason": self.reason}
+
+
+_MARKS = {
+    "columns": "columns altered",
+    "time": "recorded out of order",
+    "head": "head record disagrees",
+}
 
 
 @dataclass(frozen=True, slots=True)
