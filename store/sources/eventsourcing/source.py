@@ -47,7 +47,7 @@ from eventscope.store.records import (
     VerifyReport,
     to_micros,
 )
-from eventscope.store.source import ClosingContext, EventFilter, ProgressCallback
+from eventscope.store.source import ClosingContext, EventFilter, ProgressCallback, ReplayFromRecords
 from eventscope.store.sources.eventsourcing.state import (
     class_name,
     decode,
@@ -80,7 +80,7 @@ class _Stream:
     last_position: int
 
 
-class EventsourcingSource(NoReadModels, ClosingContext):
+class EventsourcingSource(NoReadModels, ReplayFromRecords, ClosingContext):
     """Read-only access to an `eventsourcing` application's stored events."""
 
     def __init__(self, reader: SqlReader, tables: LibraryTables) -> None:

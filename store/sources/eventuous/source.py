@@ -34,7 +34,7 @@ from eventscope.store.records import (
     VerifyReport,
     to_micros,
 )
-from eventscope.store.source import ClosingContext, EventFilter, ProgressCallback
+from eventscope.store.source import ClosingContext, EventFilter, ProgressCallback, ReplayFromRecords
 from eventscope.store.sources.eventuous import checkpoints as claims
 from eventscope.store.sources.eventuous.catalog import StreamCatalog
 from eventscope.store.sources.eventuous.filters import sql_filter
@@ -77,7 +77,7 @@ _REFRESH_EVERY_S = 1.0
 NO_CHAIN = "Eventuous keeps no hash chain, so nothing here is proven unchanged"
 
 
-class EventuousSource(ClosingContext):
+class EventuousSource(ReplayFromRecords, ClosingContext):
     """Read-only access to one Eventuous store (one PostgreSQL schema)."""
 
     def __init__(self, reader: SqlReader, schema: str) -> None:

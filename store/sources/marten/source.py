@@ -38,7 +38,7 @@ from eventscope.store.records import (
     VerifyReport,
     to_micros,
 )
-from eventscope.store.source import ClosingContext, EventFilter, ProgressCallback
+from eventscope.store.source import ClosingContext, EventFilter, ProgressCallback, ReplayFromRecords
 from eventscope.store.sources.marten import claims
 from eventscope.store.sources.marten.events import EventDecoder
 from eventscope.store.sources.marten.filters import Where, where
@@ -56,7 +56,7 @@ _STREAM_CHUNK = 5000
 NO_CHAIN = "Marten keeps no hash chain"
 
 
-class MartenSource(ClosingContext):
+class MartenSource(ReplayFromRecords, ClosingContext):
     """Read-only access to one Marten event store (one PostgreSQL schema)."""
 
     def __init__(self, reader: SqlReader, layout: MartenLayout) -> None:
