@@ -4,8 +4,8 @@ lean replay rows (`EventSource.read_replay`), against floors measured in the sam
 * native SQLite and PostgreSQL: a bare driver `SELECT` of the stream's rows (every
   column, as the store benchmark's floor) plus an `orjson.loads` + `dict.update` fold;
   budget 1.5x;
-* Message DB and Emmett (PostgreSQL and SQLite): the same floor over their own tables;
-  budget 2x;
+* Message DB and Emmett (PostgreSQL and SQLite): their benchmarks' floors over their own
+  tables (`test_messagedb_bench`, `test_emmett_bench`); budget 2x;
 * the `eventsourcing` library: `repository.get()` of the same 10k-event aggregate from
   its own SQLite file; eventscope's cold state over that file must be >= 5x faster.
 
@@ -38,7 +38,13 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from sqlalchemy.pool import NullPool
 
+from tests.benchmarks.test_emmett_bench import STREAM as EMMETT_STREAM
+from tests.benchmarks.test_emmett_bench import _bare_pg, _bare_sqlite, pg_store, sqlite_store
+from tests.benchmarks.test_messagedb_bench import BIG, fill, floor_replay
+from tests.sources.messagedb_helpers import empty_message_db
+
 pytestmark = pytest.mark.benchmark
+__all__ = ["pg_store", "sqlite_store"]  # the Emmett stores, fixtures used here
 
 EVENTS = 10_000
 ROUNDS = 7
@@ -229,3 +235,31 @@ def test_eventsourcing_library_get_vs_cold_state(tmp_path: Path) -> None:
         f"  eventscope cold state at latest     {best_ours * 1000:8.1f} ms  {speedup:.1f}x faster"
     )
     assert speedup >= 5
+
+
+# --- Message DB and Emmett: their own floors (the 2x budget) ---------------------------
+@pytest.mark.postgres
+def test_message_db_cold_state(
+    request: pytest.FixtureRequest, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVENTSCOPE_CACHE_DIR", str(tmp_path / "cache"))
+    url = empty_message_db(pg_url, request.addfinalizer)
+    fill(url, 100_000)
+    with open_source(url) as source:
+        ratio, _before = _measure("Message DB", source, BIG, lambda: floor_replay(url))
+    assert ratio <= 2.0
+
+
+def test_emmett_sqlite_cold_state(sqlite_store: str) -> None:
+    with open_source(sqlite_store) as source:
+        ratio, _before = _measure(
+            "Emmett SQLite", source, EMMETT_STREAM, _bare_sqlite(sqlite_store)
+        )
+    assert ratio <= 2.0
+
+
+@pytest.mark.postgres
+def test_emmett_postgres_cold_state(pg_store: str) -> None:
+    with open_source(pg_store) as source:
+        ratio, _before = _measure("Emmett PostgreSQL", source, EMMETT_STREAM, _bare_pg(pg_store))
+    assert ratio <= 2.0
