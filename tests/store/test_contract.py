@@ -508,6 +508,12 @@ def test_tamper_truncated_tail_needs_the_digest(store, store_factory) -> None:
     digest = store.head_digest()
     store_factory.raw_execute("DELETE FROM events WHERE position > 4")
     store_factory.raw_execute("UPDATE chain_head SET position = 4")
+    half = store.verify()  # the head's old hash and time still name the cut
+    assert (half.first_bad_position, half.bad_positions[0].kind) == (5, "head")
+    store_factory.raw_execute(
+        "UPDATE chain_head SET hash = (SELECT hash FROM events WHERE position = 4), "
+        "recorded_at = (SELECT recorded_at FROM events WHERE position = 4)"
+    )
     cut = store.verify()  # a cut chain is still a chain; only the catalog remembers more
     assert (cut.ok, cut.first_bad_position, cut.bad_count) == (False, None, 0)
     assert any("the events say 4" in problem for problem in cut.catalog_problems)
