@@ -111,9 +111,12 @@ class _Chunk:
     """Events of versions ``first..first+len-1`` with their decoded payloads."""
 
     first: int
-    records: list[RecordedEvent]
+    # `ReplayRow`s when filled by a fold-only read (`lean`): enough to fold and to note a
+    # skip; `_full_chunk` reads the records again for a view that shows them.
+    records: list[Any]
     payloads: list[JSONObject | None]
     errors: list[str | None]
+    lean: bool = False
 
 
 @dataclass(slots=True)
@@ -122,8 +125,6 @@ class _TimeIndex:
     best: list[int] = field(default_factory=list)  # max version among times[:i+1]
 
 
-_RECORDED_AT = attrgetter("recorded_at")
-_OCCURRED_AT = attrgetter("occurred_at")
 _POSITION = attrgetter("position")
 _DATA = attrgetter("data")
 _UNKNOWN: Any = object()
@@ -194,6 +195,7 @@ class Timeline:
         """The latest recorded_at of the stream ("everything recorded"); None if empty."""
         with self._lock:
             self._ensure_built()
+            self._ensure_times()
             return max(self._recorded, default=None)
 
     @property
@@ -338,6 +340,7 @@ class Timeline:
     def _view(self, known_at: datetime | None) -> BusinessView:
         self._ensure_built()
         if self._business is None:
+            self._ensure_times()
             occurred = [micros(moment) for moment in self._occurred]
             recorded = [micros(moment) for moment in self._recorded]
             self._business = (occurred, recorded, sorted(recorded))
@@ -362,7 +365,7 @@ class Timeline:
 
     def _payload(self, version: int) -> tuple[RecordedEvent, JSONObject | None]:
         """The stored event `version` and its decoded payload (None when unusable)."""
-        chunk = self._chunk((version - 1) // self.k)
+        chunk = self._full_chunk((version - 1) // self.k)
         i = version - chunk.first
         return chunk.records[i], chunk.payloads[i]
 
@@ -475,7 +478,7 @@ class Timeline:
             del self._chunks[index]
 
         state = orjson.loads(self._checkpoints[chunk_index])
-        events = self.source.read_stream(self.stream_id, from_version=first)
+        events = self.source.read_replay(self.stream_id, from_version=first)
         expected = first
         while True:
             records = list(islice(events, k))
@@ -489,10 +492,8 @@ class Timeline:
                     f"stream {self.stream_id!r} does not have contiguous versions "
                     f"{expected}..{last}; the source is damaged"
                 )
-            self._recorded.extend(map(_RECORDED_AT, records))
-            self._occurred.extend(map(_OCCURRED_AT, records))
             self._positions.extend(map(_POSITION, records))
-            chunk = self._decode_chunk(expected, records)
+            chunk = self._decode_chunk(expected, records, lean=True)
             self._remember(chunk)  # before folding: a failing applier re-reads it
             state = self._fold_chunk(state, chunk, last, record_skips=True)
             if len(records) == k:
@@ -502,7 +503,20 @@ class Timeline:
                 break
         self._length = expected - 1
 
+    def _ensure_times(self) -> None:
+        """Read the times the fold-only build left out, on the first lookup that needs
+        them (one sweep of the events not yet timed)."""
+        done = len(self._recorded)
+        if done >= self._length:
+            return
+        for record in self.source.read_stream(
+            self.stream_id, from_version=done + 1, to_version=self._length
+        ):
+            self._recorded.append(record.recorded_at)
+            self._occurred.append(record.occurred_at)
+
     def _build_time_index(self, axis: str) -> _TimeIndex:
+        self._ensure_times()
         moments = self._recorded if axis == "recorded" else self._occurred
         values = [micros(moment) for moment in moments]
         index = _TimeIndex()
@@ -520,7 +534,7 @@ class Timeline:
         return index
 
     # --- folding ------------------------------------------------------------------------
-    def _decode_chunk(self, first: int, records: list[RecordedEvent]) -> _Chunk:
+    def _decode_chunk(self, first: int, records: list[Any], *, lean: bool = False) -> _Chunk:
         errors: list[str | None]
         payloads: list[JSONObject | None]
         if self._fast_decode:
@@ -536,7 +550,7 @@ class Timeline:
                 decoded = decode(record)
                 payloads.append(decoded.data)
                 errors.append(decoded.error)
-        return _Chunk(first, records, payloads, errors)
+        return _Chunk(first, records, payloads, errors, lean)
 
     def _fold_chunk(
         self,
@@ -657,8 +671,16 @@ class Timeline:
         while len(self._chunks) > self._max_chunks:
             self._chunks.popitem(last=False)
 
+    def _full_chunk(self, index: int) -> _Chunk:
+        """A chunk holding full records (the build pass leaves replay rows)."""
+        chunk = self._chunk(index)
+        if chunk.lean:
+            del self._chunks[index]
+            chunk = self._chunk(index)
+        return chunk
+
     def _record(self, version: int) -> RecordedEvent:
-        chunk = self._chunk((version - 1) // self.k)
+        chunk = self._full_chunk((version - 1) // self.k)
         return chunk.records[version - chunk.first]
 
     def _state(self, version: int) -> JSONObject:
@@ -677,13 +699,13 @@ class Timeline:
     def _stream_chunks(self) -> Iterator[_Chunk]:
         """The stream from version 1 to `length` as decoded chunks, read in one sweep
         (whole-history passes do not go through the LRU, so they do not flush it)."""
-        events = self.source.read_stream(self.stream_id, to_version=self._length)
+        events = self.source.read_replay(self.stream_id, to_version=self._length)
         first = 1
         while first <= self._length:
             records = list(islice(events, self.k))
             if not records:
                 return
-            yield self._decode_chunk(first, records)
+            yield self._decode_chunk(first, records, lean=True)
             first += len(records)
 
     def _step(self, state: JSONObject, chunk: _Chunk, i: int) -> JSONObject:

@@ -48,7 +48,14 @@ from eventscope.domain.folders import AggregateFolder, Folder
 from eventscope.domain.projection_runner import ProjectionFold, ProjectionState
 from eventscope.domain.timeline import SkippedEvent, StateAt, Timeline
 from eventscope.domain.wording import validation_sentence
-from eventscope.store.records import JSONObject, RecordedEvent, SourceInfo, StreamInfo
+from eventscope.store.records import (
+    JSONObject,
+    RecordedEvent,
+    ReplayRow,
+    SourceInfo,
+    StreamInfo,
+    replay_row,
+)
 from eventscope.store.source import EventFilter, EventSource
 from pydantic import ValidationError
 
@@ -329,6 +336,15 @@ class WhatIfSource:
         ]
         for segment in reversed(segments) if backwards else segments:
             yield from self._segment_records(segment, low, high, backwards)
+
+    def read_replay(
+        self, stream_id: str, from_version: int = 1, to_version: int | None = None
+    ) -> Iterator[ReplayRow]:
+        """The changed stream's fold rows come from its changed records; the others are
+        the real source's."""
+        if stream_id != self.stream_id:
+            return self.base.read_replay(stream_id, from_version, to_version)
+        return map(replay_row, self.read_stream(stream_id, from_version, to_version))
 
     def _segment_records(
         self, segment: _Segment, low: int, high: int, backwards: bool

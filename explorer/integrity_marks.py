@@ -22,9 +22,9 @@ ROW_STYLE = "bold red"
 def marks_of(report: VerifyReport) -> dict[int, str]:
     """Position -> what verify found wrong with that event (the first 1,000 named)."""
     return {
-        bad.position: "columns altered" if bad.kind == "columns" else "link broken"
+        bad.position: bad.mark
         for bad in report.bad_positions
-        if bad.kind != "missing"  # nothing there to mark
+        if bad.kind not in ("missing", "head")  # named after the last event: no row to mark
     }
 
 

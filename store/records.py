@@ -11,7 +11,7 @@ import enum
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 # The time rules live in `store.times`; these names stay importable from here, where
 # every source and layer has always found them.
@@ -203,14 +203,28 @@ class BadPosition:
     """One position whose event is not what was written: `kind` is "missing" (a deleted
     row or a cut tail), "link" (its hash does not follow from its stored predecessor),
     "malformed" (columns of the wrong type), "digest" (differs from a digest kept
-    outside) or "columns" (an indexed column disagrees with the hashed metadata)."""
+    outside), "columns" (an indexed column disagrees with the hashed metadata), "time"
+    (recorded earlier than its predecessor) or "head" (the head record disagrees with
+    the last event)."""
 
     position: int
     kind: str
     reason: str
 
+    @property
+    def mark(self) -> str:
+        """A few words for marking the event's row in lists and reports."""
+        return _MARKS.get(self.kind, "link broken")
+
     def to_json(self) -> JSONObject:
         return {"position": self.position, "kind": self.kind, "reason": self.reason}
+
+
+_MARKS = {
+    "columns": "columns altered",
+    "time": "recorded out of order",
+    "head": "head record disagrees",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,3 +287,33 @@ class ExpectedVersion(enum.Enum):
 
 NO_STREAM = ExpectedVersion.NO_STREAM
 ANY = ExpectedVersion.ANY
+
+
+class ReplayRow(NamedTuple):
+    """What a fold reads of one stored event: `EventSource.read_replay` yields these.
+
+    A tuple, not a `RecordedEvent`: a replay that only folds needs neither metadata,
+    hashes nor parsed times, and every per-event object it skips building is work (and
+    cyclic-GC tracking) the replay does not pay for; docs/ARCHITECTURE.md. `data` and
+    `decode_error` follow `RecordedEvent`: ``{}`` and a reason when the payload is not a
+    JSON object. Only the payload decides that here -- damaged metadata or times do not
+    make a row unusable for a fold (the event detail, read in full, still shows them)."""
+
+    version: int
+    position: int
+    event_type: str
+    schema_version: int
+    data: JSONObject
+    decode_error: str | None
+
+
+def replay_row(event: RecordedEvent) -> ReplayRow:
+    """The replay row of a full record (sources without a leaner read use this)."""
+    return ReplayRow(
+        event.version,
+        event.position,
+        event.event_type,
+        event.schema_version,
+        event.data,
+        event.decode_error,
+    )

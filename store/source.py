@@ -20,10 +20,12 @@ from eventscope.store.records import (
     Digest,
     ProjectionRow,
     RecordedEvent,
+    ReplayRow,
     Snapshot,
     SourceInfo,
     StreamInfo,
     VerifyReport,
+    replay_row,
 )
 
 
@@ -74,6 +76,17 @@ class EventSource(Protocol):
     ) -> Iterator[RecordedEvent]:
         """Events of one stream with from_version <= version <= to_version, in version order
         (descending when `backwards`). An unknown stream yields nothing."""
+        ...
+
+    def read_replay(
+        self,
+        stream_id: str,
+        from_version: int = 1,
+        to_version: int | None = None,
+    ) -> Iterator[ReplayRow]:
+        """What a fold reads of `read_stream`'s events (version, position, type, schema
+        version, payload, decode error), in version order: the cold-replay path, which
+        leaves metadata, hashes and times to the views that ask (`read_stream`)."""
         ...
 
     def read_all(
@@ -186,3 +199,26 @@ class ClosingContext:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class ReplayFromRecords:
+    """`read_replay` derived from `read_stream`, for a source whose full read is already
+    its cheapest one (a file it indexes, tables it reads whole); a source with a leaner
+    query overrides it."""
+
+    def read_stream(
+        self,
+        stream_id: str,
+        from_version: int = 1,
+        to_version: int | None = None,
+        backwards: bool = False,
+    ) -> Iterator[RecordedEvent]:
+        raise NotImplementedError
+
+    def read_replay(
+        self,
+        stream_id: str,
+        from_version: int = 1,
+        to_version: int | None = None,
+    ) -> Iterator[ReplayRow]:
+        return map(replay_row, self.read_stream(stream_id, from_version, to_version))

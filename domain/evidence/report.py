@@ -81,13 +81,11 @@ class ChainCheck:
 
     def marks(self) -> dict[int, str]:
         """Position -> what is wrong with that event, for marking its row: "link broken"
-        (its hash does not follow, or it was cut from the chain) or "columns altered"."""
+        (its hash does not follow, or it was cut from the chain), "columns altered" or
+        another `BadPosition.mark`."""
         if self.report is None:
             return {}
-        return {
-            bad.position: "columns altered" if bad.kind == "columns" else "link broken"
-            for bad in self.report.bad_positions
-        }
+        return {bad.position: bad.mark for bad in self.report.bad_positions}
 
 
 @dataclass(frozen=True, slots=True)

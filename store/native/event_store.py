@@ -40,6 +40,7 @@ from eventscope.store.records import (
     NewEvent,
     ProjectionRow,
     RecordedEvent,
+    ReplayRow,
     Snapshot,
     SourceInfo,
     StreamInfo,
@@ -198,6 +199,14 @@ class EventStore(ClosingContext):
         backwards: bool = False,
     ) -> Iterator[RecordedEvent]:
         return reading.read_stream(self._db, stream_id, from_version, to_version, backwards)
+
+    def read_replay(
+        self,
+        stream_id: str,
+        from_version: int = 1,
+        to_version: int | None = None,
+    ) -> Iterator[ReplayRow]:
+        return reading.read_replay(self._db, stream_id, from_version, to_version)
 
     def read_all(
         self,

@@ -19,7 +19,7 @@ from eventscope.store.native.database import DEFAULT_MAX_PAYLOAD, NativeDatabase
 from eventscope.store.native.schema import (
     HASH_ALGORITHM,
     SCHEMA_VERSION,
-    check_schema_version,
+    check_store_info,
     metadata,
 )
 from eventscope.store.sql import postgres
@@ -86,11 +86,13 @@ def _open_postgres(location: Location, read_only: bool, max_payload: int) -> Nat
     )
     with engine.connect() as conn:
         exists = conn.exec_driver_sql("SELECT to_regclass('store_info')").scalar()
-        version = None
+        info = None
         if exists:
-            version = conn.exec_driver_sql("SELECT schema_version FROM store_info").scalar()
+            info = conn.exec_driver_sql(
+                "SELECT schema_version, hash_algorithm FROM store_info"
+            ).first()
     if exists:
-        check_schema_version(version, shown)
+        check_store_info(info[0] if info else None, info[1] if info else None, shown)
     elif read_only:
         engine.dispose()
         raise NotAStoreError(f"{shown} holds no eventscope store")

@@ -12,10 +12,15 @@ from typing import Any
 
 from eventscope.store.native.database import NativeDatabase
 from eventscope.store.native.filters import filter_sql
-from eventscope.store.native.rows import STREAM_EVENT_COLUMNS, event_from_row, stream_events
+from eventscope.store.native.rows import (
+    STREAM_EVENT_COLUMNS,
+    event_from_row,
+    replay_rows,
+    stream_events,
+)
 from eventscope.store.native.schema import EVENT_COLUMNS
 from eventscope.store.paging import END, keyset_chunks, position_window
-from eventscope.store.records import RecordedEvent
+from eventscope.store.records import RecordedEvent, ReplayRow
 from eventscope.store.source import EventFilter
 
 READ_CHUNK = 5000  # read_all: keyset chunks over the whole log
@@ -54,6 +59,31 @@ def read_stream(
     start = (from_version, to_version if to_version is not None else END)
     for rows in keyset_chunks(fetch, start, size, advance):
         yield from stream_events(rows, stream_id)
+
+
+def read_replay(
+    db: NativeDatabase,
+    stream_id: str,
+    from_version: int = 1,
+    to_version: int | None = None,
+) -> Iterator[ReplayRow]:
+    """What a fold reads of one stream, in version order: five columns instead of
+    eleven, one JSON decode per event instead of two, no timestamps parsed."""
+    sql = (
+        "SELECT version, position, event_type, schema_version, data FROM events "
+        "WHERE stream_id = ? AND version >= ? AND version <= ? ORDER BY version LIMIT ?"
+    )
+    size = STREAM_CHUNK
+
+    def fetch(bounds: tuple[int, int]) -> list[Any]:
+        return db.fetchall(sql, (stream_id, bounds[0], bounds[1], size))
+
+    def advance(row: Any, bounds: tuple[int, int]) -> tuple[int, int]:
+        return (row[0] + 1, bounds[1])
+
+    start = (from_version, to_version if to_version is not None else END)
+    for rows in keyset_chunks(fetch, start, size, advance):
+        yield from replay_rows(rows)
 
 
 def read_all(

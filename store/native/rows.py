@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from eventscope.store.records import EPOCH, RecordedEvent, Snapshot, StreamInfo
+from eventscope.store.records import EPOCH, RecordedEvent, ReplayRow, Snapshot, StreamInfo
 
 _loads = orjson.loads
 
@@ -218,6 +218,30 @@ def stream_events(rows: Sequence[Sequence[Any]], stream_id: str) -> list[Recorde
         s_decode_error(event, None)
         s_times_unknown(event, ())
         append(event)
+    return out
+
+
+_make_row = ReplayRow._make
+
+
+def replay_rows(rows: Sequence[Sequence[Any]]) -> list[ReplayRow]:
+    """Rows of (version, position, event_type, schema_version, data) -> replay rows; a
+    payload that is not a JSON object gets ``{}`` and the reason, as `event_from_row`."""
+    loads, make = _loads, _make_row
+    out: list[ReplayRow] = []
+    append = out.append
+    for version, position, event_type, schema_version, text in rows:
+        try:
+            data = loads(text)
+        except (ValueError, TypeError) as exc:
+            error = f"stored data is not readable JSON ({str(exc)[:80]})"
+            append(make((version, position, event_type, schema_version, {}, error)))
+            continue
+        if data.__class__ is not dict:
+            error = "stored data is not a JSON object"
+            append(make((version, position, event_type, schema_version, {}, error)))
+            continue
+        append(make((version, position, event_type, schema_version, data, None)))
     return out
 
 

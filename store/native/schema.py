@@ -153,12 +153,27 @@ VERIFY_COLUMNS_POSTGRES = (
 )
 
 
-def check_schema_version(version: object, where: str) -> None:
-    """Refuse a store whose schema this code does not understand."""
+def check_store_info(version: object, algorithm: object, where: str) -> None:
+    """Refuse a store whose schema or chain rule this code does not understand.
+
+    A schema version below 1 was never written by eventscope, and a chain built with
+    another hash rule cannot be proven with ours: verifying it with SHA-256 anyway would
+    call a foreign chain broken, or worse, launder an edited one. Both are refused.
+    """
     if not isinstance(version, int):
         raise NotAStoreError(f"{where} has a damaged store_info table, so it cannot be opened")
+    if version < 1:
+        raise NotAStoreError(
+            f"{where} claims store schema version {version}, which no eventscope writes; "
+            "its store_info table is damaged, so it cannot be opened"
+        )
     if version > SCHEMA_VERSION:
         raise NotAStoreError(
             f"{where} uses store schema version {version}, newer than this eventscope "
             f"supports ({SCHEMA_VERSION}); upgrade eventscope to open it"
+        )
+    if algorithm != HASH_ALGORITHM:
+        raise NotAStoreError(
+            f"{where} names the hash rule {str(algorithm)[:80]!r}, which this eventscope "
+            f"cannot check (it knows {HASH_ALGORITHM!r}), so it cannot be opened"
         )

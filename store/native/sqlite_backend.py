@@ -18,7 +18,7 @@ import struct
 from pathlib import Path
 
 from eventscope.store.errors import NotAStoreError, SourceNotFound
-from eventscope.store.native.schema import check_schema_version
+from eventscope.store.native.schema import check_store_info
 from eventscope.store.sql.file_peek import peek
 from eventscope.store.sql.sqlite import connect_read_only
 from sqlalchemy import Engine
@@ -47,10 +47,12 @@ def probe(path: Path) -> str:
                 f"{path} is a SQLite database but not an eventscope store (no store_info table)"
             )
         try:
-            row = connection.execute("SELECT schema_version FROM store_info").fetchone()
+            row = connection.execute(
+                "SELECT schema_version, hash_algorithm FROM store_info"
+            ).fetchone()
         except sqlite3.DatabaseError:
             row = None
-        check_schema_version(row[0] if row else None, str(path))
+        check_store_info(row[0] if row else None, row[1] if row else None, str(path))
         return "store"
     finally:
         connection.close()

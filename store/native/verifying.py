@@ -22,6 +22,7 @@ from eventscope.store.native.chain import (
 )
 from eventscope.store.native.chain_segment import VERIFY_COLUMNS_SQLITE, columns_disagreeing
 from eventscope.store.native.database import NativeDatabase
+from eventscope.store.native.order_check import head_record_problem, recorded_order_problems
 from eventscope.store.native.reading import head_position
 from eventscope.store.native.schema import VERIFY_COLUMNS_POSTGRES
 from eventscope.store.paging import END, keyset_chunks
@@ -89,6 +90,7 @@ def verify(
         )
     if not db.postgres:
         report = _check_wal(db, report)
+    report = _check_order_and_head(db, report)
     problems, count = catalog_problems(db, chain_intact=report.ok)
     if count:
         more = f" ({count:,} streams in all)" if count > len(problems) else ""
@@ -109,6 +111,22 @@ def _add(report: VerifyReport, bad: BadPosition) -> VerifyReport:
     """`report` with one more bad position."""
     return report_of(
         report.checked, [*report.bad_positions, bad], report.bad_count + 1, report.head
+    )
+
+
+def _check_order_and_head(db: NativeDatabase, report: VerifyReport) -> VerifyReport:
+    """Recorded times that go back and a head record that is not the last event's
+    (`store.native.order_check`), added to the walk's findings."""
+    already = {bad.position for bad in report.bad_positions}
+    found, count = recorded_order_problems(db, already)
+    head = head_record_problem(db)
+    if head is not None and head.position not in already:
+        found.append(head)
+        count += 1
+    if not count:
+        return report
+    return report_of(
+        report.checked, [*report.bad_positions, *found], report.bad_count + count, report.head
     )
 
 

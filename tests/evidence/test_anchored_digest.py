@@ -19,12 +19,13 @@ def cut_tail(db: Path, keep: int) -> None:
     connection = sqlite3.connect(str(db), isolation_level=None)
     try:
         connection.execute("BEGIN IMMEDIATE")
-        (kept_hash,) = connection.execute(
-            "SELECT hash FROM events WHERE position = ?", (keep,)
+        kept_hash, kept_time = connection.execute(
+            "SELECT hash, recorded_at FROM events WHERE position = ?", (keep,)
         ).fetchone()
         connection.execute("DELETE FROM events WHERE position > ?", (keep,))
         connection.execute(
-            "UPDATE chain_head SET position = ?, hash = ? WHERE id = 1", (keep, kept_hash)
+            "UPDATE chain_head SET position = ?, hash = ?, recorded_at = ? WHERE id = 1",
+            (keep, kept_hash, kept_time),
         )
         connection.execute("COMMIT")
     finally:

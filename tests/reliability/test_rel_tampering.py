@@ -8,8 +8,10 @@ name the first bad position and exit 1:
 * delete a row in the middle; swap two rows' positions;
 * forge a row (new content, its own hash recomputed correctly) -- the chain breaks at
   the next link, which is where a verifier without a key can first see it;
+* truncate the tail and fix the head record's position and hash -- its time still names
+  the cut;
 * forge a whole tail (every later hash recomputed) or truncate the tail and fix the
-  head record -- invisible to the chain alone, so `--against` the digest kept outside
+  whole head record -- invisible to the chain alone, so `--against` the digest kept outside
   names the position (the limit Crosby & Wallach describe, and why `digest` exists).
 """
 
@@ -161,6 +163,15 @@ def truncate_tail_and_head(raw) -> None:
     )
 
 
+def truncate_tail_and_whole_head(raw) -> None:
+    raw("DELETE FROM events WHERE position > :p", {"p": TARGET - 1})
+    last = _row(raw, TARGET - 1)
+    raw(
+        "UPDATE chain_head SET position = :p, hash = :h, recorded_at = :r WHERE id = 1",
+        {"p": TARGET - 1, "h": last["hash"], "r": last["recorded_at"]},
+    )
+
+
 def truncate_tail_only(raw) -> None:
     raw("DELETE FROM events WHERE position > :p", {"p": TARGET - 1})
 
@@ -184,9 +195,11 @@ TAMPERS = [
     Tamper("forge-one-row", forge_one_row, TARGET + 1),
     Tamper("truncate-tail", truncate_tail_only, TARGET),
     Tamper("forge-whole-tail", forge_whole_tail, EVENTS, caught_without_digest=False),
+    # The head's position and hash rewritten, its time not: the head check names it.
+    Tamper("truncate-tail-and-head", truncate_tail_and_head, TARGET),
     Tamper(
-        "truncate-tail-and-head",
-        truncate_tail_and_head,
+        "truncate-tail-and-whole-head",
+        truncate_tail_and_whole_head,
         TARGET,
         caught_without_digest=False,
         caught_by_catalog=True,
@@ -250,5 +263,6 @@ def test_raw_sql_tampering_is_detected_at_the_first_bad_position(built, tamper: 
         figure(
             f"tampering/{store_factory.backend}",
             f"{len(TAMPERS)}/{len(TAMPERS)} raw-SQL tamperings on {EVENTS:,} events detected "
-            "at the first bad position (8 by the chain alone, 2 only --against the digest)",
+            "at the first bad position (9 by the chain and head record alone, 2 only --against "
+            "the digest)",
         )

@@ -17,6 +17,7 @@ from contract_sources import schema_fingerprint
 from eventscope.explorer.cli import main
 from eventscope.store import EventFilter, NotAStoreError, StoreError, open_source
 from eventscope.store.errors import ReadOnlyError
+from eventscope.store.records import replay_row
 from eventscope.store.sources.eventuous.rows import EventuousStreamInfo
 from eventscope.store.sources.eventuous.source import EventuousSource
 
@@ -131,6 +132,19 @@ def test_a_hole_left_by_a_skipped_duplicate_keeps_versions_contiguous(
     assert list(source.read_stream(facts.HOLE_STREAM, backwards=True)) == events[::-1]
     everything = [e for e in source.read_all() if e.stream_id == facts.HOLE_STREAM]
     assert everything == events
+
+
+@pytest.mark.parametrize("stream", [facts.HOLE_STREAM, facts.TRUNCATED_STREAM])
+def test_replay_rows_number_holes_and_truncations_as_read_stream(
+    source: EventuousSource, stream: str
+) -> None:
+    """The lean read maps positions to versions as the full read does, past a hole and
+    after a truncation (a version off by one folds the wrong prefix)."""
+    events = list(source.read_stream(stream))
+    assert list(source.read_replay(stream)) == [replay_row(e) for e in events]
+    last = len(events)
+    assert list(source.read_replay(stream, last, last)) == [replay_row(events[-1])]
+    assert list(source.read_replay(stream, 2, 3)) == [replay_row(e) for e in events[1:3]]
 
 
 def test_created_has_no_zone_is_read_as_utc_and_is_shared_by_one_append(

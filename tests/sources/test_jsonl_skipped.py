@@ -67,3 +67,41 @@ async def test_the_status_bar_says_lines_were_skipped(log: Path, size) -> None:
     async with app.run_test(size=size) as pilot:
         await settle(app, pilot)
         await wait_until(pilot, lambda: "2 malformed lines skipped" in screen_text(app))
+
+
+@pytest.mark.parametrize(
+    ("first", "ext"),
+    [("{not json", ".jsonl"), ("garbage, not an object", ".jsonl"), ("{truncated", ".log")],
+)
+def test_a_malformed_first_line_is_skipped_not_a_reason_to_refuse(
+    tmp_path: Path, first: str, ext: str
+) -> None:
+    """Malformed lines are skipped wherever they are: the first one too (detection looks
+    past it), with the same warning and every good event shown."""
+    good = [
+        json.dumps(
+            {
+                "stream_id": "acct-1",
+                "version": version,
+                "event_type": "Noted",
+                "data": {"n": version},
+                "recorded_at": f"2026-03-01T09:00:0{version}Z",
+            }
+        )
+        for version in (1, 2)
+    ]
+    path = tmp_path / f"history{ext}"
+    path.write_text("\n".join([first, *good]) + "\n")
+    result = CliRunner().invoke(main, ["state", str(path), "acct-1", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["version"] == 2
+    assert "1 malformed line skipped (line 1)" in result.stderr
+
+
+def test_a_file_with_no_event_object_in_its_first_lines_is_still_refused(tmp_path: Path) -> None:
+    """Looking past a bad first line must not make any text file a history."""
+    path = tmp_path / "notes.jsonl"
+    path.write_text("\n".join(["{nope"] * 3 + ['  {"indented": 1}', "[1, 2]", "text"]) + "\n")
+    result = CliRunner().invoke(main, ["streams", str(path)])
+    assert result.exit_code != 0
+    assert "is not a history eventscope can read" in result.stderr

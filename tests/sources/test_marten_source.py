@@ -18,6 +18,7 @@ from eventscope.domain.engine import Engine
 from eventscope.explorer.cli import main
 from eventscope.store import EventFilter, open_source
 from eventscope.store.errors import NotAStoreError, ReadOnlyError, StoreError
+from eventscope.store.records import replay_row
 from eventscope.store.sources.marten.identity import is_canonical_uuid, uuid_ceiling
 from eventscope.store.sources.marten.source import MartenSource
 from marten_tables import connect, write_contract
@@ -269,6 +270,21 @@ def test_binary_events_are_shown_by_size_never_as_errors(v9: MartenSource) -> No
     assert report.ok and report.malformed == 0 and report.head is None
     assert "no hash chain" in (report.reason or "")
     assert f"{len(binary)} binary" in (report.reason or "")
+
+
+@pytest.mark.parametrize("store", ["v9", "v8"])
+def test_replay_rows_of_every_fixture_stream_are_read_streams(
+    store: str, request: pytest.FixtureRequest
+) -> None:
+    """Binary payloads, tenants and both layouts: the lean read is the full read's fold
+    fields (a binary event folds as ``{}``, never as an error)."""
+    source: MartenSource = request.getfixturevalue(store)
+    binary = 0
+    for info in source.streams(limit=10_000):
+        events = list(source.read_stream(info.stream_id))
+        assert list(source.read_replay(info.stream_id)) == [replay_row(e) for e in events]
+        binary += sum(e.event_type == facts.BINARY_EVENT_TYPE for e in events)
+    assert store == "v8" or binary > 50
 
 
 def test_archived_streams_are_marked(v9: MartenSource, v8: MartenSource) -> None:

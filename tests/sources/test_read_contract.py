@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from math import ceil, floor
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -39,6 +40,9 @@ from contract_sources import (
     builder_params,
     slice_start,
 )
+from eventscope.domain.events import EventRegistry, Upcaster
+from eventscope.domain.folders import Folder
+from eventscope.domain.timeline import Timeline
 from eventscope.store import (
     ANY,
     EventFilter,
@@ -50,7 +54,7 @@ from eventscope.store import (
     open_source,
 )
 from eventscope.store.native.importing import import_history
-from eventscope.store.records import EPOCH
+from eventscope.store.records import EPOCH, JSONObject, ReplayRow, replay_row
 from eventscope.store.sources.eventsourcing.source import EventsourcingSource
 from eventscope.store.sources.jsonl.export import write_jsonl
 from eventscope.store.sources.jsonl.source import JsonlSource
@@ -173,6 +177,41 @@ def contract_filters(model: Model) -> dict[str, EventFilter]:
     return filters
 
 
+class FullRecordsOnly:
+    """The source with its replay rows derived from full records: the path the lean
+    read must agree with."""
+
+    def __init__(self, base: EventSource) -> None:
+        self.base = base
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.base, name)
+
+    def read_replay(
+        self, stream_id: str, from_version: int = 1, to_version: int | None = None
+    ) -> Iterator[ReplayRow]:
+        return map(replay_row, self.base.read_stream(stream_id, from_version, to_version))
+
+
+class _TypeCounter(Folder):
+    """A non-generic fold (the event type matters): counts types, keeps the last data."""
+
+    name = "type-counter"
+
+    def apply(self, state: JSONObject, event_type: str, data: JSONObject) -> JSONObject:
+        state[event_type] = state.get(event_type, 0) + 1
+        state["last"] = data
+        return state
+
+
+def _folder(kind: str) -> Folder:
+    return Folder() if kind == "generic" else _TypeCounter()
+
+
+def _mark_upcast(data: JSONObject) -> JSONObject:
+    return {**data, "upcast": True}
+
+
 class TestReadContract:
     """Every source kind, the same questions (see the module docstring)."""
 
@@ -205,6 +244,51 @@ class TestReadContract:
                     list(source.read_stream(stream_id, low, high, backwards=True)) == (wanted[::-1])
                 )
         assert list(source.read_stream("no such stream")) == []
+
+    def test_replay_rows_are_read_streams_fold_fields(self, source: EventSource) -> None:
+        """The lean read is the full read minus what a fold does not use, for every
+        range a timeline asks for (a wrong version, type or payload changes a state)."""
+        model = Model(list(source.read_all()))
+        for stream_id, stream_events in model.by_stream.items():
+            assert list(source.read_replay(stream_id)) == [replay_row(e) for e in stream_events]
+            last = len(stream_events)
+            for low, high in ((1, 1), (2, 3), (2, last), (last, last + 5), (0, 2), (3, 2)):
+                wanted = [replay_row(e) for e in stream_events if max(low, 1) <= e.version <= high]
+                assert list(source.read_replay(stream_id, low, high)) == wanted
+            assert list(source.read_replay(stream_id, last + 1)) == []
+        assert list(source.read_replay("no such stream")) == []
+
+    @pytest.mark.parametrize("fold", ["generic", "typed"])
+    @pytest.mark.parametrize("upcasting", [False, True], ids=["raw", "upcast"])
+    def test_lean_replay_gives_the_full_paths_states(
+        self, source: EventSource, fold: str, upcasting: bool
+    ) -> None:
+        """States (and skips) at every version from the lean read equal those the engine
+        derives from full records; upcasters still apply on the lean path."""
+        registry = EventRegistry()
+        if upcasting:
+            for event_type in {e.event_type for e in source.read_all()}:
+                registry.add_upcaster(Upcaster(event_type, 1, _mark_upcast))
+        model = Model(list(source.read_all()))
+        for stream_id, stream_events in model.by_stream.items():
+            lean, full = (
+                Timeline(s, stream_id, folder=_folder(fold), registry=registry, checkpoint_every=2)
+                for s in (source, FullRecordsOnly(source))
+            )
+            assert lean.length == full.length == len(stream_events)
+            for version in range(len(stream_events) + 1):
+                assert lean.state_at(version) == full.state_at(version)
+            assert lean.skipped == full.skipped
+            assert lean.series(("upcast",)) == full.series(("upcast",))
+            foldable = [e for e in stream_events if e.decode_error is None]
+            if upcasting and fold == "generic" and any(e.schema_version == 1 for e in foldable):
+                assert lean.state_at().state.get("upcast") is True
+            # Times and positions the lean build left out are still the records' own.
+            last = stream_events[-1]
+            assert lean.time_of(last.version) == last.recorded_at
+            assert lean.position_of(last.version) == last.position
+            assert lean.latest_recorded_at == max(e.recorded_at for e in stream_events)
+            assert lean.version_at_time(last.recorded_at) == full.version_at_time(last.recorded_at)
 
     def test_exclusive_start_positions(self, source: EventSource) -> None:
         events = list(source.read_all())

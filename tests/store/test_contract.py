@@ -494,7 +494,11 @@ def test_tamper_forged_rehashed_event_is_caught_by_the_next_link(store, store_fa
         "UPDATE events SET data = :d, hash = :h WHERE position = 6",
         {"d": forged_data.decode(), "h": forged_hash},
     )
-    assert store.verify().ok  # internally consistent...
+    # The head record still names the old hash: that alone gives the forgery away...
+    caught = store.verify()
+    assert not caught.ok and [bad.kind for bad in caught.bad_positions] == ["head"]
+    store_factory.raw_execute("UPDATE chain_head SET hash = :h WHERE id = 1", {"h": forged_hash})
+    assert store.verify().ok  # ...and with it rewritten too, internally consistent...
     report = store.verify(against=digest)
     assert (report.ok, report.first_bad_position) == (False, 6)  # ...but not what was kept
 

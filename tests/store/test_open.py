@@ -4,6 +4,7 @@ target. Messages are one sentence naming the file or server, without passwords."
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 from pathlib import Path
 
@@ -85,6 +86,29 @@ def test_newer_schema_version_is_refused_with_one_sentence(tmp_path: Path) -> No
             EventStore.open(path, read_only=read_only)
 
 
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("schema_version", 0, "schema version 0, which no eventscope writes"),
+        ("schema_version", -3, "schema version -3, which no eventscope writes"),
+        ("hash_algorithm", "md5-chain", "hash rule 'md5-chain'"),
+        ("hash_algorithm", "", "hash rule ''"),
+    ],
+)
+def test_a_store_info_no_eventscope_writes_is_refused(
+    tmp_path: Path, column: str, value: object, message: str
+) -> None:
+    """A schema version below 1 or a foreign hash rule is refused, never verified with ours."""
+    path = tmp_path / "odd.db"
+    EventStore.open(path).append("s-1", [NewEvent("X", {})])
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"UPDATE store_info SET {column} = ?", (value,))
+    conn.close()
+    for read_only in (False, True):
+        with pytest.raises(NotAStoreError, match=re.escape(message)):
+            EventStore.open(path, read_only=read_only)
+
+
 def test_sqlite_url_opens_the_same_file(tmp_path: Path) -> None:
     path = tmp_path / "u.db"
     EventStore.open(path).append("s-1", [NewEvent("X", {})])
@@ -150,6 +174,25 @@ def test_postgres_newer_schema_version_is_refused(pg_url: str, pg_schema: str) -
         conn.exec_driver_sql("UPDATE store_info SET schema_version = 99")
     store.close()
     with pytest.raises(NotAStoreError, match="version 99, newer"):
+        EventStore.open(pg_url, schema=pg_schema, read_only=True)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("assignment", "message"),
+    [
+        ("schema_version = 0", "schema version 0, which no eventscope writes"),
+        ("hash_algorithm = 'sha1'", "hash rule 'sha1'"),
+    ],
+)
+def test_postgres_store_info_no_eventscope_writes_is_refused(
+    pg_url: str, pg_schema: str, assignment: str, message: str
+) -> None:
+    store = EventStore.open(pg_url, schema=pg_schema)
+    with store.connect() as conn, conn.begin():
+        conn.exec_driver_sql(f"UPDATE store_info SET {assignment}")
+    store.close()
+    with pytest.raises(NotAStoreError, match=re.escape(message)):
         EventStore.open(pg_url, schema=pg_schema, read_only=True)
 
 

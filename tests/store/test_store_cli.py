@@ -128,9 +128,17 @@ def test_verify_digest_and_against(filled) -> None:
     assert (report["ok"], report["checked"], report["first_bad_position"]) == (True, 3, None)
     assert run("verify", *source_args(filled), "--against", text).exit_code == 0
 
-    # Cut the tail (and fix up the head row): only the kept digest notices.
+    # Cut the tail and fix up only the head row's position: the head record's hash
+    # and time still name the last event that was cut.
     filled.raw_execute("DELETE FROM events WHERE position = 3")
     filled.raw_execute("UPDATE chain_head SET position = 2")
+    half = json.loads(run("verify", *source_args(filled), "--json").stdout)
+    assert (half["first_bad_position"], half["bad_positions"][0]["kind"]) == (3, "head")
+    # Fix up the whole head row: only the kept digest notices.
+    filled.raw_execute(
+        "UPDATE chain_head SET hash = (SELECT hash FROM events WHERE position = 2), "
+        "recorded_at = (SELECT recorded_at FROM events WHERE position = 2)"
+    )
     cut = run("verify", *source_args(filled), "--json")  # the chain holds; the catalog not
     assert cut.exit_code == 1 and json.loads(cut.stdout)["first_bad_position"] is None
     broken = run("verify", *source_args(filled), "--against", text, "--json")

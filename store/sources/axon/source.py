@@ -43,7 +43,7 @@ from eventscope.store.records import (
     VerifyReport,
     to_micros,
 )
-from eventscope.store.source import ClosingContext, EventFilter, ProgressCallback
+from eventscope.store.source import ClosingContext, EventFilter, ProgressCallback, ReplayFromRecords
 from eventscope.store.sources.axon import claims
 from eventscope.store.sources.axon import rows as row_mapping
 from eventscope.store.sources.axon.catalog import (
@@ -80,7 +80,7 @@ class AxonReader(SqlReader):
         return super().read_error(exc)
 
 
-class AxonSource(ClosingContext):
+class AxonSource(ReplayFromRecords, ClosingContext):
     """Read-only access to Axon Framework's event tables in one PostgreSQL schema."""
 
     def __init__(self, reader: SqlReader, layout: Layout, identity: str) -> None:

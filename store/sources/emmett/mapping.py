@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from eventscope.store.records import RecordedEvent
+from eventscope.store.records import RecordedEvent, ReplayRow
 from eventscope.store.sources.emmett.dialect import recorded_time, stream_type_of
 
 
@@ -147,3 +147,24 @@ def to_event(row: Sequence[Any], postgres: bool, version: int) -> RecordedEvent:
     _set_decode_error(event, error)
     _set_times_unknown(event, ())  # `created` is always there
     return event
+
+
+_make_row = ReplayRow._make
+
+
+def replay_rows(rows: Sequence[Sequence[Any]], postgres: bool) -> list[ReplayRow]:
+    """Rows of (stream_position, global_position, message_type, message_data,
+    message_schema_version) -> replay rows, the payload read as `to_event` reads it."""
+    out: list[ReplayRow] = []
+    append, loads, make = out.append, _loads, _make_row
+    for version, position, event_type, data, schema in rows:
+        try:
+            payload = loads(data)
+            error = None if payload.__class__ is dict else "not an object"
+        except (TypeError, ValueError):
+            error = "unreadable"
+        if error is not None:
+            payload, error = parse_object(data)
+        number = 1 if schema == "1" else schema_version(schema, postgres)
+        append(make((version, position, event_type, number, payload, error)))
+    return out

@@ -32,10 +32,12 @@ from eventscope.store.records import (
     Digest,
     ProjectionRow,
     RecordedEvent,
+    ReplayRow,
     Snapshot,
     SourceInfo,
     StreamInfo,
     VerifyReport,
+    replay_row,
     to_micros,
 )
 from eventscope.store.source import ClosingContext, EventFilter, ProgressCallback
@@ -47,7 +49,7 @@ from eventscope.store.sources.emmett.dialect import (
     stream_type_of,
 )
 from eventscope.store.sources.emmett.kind import EMMETT_TABLES
-from eventscope.store.sources.emmett.mapping import to_event
+from eventscope.store.sources.emmett.mapping import replay_rows, to_event
 from eventscope.store.sql import postgres
 from eventscope.store.sql import sqlite as sqlite_sql
 from eventscope.store.sql.reader import SqlReader
@@ -219,6 +221,42 @@ class EmmettSource(ClosingContext):
             for row in rows:
                 yield to_event(row, postgres_, version)
                 version += step
+
+    def read_replay(
+        self,
+        stream_id: str,
+        from_version: int = 1,
+        to_version: int | None = None,
+    ) -> Iterator[ReplayRow]:
+        """A regular stream's fold rows from five columns; an irregular one (versions
+        that are not its stream positions) through `read_stream`."""
+        low = max(from_version, 1)
+        high = END if to_version is None else min(to_version, END)
+        if low > high:
+            return iter(())
+        stream = self._streams_by_id().get(stream_id)
+        if stream is not None and not stream.regular:
+            return map(replay_row, self.read_stream(stream_id, from_version, to_version))
+        return self._read_replay(stream_id, low, high)
+
+    def _read_replay(self, stream_id: str, low: int, high: int) -> Iterator[ReplayRow]:
+        json = "::text" if self._postgres else ""
+        sql = (
+            f"SELECT stream_position, global_position, message_type, "  # noqa: S608
+            f"message_data{json}, message_schema_version FROM emt_messages "
+            f"WHERE stream_id = ? AND stream_position >= ? AND stream_position <= ? "
+            f"AND {self._events} ORDER BY stream_position LIMIT ?"
+        )
+        postgres_ = self._postgres
+
+        def fetch(bounds: tuple[int, int]) -> list[Any]:
+            return self._fetchall(sql, (stream_id, bounds[0], bounds[1], _CHUNK))
+
+        def advance(row: Any, bounds: tuple[int, int]) -> tuple[int, int]:
+            return (row[0] + 1, bounds[1])
+
+        for rows in keyset_chunks(fetch, (low, high), _CHUNK, advance):
+            yield from replay_rows(rows, postgres_)
 
     def read_all(
         self,

@@ -41,6 +41,7 @@ from eventscope.store.records import (
     EPOCH,
     Digest,
     RecordedEvent,
+    ReplayRow,
     Snapshot,
     SourceInfo,
     StreamInfo,
@@ -52,6 +53,7 @@ from eventscope.store.sources.eventsourcing.state import (
     class_name,
     decode,
     decode_object,
+    fold_payload,
     parse_timestamp_value,
     split_topic,
 )
@@ -207,6 +209,47 @@ class EventsourcingSource(NoReadModels, ClosingContext):
         for rows in keyset_chunks(fetch, (low, high), _CHUNK, advance):
             for row in rows:
                 yield self._event(row, stream_id, stream)
+
+    def read_replay(
+        self,
+        stream_id: str,
+        from_version: int = 1,
+        to_version: int | None = None,
+    ) -> Iterator[ReplayRow]:
+        """Fold rows from the same columns, without the timestamps, event ids and
+        metadata `read_stream` builds."""
+        stream = self._streams_by_id().get(stream_id)
+        if stream is None:
+            return iter(())
+        base = stream.first_version - 1
+        low = max(from_version, 1) + base
+        high = stream.last_version if to_version is None else min(to_version + base, END)
+        return self._read_replay(stream, low, high)
+
+    def _read_replay(self, stream: _Stream, low: int, high: int) -> Iterator[ReplayRow]:
+        sql = (
+            f"{self._event_select} WHERE originator_id = ? AND originator_version >= ? "
+            f"AND originator_version <= ? ORDER BY originator_version LIMIT ?"
+        )
+        base = stream.first_version - 1
+        topics: dict[str, str] = {}
+
+        def fetch(bounds: tuple[int, int]) -> list[Any]:
+            return self._fetchall(sql, (stream.stored_id, bounds[0], bounds[1], _CHUNK))
+
+        def advance(row: Any, bounds: tuple[int, int]) -> tuple[int, int]:
+            return (row[2] + 1, bounds[1])
+
+        for rows in keyset_chunks(fetch, (low, high), _CHUNK, advance):
+            for position, _stored, stored_version, topic, state in rows:
+                topic = topic or ""
+                event_type = topics.get(topic)
+                if event_type is None:
+                    event_type = topics[topic] = split_topic(topic)[1] or topic
+                data, schema_version, error = fold_payload(state)
+                yield ReplayRow(
+                    stored_version - base, position, event_type, schema_version, data, error
+                )
 
     def read_all(
         self,

@@ -82,19 +82,36 @@ def decode(state: bytes | memoryview | None, topic: str) -> DecodedState:
     payload, error = _json_object(state)
     if payload is None:
         return DecodedState({}, {"topic": topic}, None, 1, error)
-    payload = untranscode(payload)
+    payload, stamp, originator_topic, schema_version = _split(untranscode(payload))
     metadata: dict[str, Any] = {"topic": topic}
-    timestamp = parse_timestamp_value(payload.pop("timestamp", None))
-    originator_topic = payload.pop("originator_topic", None)
-    if isinstance(originator_topic, str):
+    if originator_topic is not None:
         metadata["originator_topic"] = originator_topic
-    elif originator_topic is not None:
+    return DecodedState(payload, metadata, parse_timestamp_value(stamp), schema_version)
+
+
+def fold_payload(state: bytes | memoryview | None) -> tuple[dict[str, Any], int, str | None]:
+    """(payload, schema version, error) exactly as `decode` gives them, without parsing
+    the timestamp: what a replay that only folds needs."""
+    payload, error = _json_object(state)
+    if payload is None:
+        return {}, 1, error
+    payload, _stamp, _topic, schema_version = _split(untranscode(payload))
+    return payload, schema_version, None
+
+
+def _split(payload: dict[str, Any]) -> tuple[dict[str, Any], Any, str | None, int]:
+    """Take the library's own fields out of a state: (payload, timestamp value,
+    originator topic, class version)."""
+    stamp = payload.pop("timestamp", None)
+    originator_topic = payload.pop("originator_topic", None)
+    if originator_topic is not None and not isinstance(originator_topic, str):
         payload["originator_topic"] = originator_topic
+        originator_topic = None
     schema_version = payload.pop("class_version", 1)
     if type(schema_version) is not int or schema_version < 1:
         payload["class_version"] = schema_version
         schema_version = 1
-    return DecodedState(payload, metadata, timestamp, schema_version)
+    return payload, stamp, originator_topic, schema_version
 
 
 def decode_object(state: bytes | memoryview | None) -> tuple[dict[str, Any] | None, str | None]:

@@ -28,7 +28,7 @@ from typing import Any
 
 import orjson
 from eventscope.store.foreign import derived_event_id
-from eventscope.store.records import JSONObject, RecordedEvent, StreamInfo
+from eventscope.store.records import JSONObject, RecordedEvent, ReplayRow, StreamInfo
 from eventscope.store.sources.eventuous.numbering import Numbering
 from eventscope.store.times import as_utc
 
@@ -123,6 +123,20 @@ def event(row: Sequence[Any], name: str, stream_type: str, numbering: Numbering)
         "",
         error or meta_error,
     )
+
+
+def replay_rows(rows: Sequence[Sequence[Any]], numbering: Numbering) -> list[ReplayRow]:
+    """Rows of (stream_position, global_position, message_type, json_data) -> replay
+    rows, numbered and decoded as `event` does."""
+    out: list[ReplayRow] = []
+    append, make = out.append, ReplayRow._make
+    gapless = numbering.positions is None
+    first = numbering.first_position
+    for stream_position, position, message_type, data_text in rows:
+        data, error = _document(data_text, "json_data")
+        version = stream_position - first + 1 if gapless else numbering.version_of(stream_position)
+        append(make((version, position, message_type, 1, data, error)))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from eventscope.store.records import (
     Digest,
     ProjectionRow,
     RecordedEvent,
+    ReplayRow,
     Snapshot,
     SourceInfo,
     VerifyReport,
@@ -40,7 +41,12 @@ from eventscope.store.sources.eventuous.catalog import StreamCatalog
 from eventscope.store.sources.eventuous.filters import sql_filter
 from eventscope.store.sources.eventuous.layout import find_schema
 from eventscope.store.sources.eventuous.numbering import EMPTY, Numbering, Numberings
-from eventscope.store.sources.eventuous.rows import EVENT_COLUMNS, EventuousStreamInfo, event
+from eventscope.store.sources.eventuous.rows import (
+    EVENT_COLUMNS,
+    EventuousStreamInfo,
+    event,
+    replay_rows,
+)
 from eventscope.store.sql import postgres
 from eventscope.store.sql.reader import SqlReader
 from eventscope.store.times import as_utc
@@ -167,6 +173,43 @@ class EventuousSource(ClosingContext):
         for rows in keyset_chunks(fetch, start, _STREAM_CHUNK, advance):
             for row in rows:
                 yield event(row, name, stream_type, numbering)
+
+    def read_replay(
+        self,
+        stream_id: str,
+        from_version: int = 1,
+        to_version: int | None = None,
+    ) -> Iterator[ReplayRow]:
+        """Fold rows from four columns: no metadata document, no times."""
+        found = self._fetchall(_STREAM_ENDS, (stream_id,))
+        if not found:
+            return iter(())
+        stored, low_end, high_end = found[0]
+        numbering = self._numberings.for_ends({stored: (low_end, high_end)})[stored]
+        low = max(from_version, 1)
+        high = numbering.count if to_version is None else min(to_version, numbering.count)
+        if low > high:
+            return iter(())
+        return self._read_replay(stored, numbering, low, high)
+
+    def _read_replay(
+        self, stored: int, numbering: Numbering, low: int, high: int
+    ) -> Iterator[ReplayRow]:
+        sql = (
+            "SELECT m.stream_position, m.global_position, m.message_type, m.json_data::text "
+            "FROM messages m WHERE m.stream_id = ? AND m.stream_position >= ? "
+            "AND m.stream_position <= ? ORDER BY m.stream_position LIMIT ?"
+        )
+
+        def fetch(bounds: tuple[int, int]) -> list[Any]:
+            return self._fetchall(sql, (stored, bounds[0], bounds[1], _STREAM_CHUNK))
+
+        def advance(row: Any, bounds: tuple[int, int]) -> tuple[int, int]:
+            return (row[0] + 1, bounds[1])
+
+        start = (numbering.position_of(low), numbering.position_of(high))
+        for rows in keyset_chunks(fetch, start, _STREAM_CHUNK, advance):
+            yield from replay_rows(rows, numbering)
 
     def read_all(
         self,

@@ -39,7 +39,7 @@ from eventscope.store.records import (
     from_micros,
     to_micros,
 )
-from eventscope.store.source import ClosingContext, EventFilter, ProgressCallback
+from eventscope.store.source import ClosingContext, EventFilter, ProgressCallback, ReplayFromRecords
 from eventscope.store.sources.jsonl import cache as jsonl_cache
 from eventscope.store.sources.jsonl.index import (
     JsonlIndex,
@@ -57,7 +57,7 @@ _TIME_FIELDS: tuple[str, ...] = ("recorded_at", "occurred_at")
 CHANGED = "the file changed after it was indexed; open it again to see this event"
 
 
-class JsonlSource(NoReadModels, ClosingContext):
+class JsonlSource(NoReadModels, ReplayFromRecords, ClosingContext):
     """Read-only access to one JSON Lines file (see `store.sources.jsonl.index` for the format)."""
 
     def __init__(self, index: JsonlIndex, fd: int) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 from eventscope.store.native.rows import record
-from eventscope.store.records import RecordedEvent
+from eventscope.store.records import RecordedEvent, ReplayRow
 from eventscope.store.sources.marten.layout import MartenLayout
 
 DEFAULT_TENANT = "*DEFAULT*"
@@ -64,6 +64,26 @@ class EventDecoder:
         )
         self._bdata = _FIXED + keys.index("bdata") if "bdata" in keys else None
         self._headers = _FIXED + keys.index("headers") if "headers" in keys else None
+
+        binary = "e.bdata IS NOT NULL" if "bdata" in keys else "false"
+        self.replay_select = f"e.version, e.seq_id, e.type, e.data::text, {binary}"
+
+    def replay_rows(self, rows: Sequence[Sequence[Any]]) -> list[ReplayRow]:
+        """Rows of `replay_select` as replay rows, the payload read as `__call__` reads
+        it (a binary payload folds as ``{}``)."""
+        out: list[ReplayRow] = []
+        append, make = out.append, ReplayRow._make
+        for version, position, event_type, data_text, binary in rows:
+            error: str | None = None
+            if binary:
+                data: dict[str, Any] = {}
+            else:
+                data = loads_json(data_text)
+                if type(data) is not dict:
+                    error = f"the stored data is JSON but not an object (a {type(data).__name__})"
+                    data = {}
+            append(make((version, position, event_type, 1, data, error)))
+        return out
 
     def __call__(self, row: Sequence[Any], stream_id: str, stream_type: str) -> RecordedEvent:
         """The event of one row (never raises for a bad payload)."""

@@ -28,7 +28,7 @@ from typing import Any
 
 import orjson
 from eventscope.store.native.rows import record
-from eventscope.store.records import RecordedEvent, parse_timestamp
+from eventscope.store.records import RecordedEvent, ReplayRow, parse_timestamp
 
 # What every read selects, in this order (payloads as text: decoded with orjson).
 COLUMNS = "global_position, position, time, stream_name, type, data::text, metadata::text, id::text"
@@ -65,6 +65,27 @@ def causation_position(metadata: Any) -> int | None:
         return None
     value = metadata.get(CAUSATION_POSITION)
     return value if type(value) is int else None
+
+
+_make_row = ReplayRow._make
+
+
+def replay_rows(rows: Sequence[Sequence[Any]]) -> list[ReplayRow]:
+    """Rows of (position, global_position, type, data) -> replay rows, the payload read
+    as `Mapper.event` reads it (NULL folds as ``{}``; JSON that is not an object is an
+    undecodable payload)."""
+    out: list[ReplayRow] = []
+    append, make = out.append, _make_row
+    for position, global_position, event_type, data_text in rows:
+        data = decode_json(data_text)
+        error = None
+        if data is None:
+            data = {}
+        elif data.__class__ is not dict:
+            error = f"data is JSON {type(data).__name__}, not an object: {data_text[:80]}"
+            data = {}
+        append(make((position + 1, global_position, event_type, 1, data, error)))
+    return out
 
 
 class Mapper:
