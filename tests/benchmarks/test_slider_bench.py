@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "explorer"))
-from timeline_stores import build_long_stream
+from support.timeline_stores import build_long_stream
 
 EVENTS = int(os.environ.get("EVENTSCOPE_BENCH_EVENTS", "100000"))
 STEPS = int(os.environ.get("EVENTSCOPE_BENCH_STEPS", "200"))

@@ -11,7 +11,14 @@ from eventscope.explorer.screens.diff import DiffScreen
 from eventscope.explorer.screens.timeline import TimelineScreen
 from eventscope.explorer.widgets.diff_view import DiffView
 from eventscope.explorer.widgets.virtual_table import VirtualTable
-from timeline_stores import HOSTILE_STREAM, STALE, build_store, open_app, screen_text, settle
+from support.timeline_stores import (
+    HOSTILE_STREAM,
+    STALE,
+    build_store,
+    open_app,
+    screen_text,
+    settle,
+)
 
 SIZE = (160, 48)
 

@@ -31,11 +31,11 @@ from eventscope.explorer.widgets.key_footer import KeyFooter
 from eventscope.explorer.widgets.state_tree import StateTree
 from eventscope.explorer.widgets.virtual_table import VirtualTable
 from eventscope.store import EventStore, NewEvent
-from shell_store import build_store as build_shell_store
+from support.shell_store import build_store as build_shell_store
+from support.textual import notifications, screen_text, settle, wait_until
+from support.timeline_stores import ACCOUNT, STALE, build_store
 from textual.binding import Binding
 from textual.widgets import Button, ProgressBar
-from timeline_stores import ACCOUNT, STALE, build_store
-from tui_support import notifications, screen_text, settle, wait_until
 
 BIG, SMALL = (160, 48), (80, 24)
 LONG_ACTOR = "service:payments-saga-eu-west"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from eventscope.demo_data import build_fixture_store
 from eventscope.explorer.app import make_app
-from tui_support import screen_text, settle, wait_until
+from support.textual import screen_text, settle, wait_until
 
 SIZES = [(160, 48), (80, 24)]
 EDITED = (120, 250)

@@ -6,23 +6,12 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from eventscope.explorer.app import EventscopeApp, make_app
+from eventscope.explorer.app import make_app
 from eventscope.explorer.widgets.virtual_table import VirtualTable
-from shell_store import HOSTILE, HOSTILE_STREAM, build_store
-from tui_support import wait_for_workers
+from support.shell_store import HOSTILE, HOSTILE_STREAM, build_store
+from support.textual import screen_text, settle
 
 SIZE = (160, 48)
-
-
-def screen_text(app: EventscopeApp) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
-
-
-async def settle(app: EventscopeApp, pilot) -> None:
-    # Workers may start further workers (a page load after a count): wait until quiet.
-    for _ in range(4):
-        await wait_for_workers(app)
-        await pilot.pause()
 
 
 @pytest.fixture

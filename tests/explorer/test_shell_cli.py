@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from eventscope.explorer.cli import main
-from shell_store import build_store
+from support.shell_store import build_store
 
 EVENTSCOPE = Path(sys.executable).with_name("eventscope")
 

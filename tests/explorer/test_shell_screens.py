@@ -8,20 +8,10 @@ from pathlib import Path
 import pytest
 from eventscope.demo_data import build_fixture_store
 from eventscope.explorer.app import make_app
-from shell_store import build_store
-from tui_support import wait_for_workers
+from support.shell_store import build_store
+from support.textual import screen_text, settle
 
 SIZE = (160, 48)
-
-
-def screen_text(app) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
-
-
-async def settle(app, pilot) -> None:
-    for _ in range(4):
-        await wait_for_workers(app)
-        await pilot.pause()
 
 
 @pytest.fixture

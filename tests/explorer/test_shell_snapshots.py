@@ -11,16 +11,14 @@ from pathlib import Path
 
 import pytest
 from eventscope.explorer.app import make_app
-from shell_store import build_store, tamper
-from tui_support import wait_for_workers
+from support.shell_store import build_store, tamper
+from support.textual import settle as settle_app
 
 SIZES = pytest.mark.parametrize("size", [(160, 48), (80, 24)], ids=["160x48", "80x24"])
 
 
 async def settle(pilot) -> None:
-    for _ in range(4):
-        await wait_for_workers(pilot.app)
-        await pilot.pause()
+    await settle_app(pilot.app, pilot)
 
 
 def keys(*presses: str):

@@ -5,14 +5,10 @@ from __future__ import annotations
 import threading
 
 from eventscope.explorer.widgets.virtual_table import Column, KeysetPager, VirtualRow, VirtualTable
+from support.textual import screen_text, settle
 from textual.app import App, ComposeResult
-from tui_support import wait_for_workers
 
 TOTAL = 1_000_000
-
-
-def screen_text(app: App) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 class TableApp(App):
@@ -30,11 +26,6 @@ class TableApp(App):
 
     def on_virtual_table_row_highlighted(self, event: VirtualTable.RowHighlighted) -> None:
         self.highlighted.append(event.row.key)
-
-
-async def settle(app: App, pilot) -> None:
-    await wait_for_workers(app)
-    await pilot.pause()
 
 
 async def test_a_million_rows_fetch_only_the_pages_shown() -> None:

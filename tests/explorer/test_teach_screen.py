@@ -14,7 +14,7 @@ import pytest
 from eventscope.demo_data.sandbox import LOG_NAME, SANDBOX_NAME, open_sandbox
 from eventscope.explorer.screens.teach import TeachApp, TeachScreen
 from eventscope.explorer.widgets.time_slider import AXES
-from timeline_stores import screen_text, settle
+from support.timeline_stores import screen_text, settle
 
 SIZES = [(160, 48), (80, 24)]
 

@@ -13,7 +13,7 @@ from eventscope.explorer.screens.diff import DiffScreen, Side
 from eventscope.explorer.screens.timeline import TimelineScreen
 from eventscope.explorer.widgets.diff_view import DiffView
 from eventscope.explorer.widgets.time_slider import TimeSlider
-from timeline_stores import open_app, screen_text, settle
+from support.timeline_stores import open_app, screen_text, settle
 
 SIZE = (160, 48)
 DOMAIN = "eventscope.domain.demo"

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from eventscope.explorer.cli import main
 from eventscope.explorer.screens.export_report import ExportReportScreen
 from eventscope.explorer.screens.timeline import TimelineScreen
-from timeline_stores import ACCOUNT, build_store, open_app, settle
+from support.timeline_stores import ACCOUNT, build_store, open_app, settle
 
 SIZE = (160, 48)
 

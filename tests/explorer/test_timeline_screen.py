@@ -14,7 +14,7 @@ from eventscope.explorer.widgets.event_list import EventList
 from eventscope.explorer.widgets.field_chart import FieldChart
 from eventscope.explorer.widgets.state_tree import StateTree
 from eventscope.explorer.widgets.time_slider import TimeSlider
-from timeline_stores import (
+from support.timeline_stores import (
     ACCOUNT,
     BASE,
     HOSTILE_STREAM,
@@ -295,8 +295,8 @@ async def test_unknown_stream_is_one_sentence_not_a_crash(store_path):
 
 
 async def test_leaving_while_workers_run_is_harmless(tmp_path):
-    from timeline_stores import build_long_stream
-    from tui_support import notifications, wait_until
+    from support.textual import notifications, wait_until
+    from support.timeline_stores import build_long_stream
 
     path = build_long_stream(tmp_path / "long.db", 3_000)
     app = open_app(path)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from eventscope.explorer.widgets.diff_view import DiffView
-from timeline_stores import ACCOUNT, STALE, build_store, open_app, settle
+from support.timeline_stores import ACCOUNT, STALE, build_store, open_app, settle
 
 SIZES = pytest.mark.parametrize("size", [(160, 48), (80, 24)], ids=["160x48", "80x24"])
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from eventscope.explorer.screens.whatif import WhatIfBanner, WhatIfDiffScreen, WhatIfEventForm
 from eventscope.explorer.screens.whatif_compare import WhatIfCompare
+from support.textual import wait_until
+from support.timeline_stores import open_app, screen_text, settle
 from textual.widgets import TextArea
-from timeline_stores import open_app, screen_text, settle
-from tui_support import wait_until
 
 SIZES = [(160, 48), (80, 24)]
 STREAM = "account-000001"  # opened, a 1,484.00 EUR deposit at v2, then 18 more events

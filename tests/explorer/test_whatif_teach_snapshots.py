@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from timeline_stores import open_app, settle
-from tui_support import wait_until
+from support.textual import wait_until
+from support.timeline_stores import open_app, settle
 
 SIZES = [(160, 48), (80, 24)]
 IDS = ["160x48", "80x24"]

@@ -21,22 +21,17 @@ from typing import Any
 import pytest
 from eventscope.explorer.app import make_app
 from eventscope.store import EventStore, NewEvent
-from hostile_corpus import (
+from reliability_support import figure
+from support.hostile import (
     HOSTILE,
     HOSTILE_CORRELATION,
     PLAIN_STREAM,
     build_hostile_store,
     forbidden_in,
 )
-from reliability_support import figure
-from tui_support import wait_for_workers
+from support.textual import screen_lines, screen_text, settle
 
 SIZE = (160, 48)
-
-
-def screen_text(app: Any) -> str:
-    """The whole screen as composited (what tmux capture-pane would show)."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 def active_spans(app: Any) -> list[str]:
@@ -44,8 +39,8 @@ def active_spans(app: Any) -> list[str]:
     part of a hostile string (the footer's own key actions are the app's, not data's)."""
     found = []
     markers = ("quit[/]", "evil.example", "here[/link]", "click me", "ALERT")
-    for strip in app.screen._compositor.render_strips():
-        for segment in strip:
+    for line in screen_lines(app):
+        for segment in line:
             style = segment.style
             if style is None:
                 continue
@@ -53,15 +48,6 @@ def active_spans(app: Any) -> list[str]:
             if (style.link or "@click" in meta) and any(m in segment.text for m in markers):
                 found.append(segment.text)
     return found
-
-
-async def settle(app: Any, pilot: Any) -> None:
-    for _ in range(6):
-        await wait_for_workers(app)
-        await pilot.pause()
-        if not any(worker.is_running for worker in app.workers):
-            await pilot.pause()
-            return
 
 
 class QuitSpy:

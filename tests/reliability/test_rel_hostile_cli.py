@@ -1,6 +1,6 @@
 """Hostile input through the CLI (reliability.md tests 16 and 18).
 
-* Every string of `hostile_corpus.HOSTILE`, stored in every field, is printed by every
+* Every string of `support.hostile.HOSTILE`, stored in every field, is printed by every
   headless command (tables and `--json`, stdout and stderr) without a single raw ESC,
   C0/C1 control, BEL, CR or bidi control; in tables each shows as a visible escape.
 * Oversized and pathological payloads -- a 10^6-digit integer, 100,000 levels of nesting,
@@ -20,7 +20,8 @@ import pytest
 from click.testing import CliRunner
 from eventscope.explorer.cli import main
 from eventscope.store import EventStore, InvalidEvent, NewEvent
-from hostile_corpus import (
+from reliability_support import figure
+from support.hostile import (
     HOSTILE,
     HOSTILE_CORRELATION,
     PLAIN_STREAM,
@@ -28,7 +29,6 @@ from hostile_corpus import (
     forbidden_in,
     hostile_stream,
 )
-from reliability_support import figure
 
 
 @pytest.fixture(scope="module")

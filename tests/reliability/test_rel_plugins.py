@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 from eventscope.explorer.cli import main
 from eventscope.store import NewEvent
-from hostile_corpus import HOSTILE, forbidden_in
 from reliability_support import figure
+from support.hostile import HOSTILE, forbidden_in
 
 from tests.conftest import StoreFactory
 

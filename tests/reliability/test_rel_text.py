@@ -3,7 +3,7 @@ place text is shown, covering controls *and* characters that draw nothing.
 
 Two stream ids that differ only by a Unicode tag character, a Hangul filler or a variation
 selector look identical on a terminal; DEL is ASCII, so an "ASCII-only, nothing to
-escape" shortcut let it through raw. The oracle here is `hostile_corpus.FORBIDDEN`,
+escape" shortcut let it through raw. The oracle here is `support.hostile.FORBIDDEN`,
 computed from this Python's Unicode tables, not from the implementation.
 """
 
@@ -14,10 +14,10 @@ from eventscope.domain.evidence import text as report_text
 from eventscope.domain.terminal_text import json_visible, json_visible_bytes, visible
 from eventscope.explorer import safe_text
 from eventscope.explorer.cli import common
-from hostile_corpus import FORBIDDEN, HOSTILE, forbidden_in
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reliability_support import figure
+from support.hostile import FORBIDDEN, HOSTILE, forbidden_in
 
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",)))  # JSON text is valid UTF-8
 

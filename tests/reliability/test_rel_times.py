@@ -19,7 +19,7 @@ from eventscope.explorer.app import make_app
 from eventscope.explorer.cli import app_commands, main
 from eventscope.store import NewEvent
 from reliability_support import figure
-from tui_support import wait_for_workers
+from support.textual import wait_for_workers
 
 from tests.conftest import StoreFactory
 

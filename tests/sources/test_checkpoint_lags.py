@@ -90,22 +90,18 @@ def test_a_source_without_checkpoints_says_so(tmp_path: Path) -> None:
 
 async def test_the_consistency_screen_lists_checkpoints_with_lag(eventuous_database: str) -> None:
     from eventscope.explorer.app import make_app
-    from tui_support import wait_for_workers
+    from support.textual import screen_text, settle, wait_for_workers
 
     app = make_app(eventuous_database)
     for size in ((160, 48), (80, 24)):
         async with app.run_test(size=size) as pilot:
             await wait_for_workers(app)
             await pilot.press("k")
-            for _ in range(4):
-                await wait_for_workers(app)
-                await pilot.pause()
+            await settle(app, pilot)
             screen = app.screen
             by_name = {lag.name: lag for lag in screen.checkpoint_lags}
             assert by_name[eventuous_facts.LAGGING_CHECKPOINT].lag_events == 400
-            text = "".join(strip.text for strip in screen._compositor.render_strips()).replace(
-                " ", ""
-            )
+            text = screen_text(app).replace("\n", "").replace(" ", "")
             assert f"{eventuous_facts.LAGGING_CHECKPOINT}at" in text
             assert f"{eventuous_facts.LAGGING_BY_EVENTS}eventsbehind" in text
             assert f"{eventuous_facts.CAUGHT_UP_CHECKPOINT}at" in text and "caughtup" in text

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 from eventscope.explorer.app import make_app
@@ -19,19 +18,9 @@ from sources_helpers import (
     write_dogs,
     write_jsonl_by_hand,
 )
-from tui_support import wait_for_workers
+from support.textual import screen_text, settle
 
 SIZE = (160, 48)
-
-
-async def settle(app: Any, pilot: Any) -> None:
-    for _ in range(6):
-        await wait_for_workers(app)
-        await pilot.pause()
-
-
-def screen_text(app: Any) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 async def test_a_jsonl_file_in_the_explorer(tmp_path: Path) -> None:

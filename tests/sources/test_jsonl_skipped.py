@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from eventscope.explorer.app import make_app
 from eventscope.explorer.cli import main
-from tui_support import screen_text, settle, wait_until
+from support.textual import screen_text, settle, wait_until
 
 WARNING = (
     "eventscope: warning: 2 malformed lines skipped (lines 3, 6); `eventscope verify` lists them"

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from eventscope.explorer.app import make_app
 from eventscope.explorer.cli import main
 from eventscope.store import open_source
-from tui_support import screen_text, settle, wait_until
+from support.textual import screen_text, settle, wait_until
 
 
 @pytest.fixture
