@@ -32,11 +32,10 @@ import sqlalchemy as sa
 from eventscope.domain.timeline import Timeline
 from eventscope.store import EventStore, NewEvent, open_source
 from eventscope.store.native.schema import EVENT_COLUMNS
-from eventscope.store.records import ReplayRow, replay_row
-from eventscope.store.source import EventSource
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from sqlalchemy.pool import NullPool
+from support.replay import FullRecordsOnly
 
 from tests.benchmarks.test_emmett_bench import STREAM as EMMETT_STREAM
 from tests.benchmarks.test_emmett_bench import _bare_pg, _bare_sqlite, pg_store, sqlite_store
@@ -49,21 +48,6 @@ __all__ = ["pg_store", "sqlite_store"]  # the Emmett stores, fixtures used here
 EVENTS = 10_000
 ROUNDS = 7
 STREAM = "acct-target"
-
-
-class FullRecords:
-    """The source with replay rows derived from full records: the path before."""
-
-    def __init__(self, base: EventSource) -> None:
-        self.base = base
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.base, name)
-
-    def read_replay(
-        self, stream_id: str, from_version: int = 1, to_version: int | None = None
-    ) -> Iterator[ReplayRow]:
-        return map(replay_row, self.base.read_stream(stream_id, from_version, to_version))
 
 
 def _once(action: Callable[[], object]) -> float:
@@ -90,7 +74,7 @@ def _measure(
         Timeline(source, stream_id).state_at()
 
     def full() -> None:
-        Timeline(FullRecords(source), stream_id).state_at()  # type: ignore[arg-type]
+        Timeline(FullRecordsOnly(source), stream_id).state_at()  # type: ignore[arg-type]
 
     lean()
     full()

@@ -27,7 +27,6 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from math import ceil, floor
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -54,7 +53,7 @@ from eventscope.store import (
     open_source,
 )
 from eventscope.store.native.importing import import_history
-from eventscope.store.records import EPOCH, JSONObject, ReplayRow, replay_row
+from eventscope.store.records import EPOCH, JSONObject, replay_row
 from eventscope.store.sources.eventsourcing.source import EventsourcingSource
 from eventscope.store.sources.jsonl.export import write_jsonl
 from eventscope.store.sources.jsonl.source import JsonlSource
@@ -70,6 +69,7 @@ from sources_helpers import (
     write_dogs,
     write_jsonl_by_hand,
 )
+from support.replay import FullRecordsOnly
 
 
 @pytest.fixture(scope="module", params=builder_params())
@@ -175,22 +175,6 @@ def contract_filters(model: Model) -> dict[str, EventFilter]:
     if middle.correlation_id:
         filters["correlation"] = EventFilter(correlation_id=middle.correlation_id)
     return filters
-
-
-class FullRecordsOnly:
-    """The source with its replay rows derived from full records: the path the lean
-    read must agree with."""
-
-    def __init__(self, base: EventSource) -> None:
-        self.base = base
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.base, name)
-
-    def read_replay(
-        self, stream_id: str, from_version: int = 1, to_version: int | None = None
-    ) -> Iterator[ReplayRow]:
-        return map(replay_row, self.base.read_stream(stream_id, from_version, to_version))
 
 
 class _TypeCounter(Folder):
